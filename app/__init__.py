@@ -1,0 +1,43 @@
+"""Renkei: a back-office console keeping a CRM, invoicing and accounting in step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the console: configuration, extensions, screens, APIs and CLI. Wiring only."""
+    from config import INSTANCE_DIR, load_config
+
+    from app.api import register_apis
+    from app.cli import register_cli
+    from app.extensions import csrf, db, migrate
+    from app.security.manager import RenkeiSecurityManager
+    from app.services.deals import install_deal_rules
+    from app.views import register_views
+    from app.views.index import RenkeiIndexView
+
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.update(load_config())
+    app.config.update(overrides or {})
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    # Before add_api(): FAB registers its JSON APIs CSRF-exempt through this object.
+    csrf.init_app(app)
+    install_deal_rules()
+    with app.app_context():
+        appbuilder = AppBuilder(
+            security_manager_class=RenkeiSecurityManager,
+            indexview=RenkeiIndexView,
+            base_template="renkei/base.html",
+        )
+        appbuilder.init_app(app, db.session)
+        register_views(appbuilder)
+        register_apis(appbuilder)
+    register_cli(app)
+    return app

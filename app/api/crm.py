@@ -1,0 +1,138 @@
+"""REST API (FAB ModelRestApi) for the CRM records; OpenAPI at /api/v1/_openapi."""
+
+from __future__ import annotations
+
+from flask_appbuilder.api import ModelRestApi
+from marshmallow import ValidationError
+from marshmallow.validate import And, Length, OneOf, Range
+
+from app.models.choices import CURRENCIES, DEAL_STAGES, TAX_RATES
+from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
+from app.services.errors import InvalidInput
+from app.services.registration import normalize_registration_number
+from app.views.datamodel import datamodel
+
+
+def _registration_number(value):
+    try:
+        normalize_registration_number(value)
+    except InvalidInput as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def _code_valid(value):
+    if not str(value).strip():
+        raise ValidationError("The code cannot be blank.")
+
+
+# FAB takes one validator per column: combine several with And.
+TAX_RATE = OneOf(list(TAX_RATES), error="Unknown tax rate {input}: use one of {choices}.")
+CURRENCY = OneOf(list(CURRENCIES), error="Unknown currency {input}: use one of {choices}.")
+NOT_NEGATIVE = Range(min=0, error="Must not be negative.")
+
+
+class CrmApi(ModelRestApi):
+    """Common settings of the CRM APIs."""
+
+    allow_browser_login = True
+    page_size = 50
+    max_page_size = 500
+
+
+class CompanyApi(CrmApi):
+    resource_name = "company"
+    datamodel = datamodel(Company)
+    _columns = ["code", "name", "kana", "postal_code", "prefecture", "address1", "address2",
+                "phone", "email", "invoice_registration_number", "notes"]
+    list_columns = ["id", *_columns, "updated_at"]
+    show_columns = ["id", *_columns, "created_at", "updated_at"]
+    add_columns = edit_columns = _columns
+    search_columns = ["code", "name", "kana", "prefecture", "invoice_registration_number"]
+    order_columns = ["code", "name", "kana", "updated_at"]
+    validators_columns = {
+        "code": And(Length(min=1, max=30), _code_valid),
+        "name": Length(min=1, max=200),
+        "invoice_registration_number": _registration_number,
+    }
+
+
+class ContactApi(CrmApi):
+    resource_name = "contact"
+    datamodel = datamodel(Contact)
+    _columns = ["name", "kana", "department", "title", "email", "phone"]
+    list_columns = ["id", "company.id", "company.name", *_columns]
+    show_columns = ["id", "company.id", "company.name", *_columns, "created_at", "updated_at"]
+    add_columns = edit_columns = ["company", "name", "kana", "department", "title",
+                                  "email", "phone"]
+    search_columns = ["name", "kana", "company", "email"]
+    validators_columns = {"name": Length(min=1, max=100)}
+
+
+class ProductApi(CrmApi):
+    resource_name = "product"
+    datamodel = datamodel(Product)
+    _columns = ["code", "name", "unit", "unit_price", "currency", "tax_rate", "description"]
+    list_columns = ["id", *_columns]
+    show_columns = ["id", *_columns, "created_at", "updated_at"]
+    add_columns = edit_columns = _columns
+    search_columns = ["code", "name", "tax_rate", "unit_price", "currency"]
+    validators_columns = {
+        "code": And(Length(min=1, max=30), _code_valid),
+        "name": Length(min=1, max=200),
+        "unit_price": NOT_NEGATIVE,
+        "tax_rate": TAX_RATE,
+        "currency": CURRENCY,
+    }
+
+
+class DealTypeApi(CrmApi):
+    resource_name = "deal_type"
+    datamodel = datamodel(DealType)
+    list_columns = show_columns = ["id", "code", "name", "description"]
+    add_columns = edit_columns = ["code", "name", "description"]
+    search_columns = ["code", "name"]
+    validators_columns = {"code": And(Length(min=1, max=30), _code_valid),
+                          "name": Length(min=1, max=100)}
+
+
+class DealApi(CrmApi):
+    resource_name = "deal"
+    datamodel = datamodel(Deal)
+    _columns = ["title", "company.id", "company.name", "contact.id", "contact.name",
+                "deal_type.id", "deal_type.name", "stage", "probability", "owner.id",
+                "owner.username", "currency", "amount", "expected_close_date", "description"]
+    list_columns = ["id", *_columns, "updated_at"]
+    show_columns = ["id", *_columns, "created_at", "updated_at"]
+    add_columns = edit_columns = ["title", "company", "contact", "deal_type", "stage",
+                                  "probability", "owner", "currency", "amount",
+                                  "expected_close_date", "description"]
+    search_columns = ["title", "company", "deal_type", "stage", "owner", "currency",
+                      "amount", "probability", "expected_close_date"]
+    validators_columns = {
+        "title": Length(min=1, max=200),
+        "stage": OneOf(list(DEAL_STAGES), error="Unknown stage {input}: use one of {choices}."),
+        "probability": Range(min=0, max=100, error="Probability is from 0 to 100."),
+        "amount": NOT_NEGATIVE,
+        "currency": CURRENCY,
+    }
+
+
+class DealLineApi(CrmApi):
+    resource_name = "deal_line"
+    datamodel = datamodel(DealLine)
+    _columns = ["deal.id", "position", "product.id", "product.code", "name", "unit",
+                "unit_price", "quantity", "discount_percent", "tax_rate", "amount"]
+    list_columns = show_columns = ["id", *_columns]
+    add_columns = edit_columns = ["deal", "position", "product", "name", "unit",
+                                  "unit_price", "quantity", "discount_percent", "tax_rate"]
+    search_columns = ["deal", "product", "tax_rate"]
+    validators_columns = {
+        "name": Length(min=1, max=200),
+        "unit_price": NOT_NEGATIVE,
+        "quantity": Range(min=0, min_inclusive=False, error="The quantity must be > 0."),
+        "discount_percent": Range(min=0, max=100, error="The discount is 0 to 100 %."),
+        "tax_rate": TAX_RATE,
+    }
+
+
+CRM_APIS = [CompanyApi, ContactApi, ProductApi, DealTypeApi, DealApi, DealLineApi]

@@ -1,0 +1,193 @@
+"""Screens for the CRM records: they declare, the rules live in services."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_appbuilder import ModelView
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
+from flask_babel import lazy_gettext as _l
+from wtforms import DecimalField, IntegerField, SelectField, StringField
+from wtforms.validators import Email, Optional
+
+from app.models.choices import (
+    DEAL_STAGE_LABELS,
+    TAX_RATE_LABELS,
+    currency_choices,
+    stage_choices,
+    tax_rate_choices,
+)
+from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
+from app.views import validators as v
+from app.views.csv_export import CsvExportMixin
+from app.views.datamodel import datamodel
+from app.views.labels import LABELS
+
+
+def _select(label, choices, validators=()):
+    return SelectField(
+        label, choices=choices, widget=Select2Widget(), validators=list(validators)
+    )
+
+
+def _decimal(label, validators, default=None, description=""):
+    return DecimalField(
+        label, validators=[Optional(), *validators], default=default,
+        description=description, widget=BS3TextFieldWidget(),
+    )
+
+
+def _translated(mapping):
+    return lambda value: mapping.get(value, value)
+
+
+class CrmView(CsvExportMixin, ModelView):
+    """Common settings of the CRM screens."""
+
+    label_columns = LABELS
+    page_size = 50
+
+
+class DealLineView(CrmView):
+    datamodel = datamodel(DealLine, {"unit_price": "deal.currency", "amount": "deal.currency"})
+    list_title = _l("Deal lines")
+    show_title = add_title = edit_title = _l("Deal line")
+    list_columns = ["deal", "position", "name", "unit_price", "quantity", "unit",
+                    "discount_percent", "tax_rate", "amount"]
+    csv_columns = ["deal.title", "position", "product.code", "name", "unit_price",
+                   "quantity", "unit", "discount_percent", "tax_rate", "amount"]
+    search_columns = ["deal", "product", "name", "tax_rate", "amount"]
+    add_columns = edit_columns = ["deal", "position", "product", "name", "unit_price",
+                                  "quantity", "unit", "discount_percent", "tax_rate"]
+    base_order = ("position", "asc")
+    formatters_columns = {"tax_rate": _translated(TAX_RATE_LABELS)}
+    validators_columns = {"quantity": [v.POSITIVE_QUANTITY]}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "name": StringField(
+            _l("Name"), validators=[v.name_or_product, Optional()],
+            description=_l("Leave blank to use the product's name."),
+            widget=BS3TextFieldWidget(),
+        ),
+        "unit_price": _decimal(
+            _l("Unit price"), [v.NON_NEGATIVE_PRICE],
+            description=_l("Leave blank to use the product's price."),
+        ),
+        "discount_percent": _decimal(
+            _l("Discount (%)"), [v.DISCOUNT_MIN, v.DISCOUNT_MAX], default=0
+        ),
+        "tax_rate": _select(
+            _l("Tax rate"), [("", "")] + tax_rate_choices(), [Optional(), v.known_tax_rate]
+        ),
+    }
+    search_form_extra_fields = {"tax_rate": _select(_l("Tax rate"), tax_rate_choices())}
+
+
+class ContactView(CrmView):
+    datamodel = datamodel(Contact)
+    list_title = _l("Contacts")
+    show_title = add_title = edit_title = _l("Contact")
+    list_columns = ["name", "kana", "company", "department", "title", "email", "phone"]
+    csv_columns = ["name", "kana", "company.name", "department", "title", "email", "phone"]
+    search_columns = ["name", "kana", "company", "department", "email"]
+    add_columns = edit_columns = ["company", "name", "kana", "department", "title",
+                                  "email", "phone"]
+    validators_columns = {"email": [Optional(), Email(message=_l("Not a valid email address."))]}
+
+
+class DealView(CrmView):
+    datamodel = datamodel(Deal, {"amount": "currency"})
+    list_title = _l("Deals")
+    show_title = add_title = edit_title = _l("Deal")
+    list_columns = ["title", "company", "deal_type", "stage", "probability", "amount",
+                    "owner", "expected_close_date"]
+    csv_columns = ["id", "title", "company.name", "contact.name", "deal_type.name", "stage",
+                   "probability", "currency", "amount", "owner.username",
+                   "expected_close_date", "updated_at"]
+    order_columns = ["title", "stage", "probability", "amount", "expected_close_date"]
+    search_columns = ["title", "company", "deal_type", "stage", "owner", "currency",
+                      "amount", "probability", "expected_close_date", "created_at"]
+    add_columns = edit_columns = ["title", "company", "contact", "deal_type", "stage",
+                                  "probability", "owner", "currency", "amount",
+                                  "expected_close_date", "description"]
+    show_columns = ["title", "company", "contact", "deal_type", "stage", "probability",
+                    "owner", "amount", "expected_close_date", "description",
+                    "created_at", "updated_at"]
+    base_order = ("id", "desc")
+    related_views = [DealLineView]
+    show_template = "appbuilder/general/model/show_cascade.html"
+    formatters_columns = {"stage": _translated(DEAL_STAGE_LABELS)}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "amount": _decimal(
+            _l("Amount"), [v.NON_NEGATIVE_AMOUNT],
+            description=_l("Contract amount before tax. When the deal has lines, "
+                           "their total is used."),
+        ),
+        "probability": IntegerField(
+            _l("Probability (%)"),
+            validators=[Optional(), v.PROBABILITY_MIN, v.PROBABILITY_MAX],
+            description=_l("Leave blank to follow the stage."),
+            widget=BS3TextFieldWidget(),
+        ),
+        "stage": _select(_l("Stage"), stage_choices()),
+        "currency": _select(_l("Currency"), currency_choices()),
+    }
+    search_form_extra_fields = {
+        "stage": _select(_l("Stage"), stage_choices()),
+        "currency": _select(_l("Currency"), currency_choices()),
+    }
+
+    def pre_add(self, item):
+        """A new deal belongs to whoever created it unless an owner was chosen."""
+        if item.owner is None and getattr(g, "user", None) is not None:
+            item.owner_id = g.user.id
+
+
+class ProductView(CrmView):
+    datamodel = datamodel(Product, {"unit_price": "currency"})
+    list_title = _l("Products")
+    show_title = add_title = edit_title = _l("Product")
+    list_columns = ["code", "name", "unit", "unit_price", "tax_rate"]
+    csv_columns = ["code", "name", "unit", "currency", "unit_price", "tax_rate", "description"]
+    search_columns = ["code", "name", "tax_rate", "unit_price", "currency"]
+    add_columns = edit_columns = ["code", "name", "unit", "currency", "unit_price",
+                                  "tax_rate", "description"]
+    formatters_columns = {"tax_rate": _translated(TAX_RATE_LABELS)}
+    validators_columns = {"unit_price": [v.NON_NEGATIVE_PRICE]}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "tax_rate": _select(_l("Tax rate"), tax_rate_choices(), [v.known_tax_rate]),
+        "currency": _select(_l("Currency"), currency_choices()),
+    }
+    search_form_extra_fields = {"tax_rate": _select(_l("Tax rate"), tax_rate_choices())}
+
+
+class DealTypeView(CrmView):
+    datamodel = datamodel(DealType)
+    list_title = _l("Deal types")
+    show_title = add_title = edit_title = _l("Deal type")
+    list_columns = ["code", "name", "description"]
+    search_columns = ["code", "name"]
+    add_columns = edit_columns = ["code", "name", "description"]
+    related_views = [DealView]
+
+
+class CompanyView(CrmView):
+    datamodel = datamodel(Company)
+    list_title = _l("Companies")
+    show_title = add_title = edit_title = _l("Company")
+    list_columns = ["code", "name", "kana", "prefecture", "phone",
+                    "invoice_registration_number"]
+    csv_columns = ["code", "name", "kana", "postal_code", "prefecture", "address1",
+                   "address2", "phone", "email", "invoice_registration_number", "notes"]
+    search_columns = ["code", "name", "kana", "prefecture", "invoice_registration_number",
+                      "created_at"]
+    add_columns = edit_columns = ["code", "name", "kana", "postal_code", "prefecture",
+                                  "address1", "address2", "phone", "email",
+                                  "invoice_registration_number", "notes"]
+    related_views = [ContactView, DealView]
+    show_template = "appbuilder/general/model/show_cascade.html"
+    description_columns = {
+        "invoice_registration_number": _l("適格請求書発行事業者登録番号: T + 13 digits."),
+    }
+    validators_columns = {
+        "invoice_registration_number": [Optional(), v.registration_number],
+        "email": [Optional(), Email(message=_l("Not a valid email address."))],
+    }

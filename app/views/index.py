@@ -1,0 +1,24 @@
+"""The home page: what Renkei is and the pipeline at a glance."""
+
+from flask import g
+from flask_appbuilder import IndexView, expose
+
+from app.services.pipeline import pipeline_by_stage
+from app.views.money import Money
+
+
+class RenkeiIndexView(IndexView):
+    index_template = "renkei/index.html"
+
+    @expose("/")
+    def index(self):
+        """Show the pipeline to users who may list deals."""
+        pipeline = None
+        user = getattr(g, "user", None)
+        if user is not None and user.is_authenticated:
+            if self.appbuilder.sm.has_access("can_list", "DealView"):
+                pipeline = pipeline_by_stage(self.appbuilder.session)
+                for row in pipeline:
+                    row.amount = Money(row.amount, row.currency)
+        return self.render_template(self.index_template, appbuilder=self.appbuilder,
+                                    pipeline=pipeline)

@@ -1,0 +1,45 @@
+"""Show money with its currency's own minor units in lists and show pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import get_locale
+
+from app.services.money import format_money
+
+
+class Money:
+    """An amount and its currency, rendered for the reader's locale."""
+
+    def __init__(self, amount: Decimal | None, currency: str):
+        self.amount = amount
+        self.currency = currency or "JPY"
+
+    def __str__(self) -> str:
+        locale = str(get_locale() or "ja_JP")
+        return format_money(self.amount, self.currency, locale=locale)
+
+    __html__ = __str__
+
+
+class MoneyInterface(SQLAInterface):
+    """SQLAInterface whose money columns come out as Money (still sortable by column)."""
+
+    money_columns: dict[str, str] = {}
+
+    def _wrap(self, item, col, value):
+        if col in self.money_columns and value is not None and value != "":
+            currency = item
+            for part in self.money_columns[col].split("."):
+                currency = getattr(currency, part, None)
+            return Money(value, currency or "JPY")
+        return value
+
+    def get_values_item(self, item, show_columns):
+        return [self._wrap(item, c, self._get_attr_value(item, c)) for c in show_columns]
+
+    def get_values(self, lst, list_columns):
+        for item in lst:
+            yield {c: self._wrap(item, c, self._get_attr_value(item, c)) for c in list_columns}

@@ -1,0 +1,107 @@
+"""Settings from the environment.
+
+Three modes, chosen by RENKEI_ENV:
+- ``demo`` (default): SQLite under ./instance, jobs in-process, sandbox providers,
+  a generated secret kept in ./instance so sessions survive a restart.
+- ``production``: every secret must come from the environment; the app refuses to
+  start without a strong SECRET_KEY.
+- ``test``: like production but the test-suite supplies the settings.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("RENKEI_INSTANCE_DIR", BASE_DIR / "instance"))
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe; the message says how to fix it."""
+
+
+def _demo_secret() -> str:
+    """Return the demo's secret key, generating it once and keeping it on disk."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _require_secret(env: dict[str, str]) -> str:
+    key = env.get("SECRET_KEY", "")
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            "SECRET_KEY must be set to at least 32 bytes outside demo mode "
+            f"(got {len(key.encode())}). Generate one with:\n"
+            "  python -c 'import secrets; print(secrets.token_urlsafe(48))'\n"
+            "and export it, e.g. SECRET_KEY=<that value> in the service's environment."
+        )
+    return key
+
+
+def load_config(env: dict[str, str] | None = None) -> dict:
+    """Build the Flask config dict from ``env`` (os.environ by default)."""
+    env = dict(os.environ if env is None else env)
+    mode = env.get("RENKEI_ENV", "demo")
+    if mode not in ("demo", "production", "test"):
+        raise ConfigError(f"RENKEI_ENV must be demo, production or test, not {mode!r}")
+    demo = mode == "demo"
+    if demo:
+        secret = env.get("SECRET_KEY") or _demo_secret()
+        default_db = f"sqlite:///{INSTANCE_DIR / 'renkei.db'}"
+    else:
+        secret = _require_secret(env)
+        default_db = None
+    database_url = env.get("DATABASE_URL", default_db)
+    if not database_url:
+        raise ConfigError(
+            "DATABASE_URL is required outside demo mode, e.g. "
+            "postgresql+psycopg2://renkei@127.0.0.1:5432/renkei"
+        )
+    return {
+        "RENKEI_ENV": mode,
+        "DEMO_MODE": demo,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        # Redis is optional in demo mode: without it jobs run in-process.
+        "REDIS_URL": env.get("REDIS_URL", "" if demo else "redis://127.0.0.1:6379/0"),
+        "RQ_QUEUE": env.get("RQ_QUEUE", "renkei"),
+        "APP_NAME": "Renkei",
+        "APP_THEME": "",
+        "AUTH_TYPE": AUTH_DB,
+        "AUTH_ROLE_ADMIN": "Admin",
+        "AUTH_ROLE_PUBLIC": "Public",
+        # Migrations own the schema; FAB must not create tables at start-up.
+        "FAB_CREATE_DB": False,
+        "FAB_UPDATE_PERMS": False,
+        "FAB_ADD_SECURITY_API": False,  # FAB 5.3 + marshmallow 4: KeyError permission_id
+        "FAB_API_SWAGGER_UI": True,
+        "FAB_API_MAX_PAGE_SIZE": 500,
+        "AUTH_RATE_LIMITED": True,
+        "AUTH_RATE_LIMIT": env.get("AUTH_RATE_LIMIT", "10 per 20 second"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") == "1",
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not demo and env.get("SESSION_COOKIE_SECURE", "1") == "1",
+        "BABEL_DEFAULT_LOCALE": env.get("RENKEI_LOCALE", "ja_JP"),
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "RENKEI_DISPLAY_TIMEZONE": env.get("RENKEI_TIMEZONE", "Asia/Tokyo"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "app" / "translations"),
+        "LANGUAGES": {
+            "ja_JP": {"flag": "jp", "name": "日本語"},
+            "en": {"flag": "gb", "name": "English"},
+        },
+        "CSV_EXPORT_BATCH": 500,
+    }

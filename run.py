@@ -1,0 +1,42 @@
+"""Start the console in demo mode: migrate, bootstrap, load demo data, serve on 127.0.0.1.
+
+Production does not use this file: it runs ``gunicorn 'app:create_app()'`` (see README).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> int:
+    """Prepare the demo database and serve the console until interrupted."""
+    os.environ.setdefault("RENKEI_ENV", "demo")
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.cli import bootstrap, ensure_demo_users
+    from app.extensions import db
+    from app.services.demo_data import load_demo_data
+
+    app = create_app()
+    port = int(os.environ.get("PORT", "8080"))
+    with app.app_context():
+        upgrade()
+        bootstrap()
+        logins = ensure_demo_users()
+        sm = app.appbuilder.sm
+        owners = [sm.find_user(username=u).id for u, _, _ in logins]
+        load_demo_data(db.session, owners=owners)
+    host = "127.0.0.1" if app.config["DEMO_MODE"] else os.environ.get("HOST", "127.0.0.1")
+    print(f"\nRenkei is running at http://{host}:{port}/", flush=True)
+    print("Demo logins (user / password — profile):", flush=True)
+    for username, password, role in logins:
+        print(f"  {username} / {password} — {role}", flush=True)
+    print("Stop with Ctrl+C.\n", flush=True)
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
