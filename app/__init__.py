@@ -12,8 +12,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the console: configuration, extensions, screens, APIs and CLI. Wiring only."""
-    from config import INSTANCE_DIR, load_config
-
     from app.api import register_apis
     from app.cli import register_cli
     from app.extensions import csrf, db, migrate
@@ -21,6 +19,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.services.deals import install_deal_rules
     from app.views import register_views
     from app.views.index import RenkeiIndexView
+    from config import INSTANCE_DIR, load_config
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.update(load_config())

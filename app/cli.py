@@ -24,8 +24,7 @@ def ensure_demo_users() -> list[tuple[str, str, str]]:
     for username, role_name, first, last in DEMO_USERS:
         role = sm.find_role(role_name)
         if sm.find_user(username=username) is None:
-            sm.add_user(username, first, last, f"{username}@example.com", role,
-                        password=username)
+            sm.add_user(username, first, last, f"{username}@example.com", role, password=username)
         made.append((username, username, role_name))
     return made
 

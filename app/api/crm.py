@@ -42,8 +42,19 @@ class CrmApi(ModelRestApi):
 class CompanyApi(CrmApi):
     resource_name = "company"
     datamodel = datamodel(Company)
-    _columns = ["code", "name", "kana", "postal_code", "prefecture", "address1", "address2",
-                "phone", "email", "invoice_registration_number", "notes"]
+    _columns = [
+        "code",
+        "name",
+        "kana",
+        "postal_code",
+        "prefecture",
+        "address1",
+        "address2",
+        "phone",
+        "email",
+        "invoice_registration_number",
+        "notes",
+    ]
     list_columns = ["id", *_columns, "updated_at"]
     show_columns = ["id", *_columns, "created_at", "updated_at"]
     add_columns = edit_columns = _columns
@@ -62,8 +73,15 @@ class ContactApi(CrmApi):
     _columns = ["name", "kana", "department", "title", "email", "phone"]
     list_columns = ["id", "company.id", "company.name", *_columns]
     show_columns = ["id", "company.id", "company.name", *_columns, "created_at", "updated_at"]
-    add_columns = edit_columns = ["company", "name", "kana", "department", "title",
-                                  "email", "phone"]
+    add_columns = edit_columns = [
+        "company",
+        "name",
+        "kana",
+        "department",
+        "title",
+        "email",
+        "phone",
+    ]
     search_columns = ["name", "kana", "company", "email"]
     validators_columns = {"name": Length(min=1, max=100)}
 
@@ -91,23 +109,58 @@ class DealTypeApi(CrmApi):
     list_columns = show_columns = ["id", "code", "name", "description"]
     add_columns = edit_columns = ["code", "name", "description"]
     search_columns = ["code", "name"]
-    validators_columns = {"code": And(Length(min=1, max=30), _code_valid),
-                          "name": Length(min=1, max=100)}
+    validators_columns = {
+        "code": And(Length(min=1, max=30), _code_valid),
+        "name": Length(min=1, max=100),
+    }
 
 
 class DealApi(CrmApi):
     resource_name = "deal"
     datamodel = datamodel(Deal)
-    _columns = ["title", "company.id", "company.name", "contact.id", "contact.name",
-                "deal_type.id", "deal_type.name", "stage", "probability", "owner.id",
-                "owner.username", "currency", "amount", "expected_close_date", "description"]
+    _columns = [
+        "title",
+        "company.id",
+        "company.name",
+        "contact.id",
+        "contact.name",
+        "deal_type.id",
+        "deal_type.name",
+        "stage",
+        "probability",
+        "owner.id",
+        "owner.username",
+        "currency",
+        "amount",
+        "expected_close_date",
+        "description",
+    ]
     list_columns = ["id", *_columns, "updated_at"]
     show_columns = ["id", *_columns, "created_at", "updated_at"]
-    add_columns = edit_columns = ["title", "company", "contact", "deal_type", "stage",
-                                  "probability", "owner", "currency", "amount",
-                                  "expected_close_date", "description"]
-    search_columns = ["title", "company", "deal_type", "stage", "owner", "currency",
-                      "amount", "probability", "expected_close_date"]
+    add_columns = edit_columns = [
+        "title",
+        "company",
+        "contact",
+        "deal_type",
+        "stage",
+        "probability",
+        "owner",
+        "currency",
+        "amount",
+        "expected_close_date",
+        "description",
+    ]
+    search_columns = [
+        "title",
+        "company",
+        "deal_type",
+        "stage",
+        "owner",
+        "currency",
+        "amount",
+        "probability",
+        "expected_close_date",
+    ]
     validators_columns = {
         "title": Length(min=1, max=200),
         "stage": OneOf(list(DEAL_STAGES), error="Unknown stage {input}: use one of {choices}."),
@@ -120,11 +173,31 @@ class DealApi(CrmApi):
 class DealLineApi(CrmApi):
     resource_name = "deal_line"
     datamodel = datamodel(DealLine)
-    _columns = ["deal.id", "position", "product.id", "product.code", "name", "unit",
-                "unit_price", "quantity", "discount_percent", "tax_rate", "amount"]
+    _columns = [
+        "deal.id",
+        "position",
+        "product.id",
+        "product.code",
+        "name",
+        "unit",
+        "unit_price",
+        "quantity",
+        "discount_percent",
+        "tax_rate",
+        "amount",
+    ]
     list_columns = show_columns = ["id", *_columns]
-    add_columns = edit_columns = ["deal", "position", "product", "name", "unit",
-                                  "unit_price", "quantity", "discount_percent", "tax_rate"]
+    add_columns = edit_columns = [
+        "deal",
+        "position",
+        "product",
+        "name",
+        "unit",
+        "unit_price",
+        "quantity",
+        "discount_percent",
+        "tax_rate",
+    ]
     search_columns = ["deal", "product", "tax_rate"]
     validators_columns = {
         "name": Length(min=1, max=200),

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_appbuilder.models.sqla import Model
+from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -17,7 +18,6 @@ from sqlalchemy import (
     String,
     Text,
 )
-from flask_appbuilder.security.sqla.models import User
 from sqlalchemy.orm import relationship
 
 from app.models.choices import DEAL_STAGES, TAX_RATES

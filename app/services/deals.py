@@ -25,9 +25,7 @@ def fill_line(line: DealLine) -> None:
         line.tax_rate = line.tax_rate or product.tax_rate
     check_line(line)
     currency = line.deal.currency if line.deal is not None else "JPY"
-    line.amount = line_amount(
-        line.unit_price, line.quantity, line.discount_percent or 0, currency
-    )
+    line.amount = line_amount(line.unit_price, line.quantity, line.discount_percent or 0, currency)
 
 
 def check_line(line: DealLine) -> None:
@@ -40,7 +38,9 @@ def check_line(line: DealLine) -> None:
         raise InvalidInput(_("The quantity must be greater than zero."), field="quantity")
     discount = Decimal(line.discount_percent or 0)
     if discount < 0 or discount > 100:
-        raise InvalidInput(_("The discount is a percentage from 0 to 100."), field="discount_percent")
+        raise InvalidInput(
+            _("The discount is a percentage from 0 to 100."), field="discount_percent"
+        )
     if line.tax_rate not in TAX_RATES:
         raise InvalidInput(
             _("Unknown tax rate %(rate)s: use 10%%, 8%% (reduced) or exempt.", rate=line.tax_rate),

@@ -44,12 +44,26 @@ COMPANIES = [
     ("Quantum Leaf Media", None, None, "3 Harbour Rd, Hong Kong"),
 ]
 
-PEOPLE_JA = [("佐藤 花子", "サトウ ハナコ"), ("鈴木 一郎", "スズキ イチロウ"),
-             ("高橋 美咲", "タカハシ ミサキ"), ("田中 健太", "タナカ ケンタ"),
-             ("伊藤 さくら", "イトウ サクラ"), ("渡辺 翔", "ワタナベ ショウ"),
-             ("山本 由美", "ヤマモト ユミ"), ("中村 大輔", "ナカムラ ダイスケ")]
-PEOPLE_EN = ["Alice Carter", "Ben Müller", "Chloe Tan", "Daniel Kim", "Emma Roux",
-             "Frank Osei", "Grace Liu", "Henry Walsh"]
+PEOPLE_JA = [
+    ("佐藤 花子", "サトウ ハナコ"),
+    ("鈴木 一郎", "スズキ イチロウ"),
+    ("高橋 美咲", "タカハシ ミサキ"),
+    ("田中 健太", "タナカ ケンタ"),
+    ("伊藤 さくら", "イトウ サクラ"),
+    ("渡辺 翔", "ワタナベ ショウ"),
+    ("山本 由美", "ヤマモト ユミ"),
+    ("中村 大輔", "ナカムラ ダイスケ"),
+]
+PEOPLE_EN = [
+    "Alice Carter",
+    "Ben Müller",
+    "Chloe Tan",
+    "Daniel Kim",
+    "Emma Roux",
+    "Frank Osei",
+    "Grace Liu",
+    "Henry Walsh",
+]
 DEPARTMENTS = ["経理部", "営業部", "総務部", "情報システム部", "Finance", "Procurement"]
 
 PRODUCTS = [
@@ -70,15 +84,31 @@ PRODUCTS = [
     ("SVC-006", "Annual support plan", "年", "600000", "standard_10"),
 ]
 
-DEAL_TYPES = [("standard", "標準", "Standard one-off sale"),
-              ("subscription", "サブスクリプション", "Recurring subscription"),
-              ("project", "プロジェクト", "Project with milestones")]
+DEAL_TYPES = [
+    ("standard", "標準", "Standard one-off sale"),
+    ("subscription", "サブスクリプション", "Recurring subscription"),
+    ("project", "プロジェクト", "Project with milestones"),
+]
 
 STAGES = ["lead", "qualified", "proposal", "negotiation", "won", "won", "lost"]
-TITLES_JA = ["会計システム導入", "請求業務効率化", "年間保守契約", "ライセンス追加", "研修実施",
-             "データ移行", "ハードウェア更新"]
-TITLES_EN = ["ERP rollout", "Invoice automation", "Annual support", "License expansion",
-             "Training programme", "Data migration", "Hardware refresh"]
+TITLES_JA = [
+    "会計システム導入",
+    "請求業務効率化",
+    "年間保守契約",
+    "ライセンス追加",
+    "研修実施",
+    "データ移行",
+    "ハードウェア更新",
+]
+TITLES_EN = [
+    "ERP rollout",
+    "Invoice automation",
+    "Annual support",
+    "License expansion",
+    "Training programme",
+    "Data migration",
+    "Hardware refresh",
+]
 
 
 def load_demo_data(session, owners=(), seed: int = 7) -> dict[str, int]:
@@ -87,49 +117,82 @@ def load_demo_data(session, owners=(), seed: int = 7) -> dict[str, int]:
         return {}
     rng = random.Random(seed)
     types = [DealType(code=c, name=n, description=d) for c, n, d in DEAL_TYPES]
-    products = [Product(code=c, name=n, unit=u, unit_price=Decimal(p), tax_rate=t)
-                for c, n, u, p, t in PRODUCTS]
+    products = [
+        Product(code=c, name=n, unit=u, unit_price=Decimal(p), tax_rate=t)
+        for c, n, u, p, t in PRODUCTS
+    ]
     session.add_all(types + products)
     companies, contacts, deals = [], [], []
     for i, (name, kana, pref, address) in enumerate(COMPANIES, start=1):
         japanese = kana is not None
-        company = Company(code=f"C{i:04d}", name=name, kana=kana, prefecture=pref,
-                          address1=address, phone=f"03-{1000 + i:04d}-{2000 + i:04d}",
-                          email=f"billing{i}@example.com",
-                          postal_code=f"{100 + i:03d}-{1000 + i:04d}" if japanese else None)
+        company = Company(
+            code=f"C{i:04d}",
+            name=name,
+            kana=kana,
+            prefecture=pref,
+            address1=address,
+            phone=f"03-{1000 + i:04d}-{2000 + i:04d}",
+            email=f"billing{i}@example.com",
+            postal_code=f"{100 + i:03d}-{1000 + i:04d}" if japanese else None,
+        )
         companies.append(company)
         people = PEOPLE_JA if japanese else [(p, None) for p in PEOPLE_EN]
         for j in range(2):
             person, person_kana = people[(i + j) % len(people)]
-            contacts.append(Contact(company=company, name=person, kana=person_kana,
-                                    department=rng.choice(DEPARTMENTS),
-                                    email=f"contact{i}-{j}@example.com"))
+            contacts.append(
+                Contact(
+                    company=company,
+                    name=person,
+                    kana=person_kana,
+                    department=rng.choice(DEPARTMENTS),
+                    email=f"contact{i}-{j}@example.com",
+                )
+            )
     today = dt.date(2026, 11, 1)
     for i in range(60):
         company = companies[i % len(companies)]
         japanese = company.kana is not None
         title = rng.choice(TITLES_JA if japanese else TITLES_EN)
         currency = "JPY" if japanese or rng.random() < 0.5 else rng.choice(["USD", "EUR"])
-        deal = Deal(title=f"{company.name} {title}", company=company,
-                    contact=[c for c in contacts if c.company is company][0],
-                    deal_type=types[i % len(types)], stage=rng.choice(STAGES),
-                    currency=currency,
-                    owner_id=owners[i % len(owners)] if owners else None,
-                    expected_close_date=today + dt.timedelta(days=rng.randint(-60, 120)))
+        deal = Deal(
+            title=f"{company.name} {title}",
+            company=company,
+            contact=[c for c in contacts if c.company is company][0],
+            deal_type=types[i % len(types)],
+            stage=rng.choice(STAGES),
+            currency=currency,
+            owner_id=owners[i % len(owners)] if owners else None,
+            expected_close_date=today + dt.timedelta(days=rng.randint(-60, 120)),
+        )
         if i % 5 == 4:  # some deals carry only a contract amount, no lines
             deal.amount = Decimal(rng.randrange(100_000, 5_000_000, 10_000))
         else:
             for position in range(1, rng.randint(2, 4) + 1):
                 product = rng.choice(products)
-                price = product.unit_price if currency == "JPY" else (
-                    product.unit_price / Decimal(150)).quantize(Decimal("0.01"))
-                deal.lines.append(DealLine(
-                    position=position, product=product, name=product.name,
-                    unit=product.unit, unit_price=price, tax_rate=product.tax_rate,
-                    quantity=Decimal(rng.choice([1, 1, 2, 3, 5, 10])),
-                    discount_percent=Decimal(rng.choice([0, 0, 0, 5, 10]))))
+                price = (
+                    product.unit_price
+                    if currency == "JPY"
+                    else (product.unit_price / Decimal(150)).quantize(Decimal("0.01"))
+                )
+                deal.lines.append(
+                    DealLine(
+                        position=position,
+                        product=product,
+                        name=product.name,
+                        unit=product.unit,
+                        unit_price=price,
+                        tax_rate=product.tax_rate,
+                        quantity=Decimal(rng.choice([1, 1, 2, 3, 5, 10])),
+                        discount_percent=Decimal(rng.choice([0, 0, 0, 5, 10])),
+                    )
+                )
         deals.append(deal)
     session.add_all(companies + contacts + deals)
     session.commit()
-    return {"companies": len(companies), "contacts": len(contacts), "products": len(products),
-            "deal_types": len(types), "deals": len(deals)}
+    return {
+        "companies": len(companies),
+        "contacts": len(contacts),
+        "products": len(products),
+        "deal_types": len(types),
+        "deals": len(deals),
+    }

@@ -16,14 +16,21 @@ def register_views(appbuilder) -> None:
     """Add every screen to ``appbuilder`` with its menu entry."""
     crm = "CRM"
     label = _l("CRM")
-    appbuilder.add_view(DealView, "Deals", label=_l("Deals"), icon="fa-handshake",
-                        category=crm, category_label=label, category_icon="fa-briefcase")
-    appbuilder.add_view(CompanyView, "Companies", label=_l("Companies"), icon="fa-building",
-                        category=crm)
-    appbuilder.add_view(ContactView, "Contacts", label=_l("Contacts"), icon="fa-user",
-                        category=crm)
-    appbuilder.add_view(ProductView, "Products", label=_l("Products"), icon="fa-box",
-                        category=crm)
-    appbuilder.add_view(DealTypeView, "Deal types", label=_l("Deal types"), icon="fa-tags",
-                        category=crm)
+    appbuilder.add_view(
+        DealView,
+        "Deals",
+        label=_l("Deals"),
+        icon="fa-handshake",
+        category=crm,
+        category_label=label,
+        category_icon="fa-briefcase",
+    )
+    appbuilder.add_view(
+        CompanyView, "Companies", label=_l("Companies"), icon="fa-building", category=crm
+    )
+    appbuilder.add_view(ContactView, "Contacts", label=_l("Contacts"), icon="fa-user", category=crm)
+    appbuilder.add_view(ProductView, "Products", label=_l("Products"), icon="fa-box", category=crm)
+    appbuilder.add_view(
+        DealTypeView, "Deal types", label=_l("Deal types"), icon="fa-tags", category=crm
+    )
     appbuilder.add_view_no_menu(DealLineView)

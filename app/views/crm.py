@@ -24,15 +24,16 @@ from app.views.labels import LABELS
 
 
 def _select(label, choices, validators=()):
-    return SelectField(
-        label, choices=choices, widget=Select2Widget(), validators=list(validators)
-    )
+    return SelectField(label, choices=choices, widget=Select2Widget(), validators=list(validators))
 
 
 def _decimal(label, validators, default=None, description=""):
     return DecimalField(
-        label, validators=[Optional(), *validators], default=default,
-        description=description, widget=BS3TextFieldWidget(),
+        label,
+        validators=[Optional(), *validators],
+        default=default,
+        description=description,
+        widget=BS3TextFieldWidget(),
     )
 
 
@@ -51,24 +52,54 @@ class DealLineView(CrmView):
     datamodel = datamodel(DealLine, {"unit_price": "deal.currency", "amount": "deal.currency"})
     list_title = _l("Deal lines")
     show_title = add_title = edit_title = _l("Deal line")
-    list_columns = ["deal", "position", "name", "unit_price", "quantity", "unit",
-                    "discount_percent", "tax_rate", "amount"]
-    csv_columns = ["deal.title", "position", "product.code", "name", "unit_price",
-                   "quantity", "unit", "discount_percent", "tax_rate", "amount"]
+    list_columns = [
+        "deal",
+        "position",
+        "name",
+        "unit_price",
+        "quantity",
+        "unit",
+        "discount_percent",
+        "tax_rate",
+        "amount",
+    ]
+    csv_columns = [
+        "deal.title",
+        "position",
+        "product.code",
+        "name",
+        "unit_price",
+        "quantity",
+        "unit",
+        "discount_percent",
+        "tax_rate",
+        "amount",
+    ]
     search_columns = ["deal", "product", "name", "tax_rate", "amount"]
-    add_columns = edit_columns = ["deal", "position", "product", "name", "unit_price",
-                                  "quantity", "unit", "discount_percent", "tax_rate"]
+    add_columns = edit_columns = [
+        "deal",
+        "position",
+        "product",
+        "name",
+        "unit_price",
+        "quantity",
+        "unit",
+        "discount_percent",
+        "tax_rate",
+    ]
     base_order = ("position", "asc")
     formatters_columns = {"tax_rate": _translated(TAX_RATE_LABELS)}
     validators_columns = {"quantity": [v.POSITIVE_QUANTITY]}
     add_form_extra_fields = edit_form_extra_fields = {
         "name": StringField(
-            _l("Name"), validators=[v.name_or_product, Optional()],
+            _l("Name"),
+            validators=[v.name_or_product],
             description=_l("Leave blank to use the product's name."),
             widget=BS3TextFieldWidget(),
         ),
         "unit_price": _decimal(
-            _l("Unit price"), [v.NON_NEGATIVE_PRICE],
+            _l("Unit price"),
+            [v.NON_NEGATIVE_PRICE],
             description=_l("Leave blank to use the product's price."),
         ),
         "discount_percent": _decimal(
@@ -88,8 +119,15 @@ class ContactView(CrmView):
     list_columns = ["name", "kana", "company", "department", "title", "email", "phone"]
     csv_columns = ["name", "kana", "company.name", "department", "title", "email", "phone"]
     search_columns = ["name", "kana", "company", "department", "email"]
-    add_columns = edit_columns = ["company", "name", "kana", "department", "title",
-                                  "email", "phone"]
+    add_columns = edit_columns = [
+        "company",
+        "name",
+        "kana",
+        "department",
+        "title",
+        "email",
+        "phone",
+    ]
     validators_columns = {"email": [Optional(), Email(message=_l("Not a valid email address."))]}
 
 
@@ -97,29 +135,81 @@ class DealView(CrmView):
     datamodel = datamodel(Deal, {"amount": "currency"})
     list_title = _l("Deals")
     show_title = add_title = edit_title = _l("Deal")
-    list_columns = ["title", "company", "deal_type", "stage", "probability", "amount",
-                    "owner", "expected_close_date"]
-    csv_columns = ["id", "title", "company.name", "contact.name", "deal_type.name", "stage",
-                   "probability", "currency", "amount", "owner.username",
-                   "expected_close_date", "updated_at"]
+    list_columns = [
+        "title",
+        "company",
+        "deal_type",
+        "stage",
+        "probability",
+        "amount",
+        "owner",
+        "expected_close_date",
+    ]
+    csv_columns = [
+        "id",
+        "title",
+        "company.name",
+        "contact.name",
+        "deal_type.name",
+        "stage",
+        "probability",
+        "currency",
+        "amount",
+        "owner.username",
+        "expected_close_date",
+        "updated_at",
+    ]
     order_columns = ["title", "stage", "probability", "amount", "expected_close_date"]
-    search_columns = ["title", "company", "deal_type", "stage", "owner", "currency",
-                      "amount", "probability", "expected_close_date", "created_at"]
-    add_columns = edit_columns = ["title", "company", "contact", "deal_type", "stage",
-                                  "probability", "owner", "currency", "amount",
-                                  "expected_close_date", "description"]
-    show_columns = ["title", "company", "contact", "deal_type", "stage", "probability",
-                    "owner", "amount", "expected_close_date", "description",
-                    "created_at", "updated_at"]
+    search_columns = [
+        "title",
+        "company",
+        "deal_type",
+        "stage",
+        "owner",
+        "currency",
+        "amount",
+        "probability",
+        "expected_close_date",
+        "created_at",
+    ]
+    add_columns = edit_columns = [
+        "title",
+        "company",
+        "contact",
+        "deal_type",
+        "stage",
+        "probability",
+        "owner",
+        "currency",
+        "amount",
+        "expected_close_date",
+        "description",
+    ]
+    show_columns = [
+        "title",
+        "company",
+        "contact",
+        "deal_type",
+        "stage",
+        "probability",
+        "owner",
+        "amount",
+        "expected_close_date",
+        "description",
+        "created_at",
+        "updated_at",
+    ]
     base_order = ("id", "desc")
     related_views = [DealLineView]
     show_template = "appbuilder/general/model/show_cascade.html"
     formatters_columns = {"stage": _translated(DEAL_STAGE_LABELS)}
     add_form_extra_fields = edit_form_extra_fields = {
         "amount": _decimal(
-            _l("Amount"), [v.NON_NEGATIVE_AMOUNT],
-            description=_l("Contract amount before tax. When the deal has lines, "
-                           "their total is used."),
+            _l("Amount"),
+            [v.NON_NEGATIVE_AMOUNT],
+            description=_l(
+                "Contract amount before tax. When the deal has lines, their total is used."
+            ),
         ),
         "probability": IntegerField(
             _l("Probability (%)"),
@@ -138,7 +228,7 @@ class DealView(CrmView):
     def pre_add(self, item):
         """A new deal belongs to whoever created it unless an owner was chosen."""
         if item.owner is None and getattr(g, "user", None) is not None:
-            item.owner_id = g.user.id
+            item.owner = g.user
 
 
 class ProductView(CrmView):
@@ -148,8 +238,15 @@ class ProductView(CrmView):
     list_columns = ["code", "name", "unit", "unit_price", "tax_rate"]
     csv_columns = ["code", "name", "unit", "currency", "unit_price", "tax_rate", "description"]
     search_columns = ["code", "name", "tax_rate", "unit_price", "currency"]
-    add_columns = edit_columns = ["code", "name", "unit", "currency", "unit_price",
-                                  "tax_rate", "description"]
+    add_columns = edit_columns = [
+        "code",
+        "name",
+        "unit",
+        "currency",
+        "unit_price",
+        "tax_rate",
+        "description",
+    ]
     formatters_columns = {"tax_rate": _translated(TAX_RATE_LABELS)}
     validators_columns = {"unit_price": [v.NON_NEGATIVE_PRICE]}
     add_form_extra_fields = edit_form_extra_fields = {
@@ -173,15 +270,41 @@ class CompanyView(CrmView):
     datamodel = datamodel(Company)
     list_title = _l("Companies")
     show_title = add_title = edit_title = _l("Company")
-    list_columns = ["code", "name", "kana", "prefecture", "phone",
-                    "invoice_registration_number"]
-    csv_columns = ["code", "name", "kana", "postal_code", "prefecture", "address1",
-                   "address2", "phone", "email", "invoice_registration_number", "notes"]
-    search_columns = ["code", "name", "kana", "prefecture", "invoice_registration_number",
-                      "created_at"]
-    add_columns = edit_columns = ["code", "name", "kana", "postal_code", "prefecture",
-                                  "address1", "address2", "phone", "email",
-                                  "invoice_registration_number", "notes"]
+    list_columns = ["code", "name", "kana", "prefecture", "phone", "invoice_registration_number"]
+    csv_columns = [
+        "code",
+        "name",
+        "kana",
+        "postal_code",
+        "prefecture",
+        "address1",
+        "address2",
+        "phone",
+        "email",
+        "invoice_registration_number",
+        "notes",
+    ]
+    search_columns = [
+        "code",
+        "name",
+        "kana",
+        "prefecture",
+        "invoice_registration_number",
+        "created_at",
+    ]
+    add_columns = edit_columns = [
+        "code",
+        "name",
+        "kana",
+        "postal_code",
+        "prefecture",
+        "address1",
+        "address2",
+        "phone",
+        "email",
+        "invoice_registration_number",
+        "notes",
+    ]
     related_views = [ContactView, DealView]
     show_template = "appbuilder/general/model/show_cascade.html"
     description_columns = {

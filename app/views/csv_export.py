@@ -23,7 +23,7 @@ def csv_cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        return format(value.normalize(), "f")
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if callable(value):
@@ -48,21 +48,22 @@ class CsvExportMixin:
     csv_columns: list[str] | None = None
     csv_batch = 500
 
-    def csv_rows(self):
-        """Yield the header, then one row per record the current filters select."""
-        columns = self.csv_columns or self.list_columns
-        yield [str(self.label_columns.get(c, c)) for c in columns]
-        filters = self.datamodel.get_filters(self.search_columns, self.search_filters)
+    def csv_query(self):
+        """The list's query under the request's filters and order, without paging."""
+        filters = self.datamodel.get_filters(self.search_columns)
         get_filter_args(filters)
         joined = filters.get_joined_filters(self._base_filters)
-        order_column, order_direction = get_order_args().get(
-            self.__class__.__name__, ("", "")
-        )
+        order_column, order_direction = get_order_args().get(self.__class__.__name__, ("", ""))
         if not order_column and self.base_order:
             order_column, order_direction = self.base_order
         query = self.datamodel.session.query(self.datamodel.obj)
         query = self.datamodel.apply_all(query, joined, order_column, order_direction)
-        query = query.order_by(self.datamodel.obj.id)
+        return query.order_by(self.datamodel.obj.id)
+
+    def csv_rows(self, query):
+        """Yield the header, then one row per record of ``query``."""
+        columns = self.csv_columns or self.list_columns
+        yield [str(self.label_columns.get(c, c)) for c in columns]
         for item in query.yield_per(self.csv_batch):
             yield [csv_cell(_resolve(item, c)) for c in columns]
 
@@ -71,7 +72,8 @@ class CsvExportMixin:
     @permission_name("list")
     def csv(self):
         """Stream the filtered list as CSV."""
-        rows = self.csv_rows()
+        # Build the query before streaming starts, so a bad filter fails with a status.
+        rows = self.csv_rows(self.csv_query())
 
         def generate():
             buffer = io.StringIO()
@@ -89,4 +91,3 @@ class CsvExportMixin:
             mimetype="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
-

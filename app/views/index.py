@@ -20,5 +20,6 @@ class RenkeiIndexView(IndexView):
                 pipeline = pipeline_by_stage(self.appbuilder.session)
                 for row in pipeline:
                     row.amount = Money(row.amount, row.currency)
-        return self.render_template(self.index_template, appbuilder=self.appbuilder,
-                                    pipeline=pipeline)
+        return self.render_template(
+            self.index_template, appbuilder=self.appbuilder, pipeline=pipeline
+        )

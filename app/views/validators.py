@@ -43,7 +43,8 @@ class AtMost:
 def known_tax_rate(form, field):
     """Refuse a tax rate that is not 10 %, 8 % reduced or exempt."""
     if field.data and field.data not in TAX_RATES:
-        raise ValidationError(str(_l("Unknown tax rate: use 10%, 8% (reduced) or exempt.")))
+        # FAB's form template passes errors through gettext's %-formatting: hence %%.
+        raise ValidationError(str(_l("Unknown tax rate: use 10%%, 8%% (reduced) or exempt.")))
 
 
 def registration_number(form, field):

@@ -1,0 +1,188 @@
+"""Test fixtures: a real PostgreSQL database and a real Redis db per run, cleaned up after.
+
+PostgreSQL: RENKEI_TEST_PG_ADMIN_URL (default postgresql+psycopg2://postgres@127.0.0.1:5432/postgres)
+names the server; each run creates its own database and drops it at the end.
+Redis: RENKEI_TEST_REDIS_URL (default redis://127.0.0.1:6379/13), flushed before and after.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import threading
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+PG_ADMIN_URL = os.environ.get(
+    "RENKEI_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("RENKEI_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+TEST_SECRET = secrets.token_urlsafe(48)
+
+
+def make_database() -> str:
+    """Create an empty PostgreSQL database for this run; return its URL."""
+    name = f"renkei_test_{os.getpid()}_{secrets.token_hex(3)}"
+    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(False)
+
+
+def drop_database(url: str) -> None:
+    """Drop a database made by make_database, closing other sessions first."""
+    name = sa.engine.make_url(url).database
+    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def build_app(database_url: str, **overrides):
+    """A Renkei app in test mode on ``database_url``, migrated and bootstrapped."""
+    os.environ["RENKEI_ENV"] = "test"
+    os.environ["SECRET_KEY"] = TEST_SECRET
+    os.environ["DATABASE_URL"] = database_url
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.cli import bootstrap, ensure_demo_users
+
+    config = {
+        "RATELIMIT_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        "REDIS_URL": REDIS_URL,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        bootstrap()
+        ensure_demo_users()
+    return app
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    url = make_database()
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def app(pg_url):
+    application = build_app(pg_url)
+    yield application
+    from app.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def db_session(app):
+    """The app's session inside an app context; CRM rows are wiped after the test."""
+    from app.extensions import db
+
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
+        wipe_crm(db.session)
+
+
+def wipe_crm(session) -> None:
+    """Delete every CRM row (children first) so tests do not see each other's data."""
+    for table in ("deal_line", "deal", "contact", "company", "product", "deal_type"):
+        session.execute(sa.text(f"DELETE FROM {table}"))
+    session.commit()
+
+
+@pytest.fixture()
+def client(app, db_session):
+    return app.test_client()
+
+
+class LiveServer:
+    """The app served over real HTTP on a loopback port, in a thread."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture()
+def redis_conn():
+    import redis
+
+    conn = redis.Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client, url: str) -> str:
+    """The CSRF token of the form at ``url``."""
+    html = client.get(url).get_data(as_text=True)
+    match = CSRF_RE.search(html) or re.search(r'id="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def login(client, username: str = "admin", password: str | None = None):
+    """Log ``client`` in through the login form (CSRF token included)."""
+    token = csrf_token(client, "/login/")
+    response = client.post(
+        "/login/",
+        data={"username": username, "password": password or username, "csrf_token": token},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+@pytest.fixture()
+def admin_client(client):
+    login(client)
+    return client
+
+
+@pytest.fixture()
+def api_token(client):
+    """A JWT access token for the admin, from FAB's login API."""
+    response = client.post(
+        "/api/v1/security/login",
+        json={"username": "admin", "password": "admin", "provider": "db", "refresh": True},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["access_token"]
+
+
+@pytest.fixture()
+def sample(db_session):
+    """A small CRM: two companies, products, a deal type, deals with and without lines."""
+    from tests.factories import make_sample
+
+    return make_sample(db_session)
