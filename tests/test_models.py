@@ -93,7 +93,8 @@ def test_database_refuses_what_the_rules_would(sample, db_session):
         db_session.execute(
             text(
                 "INSERT INTO deal_line (deal_id, position, name, unit_price, quantity,"
-                " discount_percent, tax_rate, amount) VALUES (:d, 1, 'x', 1, -1, 0, 'standard_10', 0)"
+                " discount_percent, tax_rate, amount)"
+                " VALUES (:d, 1, 'x', 1, -1, 0, 'standard_10', 0)"
             ),
             {"d": deal_id},
         )
