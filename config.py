@@ -84,6 +84,8 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "FAB_CREATE_DB": False,
         "FAB_UPDATE_PERMS": False,
         "FAB_ADD_SECURITY_API": False,  # FAB 5.3 + marshmallow 4: KeyError permission_id
+        # app.api.openapi serves the document and Swagger UI instead of FAB's views.
+        "FAB_ADD_OPENAPI_VIEWS": False,
         "FAB_API_SWAGGER_UI": True,
         "FAB_API_MAX_PAGE_SIZE": 500,
         "AUTH_RATE_LIMITED": True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_appbuilder.api import ModelRestApi
 from marshmallow import ValidationError
 from marshmallow.validate import And, Length, OneOf, Range
@@ -37,6 +38,29 @@ class CrmApi(ModelRestApi):
     allow_browser_login = True
     page_size = 50
     max_page_size = 500
+
+    def _bad_relations(self, columns) -> dict[str, list[str]]:
+        """Relations must be given as a record id; anything else would crash the loader."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return {}
+        errors = {}
+        for column in columns:
+            if column in body and self.datamodel.is_relation(column):
+                value = body[column]
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                    errors[column] = [f"Give the id (a whole number) of the {column}."]
+        return errors
+
+    def post_headless(self):
+        """Create a record, refusing malformed relation ids with 422."""
+        errors = self._bad_relations(self.add_columns)
+        return self.response_422(message=errors) if errors else super().post_headless()
+
+    def put_headless(self, pk):
+        """Update a record, refusing malformed relation ids with 422."""
+        errors = self._bad_relations(self.edit_columns)
+        return self.response_422(message=errors) if errors else super().put_headless(pk)
 
 
 class CompanyApi(CrmApi):

@@ -165,7 +165,8 @@ def load_demo_data(session, owners=(), seed: int = 7) -> dict[str, int]:
             expected_close_date=today + dt.timedelta(days=rng.randint(-60, 120)),
         )
         if i % 5 == 4:  # some deals carry only a contract amount, no lines
-            deal.amount = Decimal(rng.randrange(100_000, 5_000_000, 10_000))
+            yen = Decimal(rng.randrange(100_000, 5_000_000, 10_000))
+            deal.amount = yen if currency == "JPY" else (yen / 150).quantize(Decimal("0.01"))
         else:
             for position in range(1, rng.randint(2, 4) + 1):
                 product = rng.choice(products)

@@ -114,6 +114,7 @@ class DealLineView(CrmView):
 
 class ContactView(CrmView):
     datamodel = datamodel(Contact)
+    label_columns = {**LABELS, "title": _l("Job title")}
     list_title = _l("Contacts")
     show_title = add_title = edit_title = _l("Contact")
     list_columns = ["name", "kana", "company", "department", "title", "email", "phone"]

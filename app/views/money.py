@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import get_locale
 
@@ -24,12 +27,23 @@ class Money:
     __html__ = __str__
 
 
+def local_time(value: dt.datetime) -> str:
+    """A stored (naive UTC) time shown in the display zone, to the minute."""
+    zone = ZoneInfo(current_app.config.get("RENKEI_DISPLAY_TIMEZONE", "Asia/Tokyo"))
+    return value.replace(tzinfo=dt.UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
 class MoneyInterface(SQLAInterface):
-    """SQLAInterface whose money columns come out as Money (still sortable by column)."""
+    """Values for lists and show pages: money as Money (the column stays sortable),
+    times in the display zone, None as blank."""
 
     money_columns: dict[str, str] = {}
 
     def _wrap(self, item, col, value):
+        if value is None:
+            return ""
+        if isinstance(value, dt.datetime):
+            return local_time(value)
         if col in self.money_columns and value is not None and value != "":
             currency = item
             for part in self.money_columns[col].split("."):
