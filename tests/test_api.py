@@ -15,7 +15,7 @@ def test_openapi_document_lists_every_model(client, api_token):
     paths = response.get_json()["paths"]
     for resource in ("company", "contact", "product", "deal_type", "deal", "deal_line"):
         assert f"/api/v1/{resource}/" in paths, resource
-        assert "/api/v1/%s/{pk}" % resource in paths, resource
+        assert f"/api/v1/{resource}/{{pk}}" in paths, resource
 
 
 def test_api_requires_a_token(client, sample):
