@@ -202,7 +202,7 @@ class DealView(CrmView):
     ]
     base_order = ("id", "desc")
     related_views = [DealLineView]
-    show_template = "appbuilder/general/model/show_cascade.html"
+    show_template = "renkei/show.html"
     formatters_columns = {"stage": _translated(DEAL_STAGE_LABELS)}
     add_form_extra_fields = edit_form_extra_fields = {
         "amount": _decimal(
@@ -307,7 +307,7 @@ class CompanyView(CrmView):
         "notes",
     ]
     related_views = [ContactView, DealView]
-    show_template = "appbuilder/general/model/show_cascade.html"
+    show_template = "renkei/show.html"
     description_columns = {
         "invoice_registration_number": _l("適格請求書発行事業者登録番号: T + 13 digits."),
     }
