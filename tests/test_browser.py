@@ -5,8 +5,14 @@ from playwright.sync_api import sync_playwright
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 @pytest.fixture()
@@ -16,9 +22,14 @@ def page(live_server):
         context = browser.new_context(viewport={"width": 1300, "height": 900})
         outside = []
         # Nothing may load from outside the machine.
-        context.route("**/*", lambda route: (
-            route.continue_() if route.request.url.startswith(live_server.url)
-            else (outside.append(route.request.url), route.abort())))
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith(live_server.url)
+                else (outside.append(route.request.url), route.abort())
+            ),
+        )
         pg = context.new_page()
         yield pg
         assert not outside, f"pages tried to load from outside: {outside}"
