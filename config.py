@@ -10,6 +10,8 @@ Three modes, chosen by RENKEI_ENV:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 from pathlib import Path
@@ -25,14 +27,46 @@ class ConfigError(RuntimeError):
     """A setting is missing or unsafe; the message says how to fix it."""
 
 
-def _demo_secret() -> str:
-    """Return the demo's secret key, generating it once and keeping it on disk."""
+def _demo_file(name: str, make) -> str:
+    """Return a demo secret kept in the instance folder, generating it the first time."""
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    path = INSTANCE_DIR / "secret_key"
+    path = INSTANCE_DIR / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _demo_secret() -> str:
+    return _demo_file("secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def _fernet_key() -> str:
+    # A Fernet key is 32 random bytes, url-safe base64 encoded.
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def _require_encryption_keys(env: dict[str, str]) -> list[str]:
+    keys = [k.strip() for k in env.get("RENKEI_ENCRYPTION_KEY", "").split(",") if k.strip()]
+    for key in keys:
+        try:
+            raw = base64.urlsafe_b64decode(key.encode())
+        except (ValueError, binascii.Error):
+            raw = b""
+        if len(raw) != 32:
+            raise ConfigError(
+                "RENKEI_ENCRYPTION_KEY holds a key that is not a Fernet key "
+                "(32 bytes, url-safe base64)."
+            )
+    if not keys:
+        raise ConfigError(
+            "RENKEI_ENCRYPTION_KEY must be set outside demo mode: it encrypts provider "
+            "secrets and tokens at rest. Generate one with:\n"
+            "  python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32))"
+            ".decode())'\n"
+            "To rotate, put the new key first and keep the old ones after it, comma-separated."
+        )
+    return keys
 
 
 def _require_secret(env: dict[str, str]) -> str:
@@ -56,9 +90,15 @@ def load_config(env: dict[str, str] | None = None) -> dict:
     demo = mode == "demo"
     if demo:
         secret = env.get("SECRET_KEY") or _demo_secret()
+        encryption_keys = (
+            _require_encryption_keys(env)
+            if env.get("RENKEI_ENCRYPTION_KEY")
+            else [_demo_file("encryption_key", _fernet_key)]
+        )
         default_db = f"sqlite:///{INSTANCE_DIR / 'renkei.db'}"
     else:
         secret = _require_secret(env)
+        encryption_keys = _require_encryption_keys(env)
         default_db = None
     database_url = env.get("DATABASE_URL", default_db)
     if not database_url:
@@ -70,6 +110,8 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "RENKEI_ENV": mode,
         "DEMO_MODE": demo,
         "SECRET_KEY": secret,
+        # Fernet keys for secrets at rest; the first encrypts, all decrypt (rotation).
+        "ENCRYPTION_KEYS": encryption_keys,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         # Redis is optional in demo mode: without it jobs run in-process.

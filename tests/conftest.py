@@ -7,6 +7,7 @@ Redis: RENKEI_TEST_REDIS_URL (default redis://127.0.0.1:6379/13), flushed before
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -21,6 +22,7 @@ PG_ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("RENKEI_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 TEST_SECRET = secrets.token_urlsafe(48)
+TEST_ENCRYPTION_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
 def make_database() -> str:
@@ -46,6 +48,7 @@ def build_app(database_url: str, **overrides):
     """A Renkei app in test mode on ``database_url``, migrated and bootstrapped."""
     os.environ["RENKEI_ENV"] = "test"
     os.environ["SECRET_KEY"] = TEST_SECRET
+    os.environ["RENKEI_ENCRYPTION_KEY"] = TEST_ENCRYPTION_KEY
     os.environ["DATABASE_URL"] = database_url
     from flask_migrate import upgrade
 

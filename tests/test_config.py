@@ -30,15 +30,35 @@ def test_production_refuses_a_missing_or_weak_secret(secret):
         load_config(env)
 
 
+KEY = "bq5pKOlH6uKzGQ0K0V4Y1mCQ3zD1C3Tq9S7n8m2vW4E="
+
+
 def test_production_needs_a_database_url():
     with pytest.raises(ConfigError, match="DATABASE_URL"):
-        load_config({"RENKEI_ENV": "production", "SECRET_KEY": "x" * 40})
+        load_config(
+            {"RENKEI_ENV": "production", "SECRET_KEY": "x" * 40, "RENKEI_ENCRYPTION_KEY": KEY}
+        )
+
+
+@pytest.mark.parametrize("key", [None, "not-a-key"])
+def test_production_needs_an_encryption_key(key):
+    env = {"RENKEI_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x"}
+    if key:
+        env["RENKEI_ENCRYPTION_KEY"] = key
+    with pytest.raises(ConfigError, match="RENKEI_ENCRYPTION_KEY"):
+        load_config(env)
 
 
 def test_production_config_is_strict():
     config = load_config(
-        {"RENKEI_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x/y"}
+        {
+            "RENKEI_ENV": "production",
+            "SECRET_KEY": "x" * 40,
+            "DATABASE_URL": "postgresql://x/y",
+            "RENKEI_ENCRYPTION_KEY": f"{KEY}, {KEY}",
+        }
     )
+    assert config["ENCRYPTION_KEYS"] == [KEY, KEY]
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["SESSION_COOKIE_HTTPONLY"] is True
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -29,7 +29,10 @@ def test_negative_quantity_refused_and_form_kept(admin_client, sample, db_sessio
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "The quantity must be greater than zero." in html or "数量は0より大きく" in html
+    assert (
+        "The quantity must be greater than zero." in html
+        or "数量は0より大きい値にしてください。" in html
+    )
     assert 'value="追加作業"' in html and 'value="5000"' in html  # what was typed is kept
     assert db_session.query(DealLine).filter_by(name="追加作業").count() == 0
 

@@ -39,7 +39,7 @@ def test_failed_job_is_kept_with_its_error(app, db_session, redis_conn):
 
 
 def test_worker_script_processes_the_queue(app, pg_url, db_session, redis_conn):
-    from tests.conftest import REDIS_URL, TEST_SECRET
+    from tests.conftest import REDIS_URL, TEST_ENCRYPTION_KEY, TEST_SECRET
 
     handle = add_deal_type.enqueue("via-worker-script")
     env = {
@@ -47,6 +47,7 @@ def test_worker_script_processes_the_queue(app, pg_url, db_session, redis_conn):
         "DATABASE_URL": pg_url,
         "REDIS_URL": REDIS_URL,
         "SECRET_KEY": TEST_SECRET,
+        "RENKEI_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": str(ROOT),
     }

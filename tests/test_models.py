@@ -65,11 +65,11 @@ def test_jpy_line_amount_has_no_minor_unit(sample, db_session):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("quantity", Decimal("-1"), "quantity must be greater than zero"),
-        ("quantity", Decimal("0"), "quantity must be greater than zero"),
-        ("unit_price", Decimal("-5"), "unit price cannot be negative"),
-        ("discount_percent", Decimal("120"), "discount is a percentage"),
-        ("tax_rate", "twelve", "Unknown tax rate"),
+        ("quantity", Decimal("-1"), "数量は0より大きい値にしてください。"),
+        ("quantity", Decimal("0"), "数量は0より大きい値にしてください。"),
+        ("unit_price", Decimal("-5"), "単価にマイナスは入力できません。"),
+        ("discount_percent", Decimal("120"), "値引きは0〜100の％で入力してください。"),
+        ("tax_rate", "twelve", "税率 twelve は使えません"),
     ],
 )
 def test_bad_line_is_refused_with_a_reason(sample, db_session, field, value, message):
@@ -79,9 +79,12 @@ def test_bad_line_is_refused_with_a_reason(sample, db_session, field, value, mes
     )
     setattr(line, field, value)
     deal.lines.append(line)
-    with pytest.raises(InvalidInput, match=message):
+    with pytest.raises(InvalidInput) as refused:
         db_session.flush()
     db_session.rollback()
+    # the app speaks Japanese by default; the message names the problem and the field
+    assert message in str(refused.value)
+    assert refused.value.field == field
 
 
 def test_database_refuses_what_the_rules_would(sample, db_session):
@@ -106,6 +109,6 @@ def test_negative_contract_amount_refused(sample, db_session):
         title="neg", company=sample["acme"], stage="lead", currency="JPY", amount=Decimal("-1")
     )
     db_session.add(deal)
-    with pytest.raises(InvalidInput, match="cannot be negative"):
+    with pytest.raises(InvalidInput, match="契約金額にマイナスは入力できません"):
         db_session.flush()
     db_session.rollback()

@@ -1,5 +1,6 @@
 """Tables, one module per area. Importing this package registers them all."""
 
+from app.models.connection import Connection
 from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
 
-__all__ = ["Company", "Contact", "Deal", "DealLine", "DealType", "Product"]
+__all__ = ["Company", "Connection", "Contact", "Deal", "DealLine", "DealType", "Product"]
