@@ -1,0 +1,5 @@
+"""freee Invoice (iv)."""
+
+from .client import FreeeInvoiceClient
+
+__all__ = ["FreeeInvoiceClient"]

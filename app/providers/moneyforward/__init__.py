@@ -1,0 +1,5 @@
+"""Money Forward Cloud Invoice v3."""
+
+from .client import MoneyForwardClient
+
+__all__ = ["MoneyForwardClient"]
