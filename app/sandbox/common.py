@@ -1,0 +1,125 @@
+"""Small helpers shared by the three emulators: clock, ids, money and paging."""
+
+from __future__ import annotations
+
+import base64
+import math
+import secrets
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+
+# All three services are used from Japan; the sandbox answers in Japan time.
+JST = timezone(timedelta(hours=9), "JST")
+
+# Rounding modes by the names the providers use for them.
+ROUNDING = {
+    "round_down": ROUND_DOWN,  # MF 切り捨て
+    "round_up": ROUND_CEILING,  # MF 切り上げ (amounts are positive in practice)
+    "round_off": ROUND_HALF_UP,  # MF 四捨五入
+    "omit": ROUND_FLOOR,  # freee 切り捨て
+    "round": ROUND_HALF_UP,  # freee 四捨五入
+}
+
+
+class ApiError(Exception):
+    """A refusal the emulator answers with the provider's error body."""
+
+    def __init__(self, status: int, message: str, field: str | None = None, code=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+        self.code = code
+
+
+def now() -> datetime:
+    """The current time in JST, to the second (the providers' precision)."""
+    return datetime.now(JST).replace(microsecond=0)
+
+
+def iso(moment: datetime) -> str:
+    """RFC 3339 time, e.g. 2024-05-01T10:00:00+09:00 (what 'format: date-time' demands)."""
+    return moment.isoformat(timespec="seconds")
+
+
+def parse_time(text: str) -> datetime:
+    """Parse ISO-8601 with or without a colon in the offset; naive means JST."""
+    value = text.strip().replace(" ", "T", 1).replace("Z", "+00:00")
+    if len(value) >= 5 and value[-5] in "+-" and value[-3] != ":":
+        value = f"{value[:-2]}:{value[-2:]}"  # Zoho writes +0900
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=JST)
+
+
+def parse_date(text, field: str) -> date:
+    """A YYYY-MM-DD date or an ApiError naming ``field``."""
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        raise ApiError(400, f"{field} is not a valid date (YYYY-MM-DD)", field) from None
+
+
+def today() -> date:
+    return now().date()
+
+
+def to_decimal(value, field: str) -> Decimal:
+    """A Decimal from a JSON number or numeric string; floats go through str()."""
+    try:
+        result = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ApiError(400, f"{field} must be a number", field) from None
+    if not result.is_finite():
+        raise ApiError(400, f"{field} must be a number", field)
+    return result
+
+
+def round_to(value: Decimal, mode: str, places: int = 0) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUNDING.get(mode, mode))
+
+
+def json_number(value: Decimal) -> int | float:
+    """A JSON number: an int when whole (yen amounts), otherwise a float."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def plain(value: Decimal) -> str:
+    """'10', '1.5' — how Money Forward writes prices and quantities."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def ruby_decimal(value: Decimal) -> str:
+    """'100.0', '12.5' — how Money Forward (Ruby BigDecimal#to_s('F')) writes totals."""
+    text = plain(value)
+    return text if "." in text else f"{text}.0"
+
+
+def mf_id() -> str:
+    """A 22-character url-safe id like Money Forward's ('95PHKI9_FeSw3coTj673Cg')."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def token(prefix: str = "", nbytes: int = 32) -> str:
+    return prefix + secrets.token_urlsafe(nbytes)
+
+
+def page_args(args, default_per_page: int, max_per_page: int, per_page_name="per_page"):
+    """(page, per_page) from query args, refusing values the providers refuse."""
+    try:
+        page = int(args.get("page", 1))
+        per_page = int(args.get(per_page_name, default_per_page))
+    except ValueError:
+        raise ApiError(400, "page and per_page must be integers", "page") from None
+    if page < 1:
+        raise ApiError(400, "page must be 1 or more", "page")
+    if not 1 <= per_page <= max_per_page:
+        raise ApiError(400, f"{per_page_name} must be between 1 and {max_per_page}", per_page_name)
+    return page, per_page
+
+
+def paginate(rows: list, page: int, per_page: int) -> tuple[list, int]:
+    """The rows of ``page`` and the number of pages."""
+    start = (page - 1) * per_page
+    return rows[start : start + per_page], math.ceil(len(rows) / per_page)

@@ -1,0 +1,67 @@
+"""A minimal stand-in for freee's accounting API (``/api/1``): companies and partners.
+
+The invoice spec references partners by id or code but does not define them; freee
+serves them from https://api.freee.co.jp/api/1. Shapes follow freee's accounting
+reference for the fields a sync needs; this part is not validated against a spec.
+"""
+
+from __future__ import annotations
+
+from flask import request
+
+from ..common import ApiError
+from .documents import company_id
+from .model import freee_time
+
+PARTNER_FIELDS = ("code", "name", "shortcut1", "shortcut2", "long_name", "name_kana")
+PARTNER_FIELDS += ("default_title", "phone", "contact_name", "email", "org_code")
+
+
+def register(sb, bp) -> None:
+    api = sb.api_prefixes[1]
+
+    @bp.get(f"{api}/companies")
+    def freee_companies():
+        return sb.json({"companies": list(sb.state["companies"].values())})
+
+    @bp.route(f"{api}/partners", methods=["GET", "POST"])
+    def freee_partners():
+        if request.method == "GET":
+            company = company_id(sb, request.args.get("company_id"))
+            rows = [p for p in sb.state["partners"].values() if p["company_id"] == company]
+            keyword = request.args.get("keyword")
+            if keyword:
+                rows = [p for p in rows if keyword in p["name"] or keyword == p.get("code")]
+            offset, limit = int(request.args.get("offset", 0)), int(request.args.get("limit", 50))
+            return sb.json({"partners": rows[offset : offset + min(limit, 3000)]})
+        body = sb.json_body()
+        company = company_id(sb, body.get("company_id"))
+        if not body.get("name"):
+            raise ApiError(400, "nameは必須です。", "name")
+        siblings = [p for p in sb.state["partners"].values() if p["company_id"] == company]
+        if any(p["name"] == body["name"] for p in siblings):
+            raise ApiError(400, "同じ名前の取引先がすでに存在します。", "name")
+        if body.get("code") and any(p.get("code") == body["code"] for p in siblings):
+            raise ApiError(400, "同じコードの取引先がすでに存在します。", "code")
+        partner = {"id": sb.next_id("id", 1000), "company_id": company, "code": None}
+        partner.update(default_title="御中", available=True, country_code="JP")
+        partner.update({k: body[k] for k in PARTNER_FIELDS if body.get(k) is not None})
+        address = body.get("address_attributes") or {}
+        partner["address_attributes"] = {
+            "zipcode": address.get("zipcode"),
+            "prefecture_code": address.get("prefecture_code", -1),
+            "street_name1": address.get("street_name1"),
+            "street_name2": address.get("street_name2"),
+        }
+        partner["update_date"] = freee_time()[:10]
+        with sb.store.write():
+            sb.state["partners"][str(partner["id"])] = partner
+        return sb.json({"partner": partner}, 201)
+
+    @bp.get(f"{api}/partners/<int:partner_id>")
+    def freee_partner(partner_id):
+        company = company_id(sb, request.args.get("company_id"))
+        partner = sb.state["partners"].get(str(partner_id))
+        if partner is None or partner["company_id"] != company:
+            raise ApiError(404, "取引先が見つかりません。")
+        return sb.json({"partner": partner})
