@@ -148,4 +148,8 @@ def load_config(env: dict[str, str] | None = None) -> dict:
             "en": {"flag": "gb", "name": "English"},
         },
         "CSV_EXPORT_BATCH": 500,
+        # The provider emulators (app/sandbox) mounted under /sandbox: the demo's
+        # providers. Off in production unless asked for.
+        "SANDBOX_ENABLED": env.get("RENKEI_SANDBOX", "1" if demo else "0") == "1",
+        "SANDBOX_STATE_PATH": str(INSTANCE_DIR / "sandbox.json") if demo else None,
     }

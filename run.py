@@ -12,11 +12,14 @@ import sys
 def main() -> int:
     """Prepare the demo database and serve the console until interrupted."""
     os.environ.setdefault("RENKEI_ENV", "demo")
+    # The demo's providers are the sandboxes on this loopback server, over plain http.
+    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
     from flask_migrate import upgrade
 
     from app import create_app
     from app.cli import bootstrap, ensure_demo_users
     from app.extensions import db
+    from app.services.connections import ensure_demo_connection
     from app.services.demo_data import load_demo_data
 
     app = create_app()
@@ -29,10 +32,24 @@ def main() -> int:
         owners = [sm.find_user(username=u).id for u, _, _ in logins]
         load_demo_data(db.session, owners=owners)
     host = "127.0.0.1" if app.config["DEMO_MODE"] else os.environ.get("HOST", "127.0.0.1")
+    if app.config["SANDBOX_ENABLED"]:
+        with app.app_context():
+            ensure_demo_connection(db.session, f"http://{host}:{port}")
     print(f"\nRenkei is running at http://{host}:{port}/", flush=True)
     print("Demo logins (user / password — profile):", flush=True)
     for username, password, role in logins:
         print(f"  {username} / {password} — {role}", flush=True)
+    if app.config["SANDBOX_ENABLED"]:
+        print(
+            "Providers: built-in sandboxes at /sandbox/moneyforward/, /sandbox/zoho/,"
+            " /sandbox/freee/.",
+            flush=True,
+        )
+        print(
+            "Connect Money Forward: Integrations → Connections → Money Forward (sandbox)"
+            " → Connect.",
+            flush=True,
+        )
     print("Stop with Ctrl+C.\n", flush=True)
     app.run(host=host, port=port, threaded=True, use_reloader=False)
     return 0

@@ -38,5 +38,15 @@ def create_app(overrides: dict | None = None) -> Flask:
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
         register_apis(appbuilder)
+    if app.config["SANDBOX_ENABLED"]:
+        _mount_sandboxes(app, csrf)
     register_cli(app)
     return app
+
+
+def _mount_sandboxes(app: Flask, csrf) -> None:
+    """Serve the provider emulators under /sandbox (demo and tests only)."""
+    from app.sandbox import register_sandboxes
+
+    for blueprint in register_sandboxes(app, state_path=app.config.get("SANDBOX_STATE_PATH")):
+        csrf.exempt(blueprint)

@@ -8,13 +8,19 @@ from flask.cli import AppGroup
 
 renkei = AppGroup("renkei", help="Renkei set-up commands.")
 
-# Demo logins: one per profile; profiles beyond Admin arrive with the permissions work.
-DEMO_USERS = [("admin", "Admin", "Admin", "User")]
+# Demo logins: one per profile, the password is the login.
+DEMO_USERS = [
+    ("admin", "Admin", "Admin", "User"),
+    ("sales", "Sales", "営業", "太郎"),
+    ("accounting", "Accounting", "経理", "花子"),
+    ("approver", "Approver", "承認", "次郎"),
+    ("readonly", "ReadOnly", "閲覧", "三郎"),
+]
 
 
-def bootstrap() -> None:
-    """Create roles and permissions for every screen and API (safe to repeat)."""
-    current_app.appbuilder.sm.bootstrap()
+def bootstrap(reset_profiles: bool = False) -> list[str]:
+    """Create roles, permissions and ready-made profiles (safe to repeat)."""
+    return current_app.appbuilder.sm.bootstrap(reset_profiles=reset_profiles)
 
 
 def ensure_demo_users() -> list[tuple[str, str, str]]:
@@ -30,10 +36,15 @@ def ensure_demo_users() -> list[tuple[str, str, str]]:
 
 
 @renkei.command("bootstrap")
-def bootstrap_command() -> None:
-    """Create roles and permissions."""
-    bootstrap()
-    click.echo("Roles and permissions are up to date.")
+@click.option(
+    "--reset-profiles",
+    is_flag=True,
+    help="Rewrite the ready-made profiles to their defaults (undoes edits).",
+)
+def bootstrap_command(reset_profiles: bool) -> None:
+    """Create roles, permissions and the ready-made profiles."""
+    written = bootstrap(reset_profiles)
+    click.echo(f"Roles and permissions are up to date. Profiles written: {written or 'none'}")
 
 
 @renkei.command("demo")

@@ -20,6 +20,8 @@ from werkzeug.serving import make_server
 PG_ADMIN_URL = os.environ.get(
     "RENKEI_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
+# The sandboxes speak plain http on loopback; real providers are https.
+os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 REDIS_URL = os.environ.get("RENKEI_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 TEST_SECRET = secrets.token_urlsafe(48)
 TEST_ENCRYPTION_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
@@ -58,16 +60,30 @@ def build_app(database_url: str, **overrides):
     config = {
         "RATELIMIT_ENABLED": False,
         "SESSION_COOKIE_SECURE": False,
+        "SANDBOX_ENABLED": True,
         "REDIS_URL": REDIS_URL,
         "SERVER_NAME": None,
     }
     config.update(overrides)
     app = create_app(config)
+    # first, before FAB sets g.user from the (stale) signed-in user
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
     with app.app_context():
         upgrade()
         bootstrap()
         ensure_demo_users()
     return app
+
+
+def _fresh_request_state():
+    """Tests hold one app context across requests, where a real server has one per request:
+    forget the previous request's ``g`` and cached translations."""
+    from flask import g
+    from flask_babel import refresh
+
+    for name in list(g):  # signed-in user, CSRF token, … of the previous request
+        g.pop(name, None)
+    refresh()
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from marshmallow.validate import And, Length, OneOf, Range
 
 from app.models.choices import CURRENCIES, DEAL_STAGES, TAX_RATES
 from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
+from app.security.permissions import API_VERBS
 from app.services.errors import InvalidInput
 from app.services.registration import normalize_registration_number
 from app.views.datamodel import datamodel
@@ -36,6 +37,7 @@ class CrmApi(ModelRestApi):
     """Common settings of the CRM APIs."""
 
     allow_browser_login = True
+    method_permission_name = API_VERBS
     page_size = 50
     max_page_size = 500
 
@@ -64,6 +66,7 @@ class CrmApi(ModelRestApi):
 
 
 class CompanyApi(CrmApi):
+    class_permission_name = "Company"
     resource_name = "company"
     datamodel = datamodel(Company)
     _columns = [
@@ -92,6 +95,7 @@ class CompanyApi(CrmApi):
 
 
 class ContactApi(CrmApi):
+    class_permission_name = "Contact"
     resource_name = "contact"
     datamodel = datamodel(Contact)
     _columns = ["name", "kana", "department", "title", "email", "phone"]
@@ -111,6 +115,7 @@ class ContactApi(CrmApi):
 
 
 class ProductApi(CrmApi):
+    class_permission_name = "Product"
     resource_name = "product"
     datamodel = datamodel(Product)
     _columns = ["code", "name", "unit", "unit_price", "currency", "tax_rate", "description"]
@@ -128,6 +133,7 @@ class ProductApi(CrmApi):
 
 
 class DealTypeApi(CrmApi):
+    class_permission_name = "DealType"
     resource_name = "deal_type"
     datamodel = datamodel(DealType)
     list_columns = show_columns = ["id", "code", "name", "description"]
@@ -140,6 +146,7 @@ class DealTypeApi(CrmApi):
 
 
 class DealApi(CrmApi):
+    class_permission_name = "Deal"
     resource_name = "deal"
     datamodel = datamodel(Deal)
     _columns = [
@@ -195,6 +202,7 @@ class DealApi(CrmApi):
 
 
 class DealLineApi(CrmApi):
+    class_permission_name = "Deal"
     resource_name = "deal_line"
     datamodel = datamodel(DealLine)
     _columns = [

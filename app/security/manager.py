@@ -12,8 +12,24 @@ class RenkeiSecurityManager(SecurityManager):
 
     userstatschartview = None
 
-    def bootstrap(self) -> None:
-        """Create the built-in roles and every view's permissions (no create_all)."""
+    def bootstrap(self, reset_profiles: bool = False) -> list[str]:
+        """Create roles, every view's permissions and the ready-made profiles.
+
+        No create_all: migrations own the schema. Returns the profiles (re)written.
+        """
+        from app.security.profiles import ensure_future_permissions, seed_profiles
+
         # The base class's create_db makes roles only; SQLA's would also create tables.
         super(SecurityManager, self).create_db()
         self.appbuilder.add_permissions(update_perms=True)
+        ensure_future_permissions(self)
+        admin = self.find_role(self.auth_role_admin)
+        self._grant_everything(admin)
+        return seed_profiles(self, reset=reset_profiles)
+
+    def _grant_everything(self, role) -> None:
+        """The administrator profile holds every permission there is."""
+        from flask_appbuilder.security.sqla.models import PermissionView
+
+        role.permissions = self.session.query(PermissionView).all()
+        self.session.commit()

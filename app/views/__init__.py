@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
+from app.views.connections import ConnectionView
 from app.views.crm import (
     CompanyView,
     ContactView,
@@ -34,3 +35,12 @@ def register_views(appbuilder) -> None:
         DealTypeView, "Deal types", label=_l("Deal types"), icon="fa-tags", category=crm
     )
     appbuilder.add_view_no_menu(DealLineView)
+    appbuilder.add_view(
+        ConnectionView,
+        "Connections",
+        label=_l("Connections"),
+        icon="fa-plug",
+        category="Integrations",
+        category_label=_l("Integrations"),
+        category_icon="fa-link",
+    )

@@ -17,6 +17,7 @@ from app.models.choices import (
     tax_rate_choices,
 )
 from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
+from app.security.permissions import SCREEN_VERBS
 from app.views import validators as v
 from app.views.csv_export import CsvExportMixin
 from app.views.datamodel import datamodel
@@ -46,9 +47,11 @@ class CrmView(CsvExportMixin, ModelView):
 
     label_columns = LABELS
     page_size = 50
+    method_permission_name = SCREEN_VERBS
 
 
 class DealLineView(CrmView):
+    class_permission_name = "Deal"
     datamodel = datamodel(DealLine, {"unit_price": "deal.currency", "amount": "deal.currency"})
     list_title = _l("Deal lines")
     show_title = add_title = edit_title = _l("Deal line")
@@ -113,6 +116,7 @@ class DealLineView(CrmView):
 
 
 class ContactView(CrmView):
+    class_permission_name = "Contact"
     datamodel = datamodel(Contact)
     label_columns = {**LABELS, "title": _l("Job title")}
     list_title = _l("Contacts")
@@ -133,6 +137,7 @@ class ContactView(CrmView):
 
 
 class DealView(CrmView):
+    class_permission_name = "Deal"
     datamodel = datamodel(Deal, {"amount": "currency"})
     list_title = _l("Deals")
     show_title = add_title = edit_title = _l("Deal")
@@ -233,6 +238,7 @@ class DealView(CrmView):
 
 
 class ProductView(CrmView):
+    class_permission_name = "Product"
     datamodel = datamodel(Product, {"unit_price": "currency"})
     list_title = _l("Products")
     show_title = add_title = edit_title = _l("Product")
@@ -258,6 +264,7 @@ class ProductView(CrmView):
 
 
 class DealTypeView(CrmView):
+    class_permission_name = "DealType"
     datamodel = datamodel(DealType)
     list_title = _l("Deal types")
     show_title = add_title = edit_title = _l("Deal type")
@@ -268,6 +275,7 @@ class DealTypeView(CrmView):
 
 
 class CompanyView(CrmView):
+    class_permission_name = "Company"
     datamodel = datamodel(Company)
     list_title = _l("Companies")
     show_title = add_title = edit_title = _l("Company")

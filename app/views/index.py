@@ -16,7 +16,7 @@ class RenkeiIndexView(IndexView):
         pipeline = None
         user = getattr(g, "user", None)
         if user is not None and user.is_authenticated:
-            if self.appbuilder.sm.has_access("can_list", "DealView"):
+            if self.appbuilder.sm.has_access("can_read", "Deal"):
                 pipeline = pipeline_by_stage(self.appbuilder.session)
                 for row in pipeline:
                     row.amount = Money(row.amount, row.currency)

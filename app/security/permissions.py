@@ -1,0 +1,108 @@
+"""Permissions as data: what each business resource allows, and the ready-made profiles.
+
+Screens and REST API share one resource per business object (``class_permission_name``)
+and map their methods onto a few verbs (as Superset does), so a profile that may read
+deals may read them on the list, the show page, the CSV download and the API alike,
+and a new screen method without a mapping fails the permission-matrix test.
+"""
+
+from __future__ import annotations
+
+# Screen (ModelView) methods → verb.
+SCREEN_VERBS = {
+    "list": "read",
+    "show": "read",
+    "csv": "read",
+    "download": "read",
+    "add": "write",
+    "edit": "write",
+    "action": "write",
+    "action_post": "write",
+    "delete": "delete",
+}
+# REST API (ModelRestApi) methods → verb.
+API_VERBS = {
+    "get": "read",
+    "get_list": "read",
+    "info": "read",
+    "post": "write",
+    "put": "write",
+    "delete": "delete",
+}
+
+# Verbs that exist before the screens that will use them land (documents, approvals,
+# payments, summaries, provider creation): created at bootstrap so role administrators
+# can grant them now; each feature checks its verb when it arrives.
+DOCUMENT_TYPES = ("Quote", "Invoice", "DeliveryNote", "CreditNote")
+FUTURE_PERMISSIONS = [
+    *[(verb, doc) for doc in DOCUMENT_TYPES for verb in ("read", "write", "send_email")],
+    ("approve", "Document"),
+    ("record_payment", "Document"),
+    ("read", "ReceivablesSummary"),
+    ("create_at_provider", "ProviderDocument"),
+]
+
+CRM = ("Deal", "Company", "Contact", "Product", "DealType")
+# Menu entries a resource's readers should see (FAB's menu_access).
+MENUS = {
+    "Deal": ("CRM", "Deals"),
+    "Company": ("CRM", "Companies"),
+    "Contact": ("CRM", "Contacts"),
+    "Product": ("CRM", "Products"),
+    "DealType": ("CRM", "Deal types"),
+    "Connection": ("Integrations", "Connections"),
+}
+# What every signed-in person may do to their own account.
+SELF_SERVICE = [
+    ("can_userinfo", "UserDBModelView"),
+    ("resetmypassword", "UserDBModelView"),
+    ("can_this_form_get", "ResetMyPasswordView"),
+    ("can_this_form_post", "ResetMyPasswordView"),
+    ("can_this_form_get", "UserInfoEditView"),
+    ("can_this_form_post", "UserInfoEditView"),
+]
+
+
+def _grant(resource: str, *verbs: str) -> list[tuple[str, str]]:
+    return [(f"can_{verb}", resource) for verb in verbs]
+
+
+def _read_crm() -> list[tuple[str, str]]:
+    return [pair for resource in CRM for pair in _grant(resource, "read")]
+
+
+def _docs(*verbs: str) -> list[tuple[str, str]]:
+    return [pair for doc in DOCUMENT_TYPES for pair in _grant(doc, *verbs)]
+
+
+# The ready-made profiles. Admin is FAB's admin role: it gets every permission.
+PROFILES: dict[str, list[tuple[str, str]]] = {
+    "Sales": [
+        *_grant("Deal", "read", "write", "delete"),
+        *_grant("Company", "read", "write"),
+        *_grant("Contact", "read", "write"),
+        *_grant("Product", "read"),
+        *_grant("DealType", "read"),
+        *_docs("read"),
+    ],
+    "Accounting": [
+        *_read_crm(),
+        *_grant("Company", "write"),
+        *_grant("Contact", "write"),
+        *_grant("Product", "write"),
+        *_docs("read", "write", "send_email"),
+        ("can_record_payment", "Document"),
+        ("can_read", "ReceivablesSummary"),
+    ],
+    "Approver": [*_read_crm(), *_docs("read"), ("can_approve", "Document")],
+    "ReadOnly": [*_read_crm(), *_docs("read")],
+}
+
+
+def menu_permissions(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The menu_access entries that go with the resources ``pairs`` may read."""
+    menus = []
+    for permission, resource in pairs:
+        if permission in ("can_read", "can_manage") and resource in MENUS:
+            menus += [("menu_access", name) for name in MENUS[resource]]
+    return sorted(set(menus))

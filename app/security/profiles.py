@@ -1,0 +1,36 @@
+"""Create the ready-made profiles once; afterwards role administrators own them."""
+
+from __future__ import annotations
+
+from app.security.permissions import FUTURE_PERMISSIONS, PROFILES, SELF_SERVICE, menu_permissions
+
+
+def ensure_future_permissions(sm) -> None:
+    """Create the permissions of features still to come, so profiles can hold them."""
+    for verb, resource in FUTURE_PERMISSIONS:
+        sm.add_permission_view_menu(f"can_{verb}", resource)
+
+
+def seed_profiles(sm, reset: bool = False) -> list[str]:
+    """Create each ready-made profile that does not exist (or every one, with ``reset``).
+
+    A profile an administrator has edited is left alone unless ``reset`` is asked for.
+    Returns the names of the profiles written.
+    """
+    written = []
+    for name, pairs in PROFILES.items():
+        role = sm.find_role(name)
+        if role is not None and not reset:
+            continue
+        role = role or sm.add_role(name)
+        wanted = [*pairs, *menu_permissions(pairs), *SELF_SERVICE]
+        permissions = []
+        for permission, view in wanted:
+            pv = sm.find_permission_view_menu(permission, view)
+            if pv is None:
+                raise LookupError(f"profile {name}: no permission {permission} on {view}")
+            permissions.append(pv)
+        role.permissions = permissions
+        sm.session.commit()
+        written.append(name)
+    return written

@@ -1,0 +1,119 @@
+"""Connection verbs: fill defaults, pause, resume, disable, and the OAuth2 dance's state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from flask_babel import gettext as _
+
+from app.models.connection import Connection
+from app.models.crm import utcnow
+from app.providers.catalog import PROVIDERS, default_urls
+from app.services.errors import InvalidInput
+
+STATE_LIFETIME = dt.timedelta(minutes=10)
+
+
+def apply_defaults(connection: Connection) -> None:
+    """Fill blank URLs and scopes with the provider's real ones."""
+    if connection.provider not in PROVIDERS:
+        raise InvalidInput(_("Unknown provider %(p)s.", p=connection.provider), field="provider")
+    api, authorize, token = default_urls(connection.provider, connection.data_centre or "com")
+    connection.api_base_url = connection.api_base_url or api
+    connection.authorize_url = connection.authorize_url or authorize
+    connection.token_url = connection.token_url or token
+    connection.scopes = connection.scopes or PROVIDERS[connection.provider].default_scopes
+    if connection.provider == "zoho" and not connection.organization_id:
+        raise InvalidInput(_("Zoho needs the organization ID."), field="organization_id")
+
+
+def pause(connection: Connection) -> None:
+    """Stop syncing for a while; tokens are kept."""
+    _require(connection, ("connected", "error"), _("Only a working connection can be paused."))
+    connection.status = "paused"
+
+
+def resume(connection: Connection) -> None:
+    """Sync again after a pause."""
+    _require(connection, ("paused",), _("Only a paused connection can be resumed."))
+    connection.status = "connected" if connection.refresh_token else "new"
+
+
+def disable(connection: Connection) -> None:
+    """Switch the integration off and forget its tokens; reconnect to use it again."""
+    connection.status = "disabled"
+    connection.access_token = None
+    connection.refresh_token = None
+    connection.token_expires_at = None
+    connection.oauth_state_hash = None
+
+
+def is_syncing(connection: Connection) -> bool:
+    """Whether jobs may talk to the provider through this connection."""
+    return connection.status == "connected"
+
+
+def _require(connection: Connection, statuses, message) -> None:
+    if connection.status not in statuses:
+        raise InvalidInput(message, field="status")
+
+
+def issue_state(connection: Connection) -> str:
+    """A fresh single-use OAuth ``state``; only its hash is stored."""
+    state = secrets.token_urlsafe(32)
+    connection.oauth_state_hash = _hash(state)
+    connection.oauth_state_issued_at = utcnow()
+    return state
+
+
+def connection_for_state(session, state: str | None) -> Connection:
+    """The connection that issued ``state``, which is then used up; refuses unknown/expired."""
+    if not state:
+        raise InvalidInput(_("The provider's answer has no state: start connecting again."))
+    digest = _hash(state)
+    connection = session.query(Connection).filter(Connection.oauth_state_hash == digest).first()
+    if connection is None or not hmac.compare_digest(connection.oauth_state_hash, digest):
+        raise InvalidInput(
+            _(
+                "This answer from the provider does not match a connection attempt "
+                "(it was already used, or it is forged). Start connecting again."
+            )
+        )
+    issued = connection.oauth_state_issued_at
+    connection.oauth_state_hash = None
+    connection.oauth_state_issued_at = None
+    if issued is None or utcnow() - issued > STATE_LIFETIME:
+        raise InvalidInput(_("The connection attempt expired after 10 minutes: start again."))
+    return connection
+
+
+def _hash(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def ensure_demo_connection(session, root_url: str) -> Connection:
+    """The demo's Money Forward connection, pointing at the built-in sandbox at ``root_url``.
+
+    It starts unconnected: the person connects it through the OAuth consent page.
+    """
+    from app.providers.catalog import sandbox_urls
+
+    api, authorize, token = sandbox_urls("moneyforward", root_url)
+    connection = session.query(Connection).filter_by(name="Money Forward (sandbox)").first()
+    if connection is None:
+        connection = Connection(
+            provider="moneyforward",
+            name="Money Forward (sandbox)",
+            client_id="renkei-demo",
+            client_secret="renkei-demo-secret",
+            base_currency="JPY",
+        )
+        session.add(connection)
+    # The port may differ from the last run: keep the URLs on this server.
+    connection.api_base_url, connection.authorize_url, connection.token_url = api, authorize, token
+    apply_defaults(connection)
+    session.commit()
+    return connection

@@ -1,0 +1,231 @@
+"""Connections screen (administrators): credentials, OAuth connect, pause, resume, disable."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import ModelView, expose, has_access
+from flask_appbuilder.fieldwidgets import (
+    BS3PasswordFieldWidget,
+    BS3TextFieldWidget,
+    Select2Widget,
+)
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import Optional
+
+from app.models.choices import currency_choices
+from app.models.connection import Connection
+from app.providers.catalog import PROVIDERS, ZOHO_DATA_CENTRES
+from app.services import connections as verbs
+from app.services import oauth_flow
+from app.services.errors import RenkeiError
+from app.views.datamodel import datamodel
+from app.views.labels import LABELS
+
+
+def callback_url() -> str:
+    """The redirect URI to register at the provider (one for every connection)."""
+    return url_for("ConnectionView.oauth_callback", _external=True)
+
+
+class ConnectionView(ModelView):
+    route_base = "/connections"
+    # Everything here is one permission: "manage connections" (administrators by default).
+    class_permission_name = "Connection"
+    method_permission_name = {
+        name: "manage"
+        for name in (
+            "list",
+            "show",
+            "add",
+            "edit",
+            "delete",
+            "download",
+            "action",
+            "action_post",
+            "connect",
+            "oauth_callback",
+            "pause",
+            "resume",
+            "disable",
+        )
+    }
+    datamodel = datamodel(Connection)
+    list_title = _l("Connections")
+    show_title = add_title = edit_title = _l("Connection")
+    show_template = "renkei/connection_show.html"
+    label_columns = {
+        **LABELS,
+        "provider": _l("Provider"),
+        "status": _l("Status"),
+        "client_id": _l("Client ID"),
+        "client_secret": _l("Client secret"),
+        "scopes": _l("Scopes"),
+        "data_centre": _l("Zoho data centre"),
+        "organization_id": _l("Organization ID / company ID"),
+        "base_currency": _l("Base currency"),
+        "api_base_url": _l("API base URL"),
+        "authorize_url": _l("Authorization URL"),
+        "token_url": _l("Token URL"),
+        "deal_types": _l("Deal types synced"),
+        "token_expires_at": _l("Access token expires"),
+        "connected_at": _l("Connected"),
+        "last_error": _l("Last error"),
+    }
+    # Secrets (client secret, tokens) are never listed, shown or exported.
+    list_columns = [
+        "name",
+        "provider",
+        "status",
+        "base_currency",
+        "deal_types",
+        "token_expires_at",
+        "last_error",
+    ]
+    show_columns = [
+        "name",
+        "provider",
+        "status",
+        "client_id",
+        "scopes",
+        "data_centre",
+        "organization_id",
+        "base_currency",
+        "deal_types",
+        "api_base_url",
+        "authorize_url",
+        "token_url",
+        "connected_at",
+        "token_expires_at",
+        "last_error",
+    ]
+    add_columns = edit_columns = [
+        "provider",
+        "name",
+        "client_id",
+        "client_secret",
+        "scopes",
+        "data_centre",
+        "organization_id",
+        "base_currency",
+        "deal_types",
+        "api_base_url",
+        "authorize_url",
+        "token_url",
+    ]
+    search_columns = ["name", "provider", "status"]
+    formatters_columns = {"provider": lambda p: PROVIDERS[p].label if p in PROVIDERS else p}
+    description_columns = {
+        "client_secret": _l("Stored encrypted. Leave blank to keep the current secret."),
+        "deal_types": _l("Only deals of these types are sent. None selected: every deal."),
+        "api_base_url": _l("Blank: the provider's real API. Point it at a sandbox to test."),
+        "scopes": _l("Blank: the provider's default (Money Forward: mfc/invoice/data.write)."),
+        "name": LazyString(
+            lambda: str(_l("Redirect URI to register at the provider: %(u)s", u=callback_url()))
+        ),
+    }
+    # Blank means "the provider's default": these may be left empty in the form.
+    add_form_extra_fields = edit_form_extra_fields = {
+        **{
+            name: StringField(label, validators=[Optional()], widget=BS3TextFieldWidget())
+            for name, label in (
+                ("scopes", _l("Scopes")),
+                ("api_base_url", _l("API base URL")),
+                ("authorize_url", _l("Authorization URL")),
+                ("token_url", _l("Token URL")),
+            )
+        },
+        "provider": SelectField(
+            _l("Provider"),
+            widget=Select2Widget(),
+            choices=[(k, p.label) for k, p in PROVIDERS.items()],
+        ),
+        "client_secret": PasswordField(
+            _l("Client secret"), validators=[Optional()], widget=BS3PasswordFieldWidget()
+        ),
+        "data_centre": SelectField(
+            _l("Zoho data centre"),
+            widget=Select2Widget(),
+            choices=[("", "")] + list(ZOHO_DATA_CENTRES.items()),
+            validators=[Optional()],
+        ),
+        "base_currency": SelectField(
+            _l("Base currency"), widget=Select2Widget(), choices=currency_choices()
+        ),
+    }
+
+    def pre_add(self, item):
+        verbs.apply_defaults(item)
+
+    def pre_update(self, item):
+        if not item.client_secret:  # blank means "keep": restore the stored secret
+            history = inspect(item).attrs.client_secret.history
+            if history.deleted:
+                item.client_secret = history.deleted[0]
+        verbs.apply_defaults(item)
+
+    def _verb(self, pk, verb, done):
+        connection = self.datamodel.get(pk)
+        if connection is None:
+            flash(str(_l("No such connection.")), "danger")
+            return redirect(url_for(".list"))
+        try:
+            verb(connection)
+            self.datamodel.session.commit()
+            flash(str(done), "success")
+        except RenkeiError as exc:
+            self.datamodel.session.rollback()
+            flash(str(exc), "danger")
+        return redirect(url_for(".show", pk=pk))
+
+    @expose("/pause/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("pause")
+    def pause(self, pk):
+        """Pause syncing through this connection."""
+        return self._verb(pk, verbs.pause, _l("Connection paused."))
+
+    @expose("/resume/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("pause")
+    def resume(self, pk):
+        """Resume syncing through this connection."""
+        return self._verb(pk, verbs.resume, _l("Connection resumed."))
+
+    @expose("/disable/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("disable")
+    def disable(self, pk):
+        """Disable the integration and forget its tokens."""
+        return self._verb(pk, verbs.disable, _l("Connection disabled; its tokens are erased."))
+
+    @expose("/connect/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("connect")
+    def connect(self, pk):
+        """Send the browser to the provider to grant access (authorization-code flow)."""
+        connection = self.datamodel.get(pk)
+        if connection is None:
+            return redirect(url_for(".list"))
+        url = oauth_flow.begin(connection, callback_url())
+        self.datamodel.session.commit()
+        return redirect(url)
+
+    @expose("/oauth/callback")
+    @has_access
+    @permission_name("connect")
+    def oauth_callback(self):
+        """The provider sends the browser back here with a code (or an error) and our state."""
+        session = self.datamodel.session
+        try:
+            connection = oauth_flow.complete(session, request.args, callback_url())
+        except RenkeiError as exc:
+            session.commit()  # the state is used up even when the answer is refused
+            flash(str(exc), "danger")
+            return redirect(url_for(".list"))
+        session.commit()
+        flash(str(_l("Connected to %(name)s.", name=connection.name)), "success")
+        return redirect(url_for(".show", pk=connection.id))

@@ -1,0 +1,162 @@
+"""The permission matrix: every profile × every protected operation, on screens and API.
+
+Generated from one table (app.security.permissions.PROFILES): a permission that some
+screen or API declares but no operation below exercises fails the coverage test.
+"""
+
+import pytest
+
+from app.security.permissions import PROFILES, SELF_SERVICE, menu_permissions
+from tests.conftest import csrf_token, login
+
+# A form every signed-in person may open, to take a CSRF token from.
+CSRF_PAGE = "/resetmypassword/form"
+
+RESOURCES = ("Deal", "Company", "Contact", "Product", "DealType", "Connection")
+# (permission, resource) → how a person reaches it on a screen, and through the API.
+# Screen: (method, url); API: (method, url, json). "{pk}" is a record that exists.
+OPERATIONS = {
+    ("can_read", "Deal"): (("GET", "/dealview/list/"), ("GET", "/api/v1/deal/", None)),
+    ("can_write", "Deal"): (("GET", "/dealview/add"), ("POST", "/api/v1/deal/", {})),
+    ("can_delete", "Deal"): (
+        ("POST", "/dealview/delete/{deal}"),
+        ("DELETE", "/api/v1/deal/{deal}", None),
+    ),
+    ("can_read", "Company"): (("GET", "/companyview/list/"), ("GET", "/api/v1/company/", None)),
+    ("can_write", "Company"): (("GET", "/companyview/add"), ("POST", "/api/v1/company/", {})),
+    ("can_delete", "Company"): (
+        ("POST", "/companyview/delete/{acme}"),
+        ("DELETE", "/api/v1/company/{acme}", None),
+    ),
+    ("can_read", "Contact"): (("GET", "/contactview/list/"), ("GET", "/api/v1/contact/", None)),
+    ("can_write", "Contact"): (("GET", "/contactview/add"), ("POST", "/api/v1/contact/", {})),
+    ("can_delete", "Contact"): (
+        ("POST", "/contactview/delete/{hanako}"),
+        ("DELETE", "/api/v1/contact/{hanako}", None),
+    ),
+    ("can_read", "Product"): (("GET", "/productview/list/"), ("GET", "/api/v1/product/", None)),
+    ("can_write", "Product"): (("GET", "/productview/add"), ("POST", "/api/v1/product/", {})),
+    ("can_delete", "Product"): (
+        ("POST", "/productview/delete/{lunch_unused}"),
+        ("DELETE", "/api/v1/product/{lunch_unused}", None),
+    ),
+    ("can_read", "DealType"): (("GET", "/dealtypeview/list/"), ("GET", "/api/v1/deal_type/", None)),
+    ("can_write", "DealType"): (("GET", "/dealtypeview/add"), ("POST", "/api/v1/deal_type/", {})),
+    ("can_delete", "DealType"): (
+        ("POST", "/dealtypeview/delete/{spare_type}"),
+        ("DELETE", "/api/v1/deal_type/{spare_type}", None),
+    ),
+    ("can_manage", "Connection"): (("GET", "/connections/list/"), None),
+}
+CSV = {
+    ("can_read", r): url
+    for r, url in [
+        ("Deal", "/dealview/csv"),
+        ("Company", "/companyview/csv"),
+        ("Contact", "/contactview/csv"),
+        ("Product", "/productview/csv"),
+        ("DealType", "/dealtypeview/csv"),
+    ]
+}
+PROFILE_LOGINS = {
+    "Admin": "admin",
+    "Sales": "sales",
+    "Accounting": "accounting",
+    "Approver": "approver",
+    "ReadOnly": "readonly",
+}
+
+
+def allowed(profile: str, permission: tuple[str, str]) -> bool:
+    return profile == "Admin" or permission in PROFILES[profile]
+
+
+def test_every_declared_permission_has_an_operation(app):
+    """A screen or API method whose permission no operation exercises fails here."""
+    declared = set()
+    for view in app.appbuilder.baseviews:
+        resource = getattr(view, "class_permission_name", None)
+        if resource in RESOURCES:
+            declared |= {(p, resource) for p in view.base_permissions}
+    assert declared, "no protected views found"
+    assert declared <= set(OPERATIONS), sorted(declared - set(OPERATIONS))
+
+
+def test_profiles_only_hold_known_permissions(app):
+    sm = app.appbuilder.sm
+    with app.app_context():
+        for name, pairs in PROFILES.items():
+            role = sm.find_role(name)
+            held = {(pv.permission.name, pv.view_menu.name) for pv in role.permissions}
+            assert held == set(pairs) | set(menu_permissions(pairs)) | set(SELF_SERVICE), name
+
+
+@pytest.fixture()
+def records(sample, db_session):
+    from app.models.crm import DealType, Product
+
+    unused = Product(code="P-UNUSED", name="unused", unit_price=1, tax_rate="standard_10")
+    spare = DealType(code="spare", name="spare")
+    db_session.add_all([unused, spare])
+    db_session.commit()
+    return {
+        "deal": sample["amount_only"].id,
+        "acme": sample["acme"].id,
+        "hanako": sample["hanako"].id,
+        "lunch_unused": unused.id,
+        "spare_type": spare.id,
+    }
+
+
+def _screen_allowed(client, method, url):
+    """True unless FAB turned the person away (403 signed in, else a redirect to login)."""
+    if method == "POST":
+        response = client.post(url, data={"csrf_token": csrf_token(client, CSRF_PAGE)})
+    else:
+        response = client.get(url)
+    assert response.status_code < 500, (method, url)
+    if response.status_code == 403:
+        return False
+    return not (response.status_code == 302 and "/login" in response.headers["Location"])
+
+
+def _api_allowed(client, token, method, url, body):
+    response = client.open(
+        url, method=method, json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code < 500, (method, url, response.get_data(as_text=True))
+    return response.status_code not in (401, 403)
+
+
+@pytest.mark.parametrize("profile", list(PROFILE_LOGINS))
+def test_matrix(app, records, profile):
+    username = PROFILE_LOGINS[profile]
+    failures = []
+    for permission, (screen, api) in OPERATIONS.items():
+        expected = allowed(profile, permission)
+        client = app.test_client()
+        login(client, username)
+        method, url = screen
+        got = _screen_allowed(client, method, url.format(**records))
+        if got != expected:
+            failures.append(("screen", permission, url, expected, got))
+        if permission in CSV:
+            response = client.get(CSV[permission])
+            response.get_data()
+            response.close()
+            if (response.status_code == 200) != expected:
+                failures.append(("csv", permission, CSV[permission], expected))
+        if api is not None:
+            token = (
+                app.test_client()
+                .post(
+                    "/api/v1/security/login",
+                    json={"username": username, "password": username, "provider": "db"},
+                )
+                .get_json()["access_token"]
+            )
+            method, url, body = api
+            got = _api_allowed(app.test_client(), token, method, url.format(**records), body)
+            if got != expected:
+                failures.append(("api", permission, url, expected, got))
+    assert not failures, "\n".join(map(str, failures))
