@@ -2,5 +2,18 @@
 
 from app.models.connection import Connection
 from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
+from app.models.sync import ExternalDocument, PartnerLink, SyncFailure, SyncRun
 
-__all__ = ["Company", "Connection", "Contact", "Deal", "DealLine", "DealType", "Product"]
+__all__ = [
+    "Company",
+    "Connection",
+    "Contact",
+    "Deal",
+    "DealLine",
+    "DealType",
+    "ExternalDocument",
+    "PartnerLink",
+    "Product",
+    "SyncFailure",
+    "SyncRun",
+]

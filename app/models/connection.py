@@ -70,6 +70,8 @@ class Connection(TimestampMixin, Model):
     oauth_state_hash = Column(String(64))
     oauth_state_issued_at = Column(DateTime)
     last_error = Column(Text)
+    # High-water mark of status pulls: the next pull asks for what changed since.
+    statuses_pulled_until = Column(DateTime)
 
     deal_types = relationship("DealType", secondary=connection_deal_type)
 

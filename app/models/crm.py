@@ -150,6 +150,9 @@ class Deal(TimestampMixin, Model):
     amount = Column(MONEY, nullable=False, default=Decimal(0))
     expected_close_date = Column(Date, index=True)
     description = Column(Text)
+    # Summary of its documents' billing statuses, kept by the sync services so the
+    # list can show, filter and export it ("none" until a document exists).
+    billing_status = Column(String(20), nullable=False, default="none", index=True)
 
     lines = relationship(
         "DealLine",

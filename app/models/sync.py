@@ -1,0 +1,145 @@
+"""Our links to records at providers, and the history of every sync run."""
+
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla import Model
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import relationship
+
+from app.models.crm import MONEY, TimestampMixin, utcnow
+
+# Billing status of a document, in our words (each provider's statuses map onto these).
+BILLING_STATUSES = (
+    "pending",
+    "draft",
+    "sent",
+    "unpaid",
+    "partially_paid",
+    "paid",
+    "overdue",
+    "void",
+    "deleted",
+    "failed",
+)
+DOCUMENT_KINDS = ("invoice", "quote")
+RUN_KINDS = ("create_invoice", "refresh_statuses", "scheduled_refresh", "retry")
+RUN_STATUSES = ("queued", "running", "finished", "failed")
+
+
+class ExternalDocument(TimestampMixin, Model):
+    """A quote or invoice of a deal at one provider connection.
+
+    Created *before* the provider is called, in status ``pending`` with our
+    ``reference``; the provider's id is filled in when it answers. A retry looks the
+    document up at the provider by that reference first, so it is never created twice.
+    """
+
+    __tablename__ = "external_document"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "reference", name="uq_external_document_reference"),
+        UniqueConstraint(
+            "connection_id", "kind", "external_id", name="uq_external_document_external_id"
+        ),
+        CheckConstraint("kind IN ('invoice', 'quote')", name="ck_external_document_kind"),
+        {"extend_existing": True},
+    )
+    id = Column(Integer, primary_key=True)
+    connection_id = Column(Integer, ForeignKey("connection.id"), nullable=False, index=True)
+    connection = relationship("Connection")
+    deal_id = Column(Integer, ForeignKey("deal.id", ondelete="CASCADE"), nullable=False, index=True)
+    deal = relationship("Deal", backref="external_documents")
+    kind = Column(String(10), nullable=False, default="invoice")
+    reference = Column(String(64), nullable=False)  # ours, written into the provider's memo
+    external_id = Column(String(64))  # the provider's id, once it answered
+    number = Column(String(64))
+    issue_date = Column(Date)
+    due_date = Column(Date)
+    currency = Column(String(3), nullable=False, default="JPY")
+    total = Column(MONEY)  # including tax, as the provider computed it
+    billing_status = Column(String(20), nullable=False, default="pending", index=True)
+    payment_status = Column(String(20))  # the provider's own word, shown as is
+    provider_url = Column(String(500))
+    deleted_at_provider = Column(Boolean, nullable=False, default=False)
+    created_by_automation = Column(Boolean, nullable=False, default=False)
+    created_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    last_pushed_at = Column(DateTime)
+    last_pulled_at = Column(DateTime)
+    last_error = Column(Text)
+
+
+class PartnerLink(TimestampMixin, Model):
+    """Which provider record (partner/contact, department) stands for one of our companies."""
+
+    __tablename__ = "partner_link"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "company_id", name="uq_partner_link"),
+        {"extend_existing": True},
+    )
+    id = Column(Integer, primary_key=True)
+    connection_id = Column(Integer, ForeignKey("connection.id"), nullable=False)
+    company_id = Column(Integer, ForeignKey("company.id", ondelete="CASCADE"), nullable=False)
+    company = relationship("Company")
+    external_id = Column(String(64), nullable=False)
+    department_id = Column(String(64))  # Money Forward: the billing goes to a department
+    pushed_fingerprint = Column(String(64))  # hash of what we sent, to push only changes
+    last_pushed_at = Column(DateTime, default=utcnow)
+
+
+class SyncRun(Model):
+    """One run of a sync job: who started it, progress, and what came of it."""
+
+    __tablename__ = "sync_run"
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(30), nullable=False)
+    connection_id = Column(Integer, ForeignKey("connection.id"), index=True)
+    connection = relationship("Connection")
+    started_by_id = Column(Integer, ForeignKey("ab_user.id"))  # None: the scheduler
+    started_by = relationship("User")
+    job_id = Column(String(64))
+    status = Column(String(20), nullable=False, default="queued", index=True)
+    total = Column(Integer, nullable=False, default=0)
+    done = Column(Integer, nullable=False, default=0)
+    created = Column(Integer, nullable=False, default=0)
+    updated = Column(Integer, nullable=False, default=0)
+    failed = Column(Integer, nullable=False, default=0)
+    api_calls = Column(Integer, nullable=False, default=0)
+    deal_ids = Column(Text)  # JSON list for runs on chosen deals
+    queued_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    started_at = Column(DateTime)
+    finished_at = Column(DateTime)
+    message = Column(Text)
+
+    failures = relationship(
+        "SyncFailure",
+        back_populates="run",
+        cascade="all, delete-orphan",
+        foreign_keys="SyncFailure.run_id",
+    )
+
+
+class SyncFailure(Model):
+    """One thing a run could not do, with the provider's message; can be retried."""
+
+    __tablename__ = "sync_failure"
+    id = Column(Integer, primary_key=True)
+    run_id = Column(
+        Integer, ForeignKey("sync_run.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    run = relationship("SyncRun", back_populates="failures", foreign_keys=[run_id])
+    deal_id = Column(Integer, ForeignKey("deal.id", ondelete="SET NULL"))
+    deal = relationship("Deal")
+    document_id = Column(Integer, ForeignKey("external_document.id", ondelete="SET NULL"))
+    message = Column(Text, nullable=False)
+    retried_run_id = Column(Integer, ForeignKey("sync_run.id"))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
