@@ -55,3 +55,23 @@ def stage_choices() -> list[tuple[str, str]]:
 def currency_choices() -> list[tuple[str, str]]:
     """Choices for a currency select box."""
     return [(code, code) for code in CURRENCIES]
+
+# A document's (and a deal's summary) billing status, as the list and filters show it.
+BILLING_STATUS_LABELS = {
+    "none": _l("Not billed"),
+    "pending": _l("Sending…"),
+    "draft": _l("Draft"),
+    "sent": _l("Sent"),
+    "unpaid": _l("Unpaid"),
+    "partially_paid": _l("Partially paid"),
+    "paid": _l("Paid"),
+    "overdue": _l("Overdue"),
+    "void": _l("Void"),
+    "deleted": _l("Deleted at provider"),
+    "failed": _l("Failed"),
+}
+
+
+def billing_status_choices() -> list[tuple[str, str]]:
+    """Choices for a billing-status select box (the deal list's filter)."""
+    return [(code, str(label)) for code, label in BILLING_STATUS_LABELS.items()]
