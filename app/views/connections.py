@@ -25,6 +25,14 @@ from app.services.errors import RenkeiError
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
 
+STATUS_LABELS = {
+    "new": _l("Not connected yet"),
+    "connected": _l("Connected"),
+    "paused": _l("Paused"),
+    "disabled": _l("Disabled"),
+    "error": _l("Error: reconnect"),
+}
+
 
 def callback_url() -> str:
     """The redirect URI to register at the provider (one for every connection)."""
@@ -117,7 +125,11 @@ class ConnectionView(ModelView):
         "token_url",
     ]
     search_columns = ["name", "provider", "status"]
-    formatters_columns = {"provider": lambda p: PROVIDERS[p].label if p in PROVIDERS else p}
+    formatters_columns = {
+        "provider": lambda p: PROVIDERS[p].label if p in PROVIDERS else p,
+        "status": lambda s: STATUS_LABELS.get(s, s),
+        "deal_types": lambda types: ", ".join(map(str, types)) or str(_l("All deal types")),
+    }
     description_columns = {
         "client_secret": _l("Stored encrypted. Leave blank to keep the current secret."),
         "deal_types": _l("Only deals of these types are sent. None selected: every deal."),
