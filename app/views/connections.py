@@ -80,7 +80,7 @@ class ConnectionView(ModelView):
         "token_url": _l("Token URL"),
         "deal_types": _l("Deal types synced"),
         "token_expires_at": _l("Access token expires"),
-        "connected_at": _l("Connected"),
+        "connected_at": _l("Connected at"),
         "last_error": _l("Last error"),
     }
     # Secrets (client secret, tokens) are never listed, shown or exported.
