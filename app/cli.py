@@ -60,6 +60,16 @@ def demo_command() -> None:
     click.echo(f"Demo data: {counts or 'already loaded'}")
 
 
+@renkei.command("rotate-key")
+def rotate_key_command() -> None:
+    """Re-encrypt every stored secret with the first RENKEI_ENCRYPTION_KEY."""
+    from app.extensions import db
+    from app.services.connections import reencrypt_secrets
+
+    count = reencrypt_secrets(db.session)
+    click.echo(f"Re-encrypted the secrets of {count} connection(s) with the newest key.")
+
+
 def register_cli(app: Flask) -> None:
     """Attach the ``renkei`` command group to ``app``."""
     app.cli.add_command(renkei)

@@ -117,3 +117,16 @@ def ensure_demo_connection(session, root_url: str) -> Connection:
     apply_defaults(connection)
     session.commit()
     return connection
+
+
+def reencrypt_secrets(session) -> int:
+    """Write every connection's secrets again, so they are encrypted with the newest key."""
+    from sqlalchemy.orm.attributes import flag_modified
+
+    connections = session.query(Connection).all()
+    for connection in connections:
+        for name in ("client_secret", "access_token", "refresh_token"):
+            if getattr(connection, name):
+                flag_modified(connection, name)
+    session.commit()
+    return len(connections)
