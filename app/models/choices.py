@@ -56,6 +56,7 @@ def currency_choices() -> list[tuple[str, str]]:
     """Choices for a currency select box."""
     return [(code, code) for code in CURRENCIES]
 
+
 # A document's (and a deal's summary) billing status, as the list and filters show it.
 BILLING_STATUS_LABELS = {
     "none": _l("Not billed"),
