@@ -166,7 +166,11 @@ CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 def csrf_token(client, url: str) -> str:
     """The CSRF token of the form at ``url``."""
     html = client.get(url).get_data(as_text=True)
-    match = CSRF_RE.search(html) or re.search(r'id="csrf_token"[^>]*value="([^"]+)"', html)
+    match = (
+        CSRF_RE.search(html)
+        or re.search(r'id="csrf_token"[^>]*value="([^"]+)"', html)
+        or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    )
     assert match, f"no CSRF token on {url}"
     return match.group(1)
 

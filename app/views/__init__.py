@@ -11,6 +11,7 @@ from app.views.crm import (
     DealView,
     ProductView,
 )
+from app.views.profiles import ProfilesView
 
 
 def register_views(appbuilder) -> None:
@@ -35,6 +36,9 @@ def register_views(appbuilder) -> None:
         DealTypeView, "Deal types", label=_l("Deal types"), icon="fa-tags", category=crm
     )
     appbuilder.add_view_no_menu(DealLineView)
+    appbuilder.add_view(
+        ProfilesView, "Profiles", label=_l("Profiles"), icon="fa-id-badge", category="Security"
+    )
     appbuilder.add_view(
         ConnectionView,
         "Connections",
