@@ -12,6 +12,24 @@ from app.services.errors import InvalidInput
 # Framework resources (screens of FAB itself) stay out of the matrix: they are
 # administration, granted through the Admin profile.
 _FRAMEWORK_SUFFIXES = ("View", "Api", "ModelView")
+# Rows in the order a back-office person thinks of them; unknown resources go last.
+_ORDER = [
+    "Deal",
+    "Company",
+    "Contact",
+    "Product",
+    "DealType",
+    "Quote",
+    "Invoice",
+    "DeliveryNote",
+    "CreditNote",
+    "Document",
+    "ReceivablesSummary",
+    "ProviderDocument",
+    "SyncHistory",
+    "Connection",
+    "Profile",
+]
 
 
 @dataclass
@@ -32,7 +50,10 @@ def matrix_for(session, role) -> Matrix:
     """The editable matrix of ``role``: every business permission there is, ticked if held."""
     pvs = [pv for pv in session.query(PermissionView).all() if _business(pv)]
     held = {pv.id for pv in role.permissions}
-    resources = sorted({pv.view_menu.name for pv in pvs})
+    resources = sorted(
+        {pv.view_menu.name for pv in pvs},
+        key=lambda r: (_ORDER.index(r) if r in _ORDER else len(_ORDER), r),
+    )
     verbs = sorted(
         {pv.permission.name[4:] for pv in pvs},
         key=lambda v: (["read", "write", "delete"] + [v]).index(v),
