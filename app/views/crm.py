@@ -22,6 +22,7 @@ from app.views import validators as v
 from app.views.csv_export import CsvExportMixin
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
+from app.views.widgets import LinkedListWidget
 
 
 def _select(label, choices, validators=()):
@@ -48,6 +49,7 @@ class CrmView(CsvExportMixin, ModelView):
     label_columns = LABELS
     page_size = 50
     method_permission_name = SCREEN_VERBS
+    list_widget = LinkedListWidget
 
 
 class DealLineView(CrmView):
