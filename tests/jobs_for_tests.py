@@ -12,3 +12,12 @@ def add_deal_type(code: str) -> int:
     db.session.add(record)
     db.session.commit()
     return record.id
+
+
+@job(queue="renkei-test", requires=("can_write", "DealType"))
+def add_deal_type_as(code: str, as_user: int | None = None) -> int:
+    """The same, for a user who must be allowed to write deal types when it runs."""
+    record = DealType(code=code, name=f"by user {as_user}")
+    db.session.add(record)
+    db.session.commit()
+    return record.id

@@ -12,7 +12,7 @@ from tests.conftest import csrf_token, login
 # A form every signed-in person may open, to take a CSRF token from.
 CSRF_PAGE = "/resetmypassword/form"
 
-RESOURCES = ("Deal", "Company", "Contact", "Product", "DealType", "Connection")
+RESOURCES = ("Deal", "Company", "Contact", "Product", "DealType", "Connection", "Profile")
 # (permission, resource) → how a person reaches it on a screen, and through the API.
 # Screen: (method, url); API: (method, url, json). "{pk}" is a record that exists.
 OPERATIONS = {
@@ -47,6 +47,7 @@ OPERATIONS = {
         ("DELETE", "/api/v1/deal_type/{spare_type}", None),
     ),
     ("can_manage", "Connection"): (("GET", "/connections/list/"), None),
+    ("can_manage", "Profile"): (("GET", "/profiles/"), None),
 }
 CSV = {
     ("can_read", r): url

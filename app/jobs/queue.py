@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -54,13 +55,34 @@ def _run_in_app(func, app, args, kwargs):
             db.session.remove()
 
 
-def job(queue: str = "default", timeout: int = 600, failure_ttl: int = 7 * 24 * 3600):
-    """Declare a background job; call ``func.enqueue(*args)`` to run it in the background."""
+def job(
+    queue: str = "default",
+    timeout: int = 600,
+    failure_ttl: int = 7 * 24 * 3600,
+    requires: tuple[str, str] | None = None,
+):
+    """Declare a background job; call ``func.enqueue(*args, as_user=id)`` to run it later.
+
+    With ``requires=(permission, resource)`` the job runs with the rights of the user who
+    started it (``as_user``), checked when it *runs*, not when it was queued: a user who
+    lost the right in between gets a failed job and nothing done.
+    """
 
     def decorate(func):
+        passes_user = "as_user" in inspect.signature(func).parameters
+
+        def checked(*args, as_user=None, **kwargs):
+            if requires is not None:
+                from app.security.rights import require
+
+                require(as_user, *requires)
+            if passes_user:
+                kwargs["as_user"] = as_user
+            return func(*args, **kwargs)
+
         @functools.wraps(func)
         def run(*args, **kwargs):
-            return _run_in_app(func, None, args, kwargs)
+            return _run_in_app(checked, None, args, kwargs)
 
         def enqueue(*args, **kwargs) -> JobHandle:
             app = current_app._get_current_object()
@@ -72,7 +94,7 @@ def job(queue: str = "default", timeout: int = 600, failure_ttl: int = 7 * 24 * 
                 log.info("queued %s as %s on %s", func.__name__, rq_job.id, queue)
                 return JobHandle(rq_job.id, queue, in_process=False)
             job_id = str(uuid.uuid4())
-            future = _POOL.submit(_run_in_app, func, app, args, kwargs)
+            future = _POOL.submit(_run_in_app, checked, app, args, kwargs)
             future.add_done_callback(functools.partial(_log_outcome, func.__name__, job_id))
             return JobHandle(job_id, queue, in_process=True, future=future)
 
