@@ -1,0 +1,43 @@
+"""Plain data a document PDF is rendered from; no database objects cross this line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from app.services.tax import InvoiceTotals
+
+
+@dataclass(frozen=True)
+class PdfLine:
+    """One printed line: what, how many, at what price, and its tax rate."""
+
+    name: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    amount: Decimal
+    rate_code: str
+    reduced: bool = False
+
+
+@dataclass(frozen=True)
+class InvoicePdfData:
+    """Everything an invoice PDF shows (the six items of a qualified invoice and more)."""
+
+    issuer_name: str
+    registration_number: str
+    recipient_name: str
+    document_number: str
+    issue_date: date
+    transaction_date: date
+    currency: str
+    lines: tuple[PdfLine, ...]
+    totals: InvoiceTotals
+    due_date: date | None = None
+    brand_colour: str = "#1f4e79"
+    logo_path: Path | None = None
+    issuer_address: str = ""
+    notes: str = ""
