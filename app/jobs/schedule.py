@@ -1,0 +1,56 @@
+"""The recurring jobs, as data, registered with RQ's built-in cron (RQ ≥ 3.0).
+
+Run exactly one scheduler process next to the workers::
+
+    rq cron app.jobs.schedule --url "$REDIS_URL"
+
+Loading this module registers each entry once (``rq.cron`` clears its registry before
+it loads a config). ``ensure_single_scheduler`` refuses a second live scheduler, and the
+job itself skips a pull when another started in the last 30 minutes, so two schedulers
+started by mistake still do not double the pull. Without Redis (demo) there is no
+scheduler: statuses are refreshed by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rq import cron
+
+from app.jobs.sync import QUEUE, scheduled_refresh_job
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """One recurring job: what to run, when (cron, UTC) and on which queue."""
+
+    name: str
+    func: object
+    cron: str
+    queue: str = QUEUE
+    timeout: int = 3600
+
+
+# 09:00 and 18:00 Asia/Tokyo = 00:00 and 09:00 UTC (RQ's cron runs in UTC).
+SCHEDULE = (Scheduled("renkei-status-pull", scheduled_refresh_job, "0 0,9 * * *"),)
+
+
+def register_all(registry=cron) -> list:
+    """Register every entry of SCHEDULE (with ``rq.cron`` or a CronScheduler)."""
+    return [
+        registry.register(
+            entry.func, entry.queue, cron=entry.cron, job_timeout=entry.timeout, name=entry.name
+        )
+        for entry in SCHEDULE
+    ]
+
+
+def ensure_single_scheduler(connection) -> None:
+    """Raise RuntimeError if a cron scheduler is already alive on this Redis."""
+    alive = cron.CronScheduler.all(connection)
+    if alive:
+        names = ", ".join(s.name for s in alive)
+        raise RuntimeError(f"a scheduler is already running ({names}); run only one")
+
+
+register_all()

@@ -1,0 +1,54 @@
+"""Sync jobs: thin wrappers that take ids and call app.services.sync.
+
+The user's right to create documents at the provider is re-checked by the service
+when the job runs (a failed run with a clear message, nothing sent), not only when queued.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.extensions import db
+from app.jobs.queue import job
+from app.models.crm import utcnow
+from app.models.sync import SyncRun
+
+QUEUE = "default"
+SCHEDULE_GUARD = timedelta(minutes=30)
+
+
+@job(queue=QUEUE, timeout=600)
+def create_invoice_job(run_id: int, document_id: int) -> str:
+    """Create one document at its provider (idempotent: safe to run again)."""
+    from app.services.sync.create import perform_create
+
+    return perform_create(run_id, document_id)
+
+
+@job(queue=QUEUE, timeout=3600)
+def refresh_statuses_job(run_id: int) -> int:
+    """Pull billing statuses for the run's deals (or all deals)."""
+    from app.services.sync.refresh import perform_refresh
+
+    perform_refresh(run_id)
+    return run_id
+
+
+@job(queue=QUEUE, timeout=3600)
+def scheduled_refresh_job() -> int | None:
+    """The twice-daily pull of every connection; skipped if one started in the last 30 min."""
+    from app.services.sync.refresh import perform_refresh
+
+    recent = (
+        db.session.query(SyncRun)
+        .filter(SyncRun.kind == "scheduled_refresh")
+        .filter(SyncRun.queued_at > utcnow() - SCHEDULE_GUARD)
+        .first()
+    )
+    if recent is not None:
+        return None
+    run = SyncRun(kind="scheduled_refresh")
+    db.session.add(run)
+    db.session.commit()
+    perform_refresh(run.id)
+    return run.id

@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench`` / ``python -m tests.bench``); not part of ``make test``."""

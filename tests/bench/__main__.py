@@ -1,0 +1,38 @@
+"""Run the benchmarks: ``python -m tests.bench [pull] [create] [csv] [pdf]`` (default: all).
+
+Results are printed as small tables and written to bench-results/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str]) -> int:
+    """Run the chosen benchmarks in order."""
+    chosen = argv or ["pull", "create", "csv", "pdf"]
+    for name in chosen:
+        if name == "pull":
+            from tests.bench import sync_pull
+
+            sync_pull.run()
+        elif name == "create":
+            from tests.bench import sync_create
+
+            sync_create.run()
+        elif name == "csv":
+            from tests.bench import csv_bench
+
+            print("CSV download:", csv_bench.run())
+        elif name == "pdf":
+            from tests.bench import pdf_bench
+
+            pdf_bench.run()
+        else:
+            print(f"unknown benchmark {name!r}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

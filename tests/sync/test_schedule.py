@@ -1,0 +1,40 @@
+"""The twice-daily pull is registered with RQ's cron once, and never runs twice at once."""
+
+from __future__ import annotations
+
+from rq.cron import CronScheduler
+
+from app.jobs.sync import scheduled_refresh_job
+from app.models.sync import SyncRun
+
+
+def test_schedule_is_registered_once_at_09_and_18_tokyo(redis_conn):
+    for _ in range(2):  # loading the config again does not double the entry
+        scheduler = CronScheduler(connection=redis_conn)
+        scheduler.load_config_from_file("app.jobs.schedule")
+        (entry,) = scheduler.get_jobs()
+        assert entry.cron == "0 0,9 * * *"
+        assert entry.func_name == "app.jobs.sync.scheduled_refresh_job"
+        assert entry.next_enqueue_time.hour in (0, 9)
+
+
+def test_a_second_scheduler_is_refused(redis_conn):
+    import pytest
+
+    from app.jobs.schedule import ensure_single_scheduler
+
+    ensure_single_scheduler(redis_conn)
+    scheduler = CronScheduler(connection=redis_conn)
+    scheduler.register_birth()
+    try:
+        with pytest.raises(RuntimeError):
+            ensure_single_scheduler(redis_conn)
+    finally:
+        scheduler.register_death()
+
+
+def test_scheduled_pull_started_twice_runs_once(app, db_session, mf):
+    first = scheduled_refresh_job()
+    second = scheduled_refresh_job()
+    assert first is not None and second is None
+    assert db_session.query(SyncRun).filter_by(kind="scheduled_refresh").count() == 1
