@@ -12,7 +12,16 @@ from tests.conftest import csrf_token, login
 # A form every signed-in person may open, to take a CSRF token from.
 CSRF_PAGE = "/resetmypassword/form"
 
-RESOURCES = ("Deal", "Company", "Contact", "Product", "DealType", "Connection", "Profile")
+RESOURCES = (
+    "Deal",
+    "Company",
+    "Contact",
+    "Product",
+    "DealType",
+    "Connection",
+    "Profile",
+    "SyncHistory",
+)
 # (permission, resource) → how a person reaches it on a screen, and through the API.
 # Screen: (method, url); API: (method, url, json). "{pk}" is a record that exists.
 OPERATIONS = {
@@ -48,6 +57,14 @@ OPERATIONS = {
     ),
     ("can_manage", "Connection"): (("GET", "/connections/list/"), None),
     ("can_manage", "Profile"): (("GET", "/profiles/"), None),
+    # The deal page's "Create invoice" (route on Deal/read, refused without this); no
+    # connection 0 exists, so a permitted person is sent back to the list.
+    ("can_create_at_provider", "ProviderDocument"): (
+        ("POST", "/dealview/create_invoice/{deal}/0"),
+        None,
+    ),
+    ("can_read", "SyncHistory"): (("GET", "/sync/history/list/"), None),
+    ("can_retry", "SyncHistory"): (("POST", "/sync/history/retry/0"), None),
 }
 CSV = {
     ("can_read", r): url

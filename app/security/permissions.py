@@ -19,7 +19,17 @@ SCREEN_VERBS = {
     "action": "write",
     "action_post": "write",
     "delete": "delete",
+    # Sync screens on the deal pages: whoever may read deals may refresh their billing
+    # status and watch a run's progress. Creating an invoice is also a deal-page route, but
+    # it is refused (403) without ("can_create_at_provider", "ProviderDocument").
+    "refresh": "read",
+    "refresh_all": "read",
+    "refresh_billing": "read",  # the deal list's bulk action
+    "progress": "read",
+    "create_invoice": "read",
 }
+# Sync history (resource "SyncHistory"): Admin and Accounting read, Admin retries.
+SYNC_HISTORY_VERBS = {"list": "read", "show": "read", "retry": "retry"}
 # REST API (ModelRestApi) methods → verb.
 API_VERBS = {
     "get": "read",
@@ -52,6 +62,7 @@ MENUS = {
     "DealType": ("CRM", "Deal types"),
     "Connection": ("Integrations", "Connections"),
     "Profile": ("Security", "Profiles"),
+    "SyncHistory": ("Integrations", "Sync history"),
 }
 # What every signed-in person may do to their own account.
 SELF_SERVICE = [
@@ -94,6 +105,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         *_docs("read", "write", "send_email"),
         ("can_record_payment", "Document"),
         ("can_read", "ReceivablesSummary"),
+        ("can_read", "SyncHistory"),
     ],
     "Approver": [*_read_crm(), *_docs("read"), ("can_approve", "Document")],
     "ReadOnly": [*_read_crm(), *_docs("read")],

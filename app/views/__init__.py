@@ -12,6 +12,7 @@ from app.views.crm import (
     ProductView,
 )
 from app.views.profiles import ProfilesView
+from app.views.sync import SyncRunView
 
 
 def register_views(appbuilder) -> None:
@@ -47,4 +48,11 @@ def register_views(appbuilder) -> None:
         category="Integrations",
         category_label=_l("Integrations"),
         category_icon="fa-link",
+    )
+    appbuilder.add_view(
+        SyncRunView,
+        "Sync history",
+        label=_l("Sync history"),
+        icon="fa-history",
+        category="Integrations",
     )

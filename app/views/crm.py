@@ -10,6 +10,7 @@ from wtforms import DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import Email, Optional
 
 from app.models.choices import (
+    BILLING_STATUS_LABELS,
     DEAL_STAGE_LABELS,
     TAX_RATE_LABELS,
     currency_choices,
@@ -22,6 +23,7 @@ from app.views import validators as v
 from app.views.csv_export import CsvExportMixin
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
+from app.views.sync import DealSyncMixin, can_create_at_provider, document_rows
 from app.views.widgets import LinkedListWidget
 
 
@@ -138,7 +140,7 @@ class ContactView(CrmView):
     validators_columns = {"email": [Optional(), Email(message=_l("Not a valid email address."))]}
 
 
-class DealView(CrmView):
+class DealView(DealSyncMixin, CrmView):
     class_permission_name = "Deal"
     datamodel = datamodel(Deal, {"amount": "currency"})
     list_title = _l("Deals")
@@ -152,7 +154,10 @@ class DealView(CrmView):
         "amount",
         "owner",
         "expected_close_date",
+        "billing_status",
     ]
+    # billing_status is exported as its code (none, unpaid, paid, …): stable for re-import
+    # and spreadsheets whatever the reader's language; the list shows the translated label.
     csv_columns = [
         "id",
         "title",
@@ -165,6 +170,7 @@ class DealView(CrmView):
         "amount",
         "owner.username",
         "expected_close_date",
+        "billing_status",
         "updated_at",
     ]
     order_columns = ["title", "stage", "probability", "amount", "expected_close_date"]
@@ -178,6 +184,7 @@ class DealView(CrmView):
         "amount",
         "probability",
         "expected_close_date",
+        "billing_status",
         "created_at",
     ]
     add_columns = edit_columns = [
@@ -203,14 +210,20 @@ class DealView(CrmView):
         "owner",
         "amount",
         "expected_close_date",
+        "billing_status",
         "description",
         "created_at",
         "updated_at",
     ]
     base_order = ("id", "desc")
     related_views = [DealLineView]
-    show_template = "renkei/show.html"
-    formatters_columns = {"stage": _translated(DEAL_STAGE_LABELS)}
+    show_template = "renkei/deal_show.html"
+    list_template = "renkei/deal_list.html"
+    extra_args = {"deal_documents": document_rows, "can_create_at_provider": can_create_at_provider}
+    formatters_columns = {
+        "stage": _translated(DEAL_STAGE_LABELS),
+        "billing_status": _translated(BILLING_STATUS_LABELS),
+    }
     add_form_extra_fields = edit_form_extra_fields = {
         "amount": _decimal(
             _l("Amount"),
@@ -231,6 +244,11 @@ class DealView(CrmView):
     search_form_extra_fields = {
         "stage": _select(_l("Stage"), stage_choices()),
         "currency": _select(_l("Currency"), currency_choices()),
+        # Lazy labels (billing_status_choices() gives str, fixed at import): the select
+        # shows them in the reader's language.
+        "billing_status": _select(
+            _l("Billing status"), [(code, label) for code, label in BILLING_STATUS_LABELS.items()]
+        ),
     }
 
     def pre_add(self, item):

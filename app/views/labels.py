@@ -28,6 +28,7 @@ LABELS = {
     "deal_type": _l("Deal type"),
     "deal_type.name": _l("Deal type"),
     "stage": _l("Stage"),
+    "billing_status": _l("Billing status"),
     "probability": _l("Probability (%)"),
     "owner": _l("Owner"),
     "owner.username": _l("Owner"),

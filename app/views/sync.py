@@ -1,0 +1,269 @@
+"""Sync screens: the deal page's provider documents and buttons, the deal list's refresh
+action, a run's progress (JSON for renkei-progress.js) and the sync history.
+
+Views stay thin: they parse the request, call app.services.sync, flash and redirect.
+The engine is imported when a button is pressed, so the screens load without it.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, jsonify, redirect, url_for
+from flask_appbuilder import ModelView, action, expose, has_access
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import lazy_gettext as _l
+
+from app.models.choices import BILLING_STATUS_LABELS
+from app.models.connection import Connection
+from app.models.sync import ExternalDocument, SyncFailure, SyncRun
+from app.security.permissions import SYNC_HISTORY_VERBS
+from app.services.errors import RenkeiError
+from app.views.datamodel import datamodel
+from app.views.labels import LABELS
+from app.views.money import Money, local_time
+
+CREATE_AT_PROVIDER = ("can_create_at_provider", "ProviderDocument")
+
+RUN_KIND_LABELS = {
+    "create_invoice": _l("Create invoice"),
+    "refresh_statuses": _l("Refresh status"),
+    "scheduled_refresh": _l("Scheduled refresh"),
+    "retry": _l("Retry"),
+}
+RUN_STATUS_LABELS = {
+    "queued": _l("Queued"),
+    "running": _l("Running"),
+    "finished": _l("Finished"),
+    "failed": _l("Failed"),
+}
+
+
+def _engine():
+    from app.services import sync
+
+    return sync
+
+
+def billing_label(code):
+    return BILLING_STATUS_LABELS.get(code, code)
+
+
+def document_rows(deal_id: int) -> list[dict]:
+    """The deal page's tabs: every usable connection with the deal's documents there."""
+    from app.extensions import db
+
+    session = db.session
+    connections = session.query(Connection).order_by(Connection.id).all()
+    documents = (
+        session.query(ExternalDocument)
+        .filter(ExternalDocument.deal_id == deal_id)
+        .order_by(ExternalDocument.id)
+        .all()
+    )
+    tabs = []
+    for connection in connections:
+        docs = [d for d in documents if d.connection_id == connection.id]
+        if connection.status == "disabled" and not docs:
+            continue
+        tabs.append(
+            {
+                "connection": connection,
+                "documents": [
+                    {
+                        "number": d.number or "",
+                        "kind": d.kind,
+                        "issue_date": d.issue_date or "",
+                        "amount": Money(d.total, d.currency) if d.total is not None else "",
+                        "billing_status": billing_label(
+                            "deleted" if d.deleted_at_provider else d.billing_status
+                        ),
+                        "payment_status": d.payment_status or "",
+                        "last_synced": local_time(d.last_pulled_at or d.last_pushed_at)
+                        if (d.last_pulled_at or d.last_pushed_at)
+                        else "",
+                        "last_error": d.last_error or "",
+                        "url": d.provider_url,
+                    }
+                    for d in docs
+                ],
+            }
+        )
+    return tabs
+
+
+def can_create_at_provider(appbuilder) -> bool:
+    return appbuilder.sm.has_access(*CREATE_AT_PROVIDER)
+
+
+class DealSyncMixin:
+    """DealView's sync routes (permissions: app.security.permissions.SCREEN_VERBS)."""
+
+    def _started(self, run, done, endpoint, **values):
+        self.datamodel.session.commit()
+        flash(str(done), "info")
+        return redirect(url_for(endpoint, run=run.id, **values))
+
+    @expose("/create_invoice/<int:pk>/<int:connection_id>", methods=["POST"])
+    @has_access
+    @permission_name("create_invoice")
+    def create_invoice(self, pk, connection_id):
+        """Create the deal's invoice at the provider (refused without ProviderDocument)."""
+        if not can_create_at_provider(self.appbuilder):
+            abort(403)
+        session = self.datamodel.session
+        deal = self.datamodel.get(pk)
+        connection = session.get(Connection, connection_id)
+        if deal is None or connection is None:
+            flash(str(_l("No such deal or connection.")), "danger")
+            return redirect(url_for(".list"))
+        try:
+            _document, run = _engine().request_invoice(deal, connection, g.user)
+        except RenkeiError as exc:
+            session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for(".show", pk=pk))
+        return self._started(run, _l("Creating the invoice…"), ".show", pk=pk)
+
+    @expose("/refresh/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("refresh")
+    def refresh(self, pk):
+        """Pull this deal's billing status from the providers."""
+        return self._refresh([pk], ".show", pk=pk)
+
+    @expose("/refresh_all", methods=["POST"])
+    @has_access
+    @permission_name("refresh_all")
+    def refresh_all(self):
+        """Pull every deal's billing status."""
+        return self._refresh(None, ".list")
+
+    @action(
+        "refresh_billing",
+        _l("Refresh billing status"),
+        _l("Refresh the billing status of the selected deals?"),
+        "fa-sync",
+        multiple=True,
+        single=False,
+    )
+    def refresh_billing(self, items):
+        """Bulk action of the deal list."""
+        items = items if isinstance(items, list) else [items]
+        return self._refresh([item.id for item in items if item is not None], ".list")
+
+    def _refresh(self, deal_ids, endpoint, **values):
+        try:
+            run = _engine().request_status_refresh(g.user, deal_ids)
+        except RenkeiError as exc:
+            self.datamodel.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for(endpoint, **values))
+        return self._started(run, _l("Refreshing billing status…"), endpoint, **values)
+
+    @expose("/progress/<int:run_id>")
+    @has_access
+    @permission_name("progress")
+    def progress(self, run_id):
+        """A run's progress as JSON, polled by renkei-progress.js."""
+        run = self.datamodel.session.get(SyncRun, run_id)
+        if run is None:
+            return jsonify({"error": str(_l("No such run."))}), 404
+        return jsonify(_engine().run_progress(run))
+
+
+class SyncRunView(ModelView):
+    """Integrations → Sync history: every run, its failures and a Retry per failure."""
+
+    route_base = "/sync/history"
+    class_permission_name = "SyncHistory"
+    method_permission_name = SYNC_HISTORY_VERBS
+    base_permissions = ["can_read", "can_retry"]
+    datamodel = datamodel(SyncRun)
+    list_title = _l("Sync history")
+    show_title = _l("Sync run")
+    show_template = "renkei/sync_run_show.html"
+    label_columns = {
+        **LABELS,
+        "queued_at": _l("When"),
+        "started_by": _l("Started by"),
+        "kind": _l("Kind"),
+        "connection": _l("Connection"),
+        "status": _l("Status"),
+        "total": _l("Total"),
+        "done": _l("Done"),
+        "created": _l("Documents created"),
+        "updated": _l("Documents updated"),
+        "failed": _l("Failures (count)"),
+        "api_calls": _l("API calls"),
+        "started_at": _l("Started at"),
+        "finished_at": _l("Finished at"),
+        "message": _l("Message"),
+    }
+    list_columns = [
+        "queued_at",
+        "started_by",
+        "kind",
+        "connection",
+        "status",
+        "created",
+        "updated",
+        "failed",
+        "api_calls",
+    ]
+    show_columns = [
+        "queued_at",
+        "started_by",
+        "kind",
+        "connection",
+        "status",
+        "total",
+        "done",
+        "created",
+        "updated",
+        "failed",
+        "api_calls",
+        "started_at",
+        "finished_at",
+        "message",
+    ]
+    search_columns = ["kind", "status", "connection", "queued_at"]
+    base_order = ("id", "desc")
+    formatters_columns = {
+        "kind": lambda k: RUN_KIND_LABELS.get(k, k),
+        "status": lambda s: RUN_STATUS_LABELS.get(s, s),
+        "started_by": lambda u: u or _l("Scheduler"),
+    }
+    extra_args = {
+        "run_failures": lambda pk: SyncRunView.failures_of(pk),
+        "local_time": local_time,
+    }
+
+    @staticmethod
+    def failures_of(pk):
+        from app.extensions import db
+
+        return (
+            db.session.query(SyncFailure)
+            .filter(SyncFailure.run_id == pk)
+            .order_by(SyncFailure.id)
+            .all()
+        )
+
+    @expose("/retry/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("retry")
+    def retry(self, pk):
+        """Retry one failure (creating a document is idempotent: never a duplicate)."""
+        session = self.datamodel.session
+        failure = session.get(SyncFailure, pk)
+        if failure is None:
+            flash(str(_l("No such failure.")), "danger")
+            return redirect(url_for(".list"))
+        try:
+            run = _engine().retry_failure(failure, g.user)
+        except RenkeiError as exc:
+            session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for(".show", pk=failure.run_id))
+        session.commit()
+        flash(str(_l("Retrying…")), "info")
+        return redirect(url_for(".show", pk=run.id, run=run.id))
