@@ -200,6 +200,7 @@ def test_show_pages_list_related_records(admin_client, sample):
     deal = sample["with_lines"]
     html = admin_client.get(f"/dealview/show/{deal.id}").get_data(as_text=True)
     assert "導入支援" in html and "お弁当" in html
+    assert "20.0000" not in html and "<td>20</td>" in html  # quantities as people write them
     assert "￥319,440" in html or "¥319,440" in html
 
 

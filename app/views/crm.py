@@ -41,6 +41,13 @@ def _decimal(label, validators, default=None, description=""):
     )
 
 
+def plain_number(value):
+    """1.0000 → 1, 2.5000 → 2.5: quantities and percentages as people write them."""
+    if value in (None, ""):
+        return ""
+    return f"{value.normalize():f}" if hasattr(value, "normalize") else value
+
+
 def _translated(mapping):
     return lambda value: mapping.get(value, value)
 
@@ -95,7 +102,11 @@ class DealLineView(CrmView):
         "tax_rate",
     ]
     base_order = ("position", "asc")
-    formatters_columns = {"tax_rate": _translated(TAX_RATE_LABELS)}
+    formatters_columns = {
+        "tax_rate": _translated(TAX_RATE_LABELS),
+        "quantity": plain_number,
+        "discount_percent": plain_number,
+    }
     validators_columns = {"quantity": [v.POSITIVE_QUANTITY]}
     add_form_extra_fields = edit_form_extra_fields = {
         "name": StringField(
