@@ -63,3 +63,37 @@ def make_sample(session) -> dict:
         "with_lines": with_lines,
         "amount_only": amount_only,
     }
+
+
+def make_connected_mf(session, sandbox_root: str, name: str, expires_in: dt.timedelta):
+    """A Money Forward connection pointing at the sandbox served at ``sandbox_root``, its
+    tokens minted by the sandbox and expiring ``expires_in`` from now (negative: expired)."""
+    import requests
+
+    from app.models.connection import Connection
+    from app.providers.catalog import sandbox_urls
+    from app.providers.tokens import TokenSet
+    from app.services.token_store import store_tokens
+
+    api, authorize, token = sandbox_urls("moneyforward", sandbox_root)
+    minted = requests.post(
+        f"{sandbox_root}/sandbox/moneyforward/_sandbox/tokens",
+        json={"client_id": "renkei-demo"},
+        timeout=10,
+    ).json()
+    connection = Connection(
+        provider="moneyforward",
+        name=name,
+        client_id="renkei-demo",
+        client_secret="renkei-demo-secret",
+        scopes="mfc/invoice/data.write",
+        api_base_url=api,
+        authorize_url=authorize,
+        token_url=token,
+        status="connected",
+    )
+    expires = dt.datetime.now(dt.UTC) + expires_in
+    store_tokens(connection, TokenSet(minted["access_token"], minted["refresh_token"], expires))
+    session.add(connection)
+    session.commit()
+    return connection

@@ -7,39 +7,19 @@ import requests
 import sqlalchemy as sa
 
 from app.models.connection import Connection
-from app.providers.catalog import sandbox_urls
 from app.providers.oauth import OAuthClient
-from app.providers.tokens import TokenManager, TokenSet
+from app.providers.tokens import TokenManager
 from app.services.oauth_flow import oauth_settings
-from app.services.token_store import ConnectionTokenStore, store_tokens
+from app.services.token_store import ConnectionTokenStore
+from tests.factories import make_connected_mf
 from tests.token_workers import token_in_worker
 
 REDIRECT = "http://127.0.0.1/connections/oauth/callback"
 
 
 def _connected(db_session, sandbox_root: str) -> Connection:
-    api, authorize, token = sandbox_urls("moneyforward", sandbox_root)
-    minted = requests.post(
-        f"{sandbox_root}/sandbox/moneyforward/_sandbox/tokens",
-        json={"client_id": "renkei-demo"},
-        timeout=10,
-    ).json()
-    connection = Connection(
-        provider="moneyforward",
-        name="MF tokens",
-        client_id="renkei-demo",
-        client_secret="renkei-demo-secret",
-        scopes="mfc/invoice/data.write",
-        api_base_url=api,
-        authorize_url=authorize,
-        token_url=token,
-        status="connected",
-    )
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)  # already expired
-    store_tokens(connection, TokenSet(minted["access_token"], minted["refresh_token"], past))
-    db_session.add(connection)
-    db_session.commit()
-    return connection
+    """A connected Money Forward connection whose access token already expired."""
+    return make_connected_mf(db_session, sandbox_root, "MF tokens", dt.timedelta(minutes=-5))
 
 
 def _token_requests(sandbox_root: str) -> int:

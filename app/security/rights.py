@@ -10,9 +10,12 @@ from flask import current_app
 
 from app.services.errors import Forbidden
 
+CREATE_AT_PROVIDER = ("can_create_at_provider", "ProviderDocument")
 
-def user_may(user_id: int | None, permission: str, resource: str) -> bool:
-    """Whether the active user ``user_id`` holds ``permission`` on ``resource``."""
+
+def user_may(user, permission: str, resource: str) -> bool:
+    """Whether the active ``user`` (a User or a user id) holds ``permission`` on ``resource``."""
+    user_id = getattr(user, "id", user)
     if user_id is None:
         return False
     sm = current_app.appbuilder.sm

@@ -311,7 +311,8 @@ class CompanyView(CrmView):
     list_title = _l("Companies")
     show_title = add_title = edit_title = _l("Company")
     list_columns = ["code", "name", "kana", "prefecture", "phone", "invoice_registration_number"]
-    csv_columns = [
+    # Every field a person fills in is also a column of the CSV.
+    add_columns = edit_columns = csv_columns = [
         "code",
         "name",
         "kana",
@@ -331,19 +332,6 @@ class CompanyView(CrmView):
         "prefecture",
         "invoice_registration_number",
         "created_at",
-    ]
-    add_columns = edit_columns = [
-        "code",
-        "name",
-        "kana",
-        "postal_code",
-        "prefecture",
-        "address1",
-        "address2",
-        "phone",
-        "email",
-        "invoice_registration_number",
-        "notes",
     ]
     related_views = [ContactView, DealView]
     show_template = "renkei/show.html"

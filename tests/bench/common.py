@@ -9,8 +9,6 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
-
 # Its own Redis db: the test suite flushes db 13 whenever a test starts.
 REDIS_URL = os.environ.get("RENKEI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 RESULTS = Path(__file__).resolve().parents[2] / "bench-results"
@@ -36,34 +34,10 @@ def bench_app():
 
 
 def connected_mf(session, root: str):
-    """A Money Forward connection to the sandbox at ``root`` with fresh tokens."""
-    from app.models.connection import Connection
-    from app.providers.catalog import sandbox_urls
-    from app.providers.tokens import TokenSet
-    from app.services.token_store import store_tokens
+    """A connected Money Forward connection on the sandbox at ``root``."""
+    from tests.factories import make_connected_mf
 
-    api, authorize, token = sandbox_urls("moneyforward", root)
-    minted = requests.post(
-        f"{root}/sandbox/moneyforward/_sandbox/tokens",
-        json={"client_id": "renkei-demo"},
-        timeout=10,
-    ).json()
-    connection = Connection(
-        provider="moneyforward",
-        name="MF bench",
-        client_id="renkei-demo",
-        client_secret="renkei-demo-secret",
-        scopes="mfc/invoice/data.write",
-        api_base_url=api,
-        authorize_url=authorize,
-        token_url=token,
-        status="connected",
-    )
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
-    store_tokens(connection, TokenSet(minted["access_token"], minted["refresh_token"], later))
-    session.add(connection)
-    session.commit()
-    return connection
+    return make_connected_mf(session, root, "MF bench", dt.timedelta(hours=2))
 
 
 def write_result(name: str, rows: dict) -> Path:

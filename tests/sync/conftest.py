@@ -12,11 +12,8 @@ import sqlalchemy as sa
 from rq import Queue, SimpleWorker
 
 from app.jobs.queue import set_worker_app
-from app.models.connection import Connection
 from app.models.crm import Company, Deal
-from app.providers.catalog import sandbox_urls
-from app.providers.tokens import TokenSet
-from app.services.token_store import store_tokens
+from tests.factories import make_connected_mf
 
 
 class Sandbox:
@@ -73,25 +70,7 @@ def sandbox(live_server):
 @pytest.fixture()
 def mf(db_session, live_server, sandbox):
     """A connected Money Forward connection whose tokens were minted by the sandbox."""
-    api, authorize, token = sandbox_urls("moneyforward", live_server.url)
-    minted = requests.post(
-        f"{sandbox.base}/tokens", json={"client_id": "renkei-demo"}, timeout=10
-    ).json()
-    connection = Connection(
-        provider="moneyforward",
-        name="MF sync",
-        client_id="renkei-demo",
-        client_secret="renkei-demo-secret",
-        scopes="mfc/invoice/data.write",
-        api_base_url=api,
-        authorize_url=authorize,
-        token_url=token,
-        status="connected",
-    )
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
-    store_tokens(connection, TokenSet(minted["access_token"], minted["refresh_token"], later))
-    db_session.add(connection)
-    db_session.commit()
+    connection = make_connected_mf(db_session, live_server.url, "MF sync", dt.timedelta(hours=1))
     yield connection
     _wipe(db_session)
 

@@ -18,7 +18,7 @@ from app.models.crm import utcnow
 from app.models.sync import ExternalDocument, PartnerLink, SyncRun
 from app.providers.errors import ProviderError, ValidationError
 from app.providers.moneyforward import mapping
-from app.security.access import CREATE_AT_PROVIDER, user_may
+from app.security.rights import CREATE_AT_PROVIDER, user_may
 from app.services.sync import runs
 from app.services.sync.clients import client_for
 from app.services.sync.status import refresh_deal_status

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.models.sync import ExternalDocument, SyncFailure, SyncRun
 from app.providers.moneyforward import mapping as mf_mapping
-from app.security.access import CREATE_AT_PROVIDER, user_may
+from app.security.rights import CREATE_AT_PROVIDER, user_may
 from app.services.errors import Forbidden, InvalidInput
 from app.services.sync.status import refresh_deal_status
 
