@@ -1,10 +1,30 @@
 """Tables, one module per area. Importing this package registers them all."""
 
+from app.models.audit import AuditEntry
 from app.models.connection import Connection
 from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
+from app.models.documents import (
+    ApprovalRequest,
+    ApprovalRule,
+    Document,
+    DocumentLine,
+    LegalEntity,
+    Payment,
+)
+from app.models.publishing import DocumentPdf, DocumentTemplate, EmailDispatch
 from app.models.sync import ExternalDocument, PartnerLink, SyncFailure, SyncRun
 
 __all__ = [
+    "ApprovalRequest",
+    "ApprovalRule",
+    "AuditEntry",
+    "Document",
+    "DocumentLine",
+    "DocumentPdf",
+    "DocumentTemplate",
+    "EmailDispatch",
+    "LegalEntity",
+    "Payment",
     "Company",
     "Connection",
     "Contact",
