@@ -17,6 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.extensions import csrf, db, migrate
     from app.security.manager import RenkeiSecurityManager
     from app.services.deals import install_deal_rules
+    from app.services.documents import install_document_rules
     from app.views import register_views
     from app.views.index import RenkeiIndexView
     from config import INSTANCE_DIR, load_config
@@ -29,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Before add_api(): FAB registers its JSON APIs CSRF-exempt through this object.
     csrf.init_app(app)
     install_deal_rules()
+    install_document_rules()
     with app.app_context():
         appbuilder = AppBuilder(
             security_manager_class=RenkeiSecurityManager,
@@ -40,6 +42,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         register_apis(appbuilder)
     if app.config["SANDBOX_ENABLED"]:
         _mount_sandboxes(app, csrf)
+    if app.config["MAIL_SINK_ENABLED"]:
+        from app.mail.demo import install_mail_sink
+
+        install_mail_sink(app)  # the demo's SMTP sink and its page at /sandbox/mail/
     register_cli(app)
     return app
 

@@ -40,15 +40,43 @@ API_VERBS = {
     "delete": "delete",
 }
 
-# Verbs that exist before the screens that will use them land (documents, approvals,
-# payments, summaries, provider creation): created at bootstrap so role administrators
-# can grant them now; each feature checks its verb when it arrives.
+# Documents (#5). Each kind is its own resource so a profile may, say, write quotes but
+# only read invoices; approving and recording payments span the kinds ("Document").
 DOCUMENT_TYPES = ("Quote", "Invoice", "DeliveryNote", "CreditNote")
+# Document screens' own routes → verb (on top of SCREEN_VERBS). The state-changing
+# routes check the action's own right in app.services.documents.actions.
+DOCUMENT_VERBS = {
+    "act": "read",
+    "pdf": "read",
+    "pdf_zip": "read",
+    "send": "send_email",
+    "retry_send": "send_email",
+    "payment": "read",
+    "new_from_deal": "read",
+}
+# Screens that only show (audit trail, receivables, outbox): every method is a read.
+READ_ONLY_VERBS = {
+    "list": "read",
+    "show": "read",
+    "csv": "read",
+    "download": "read",
+    "export": "read",
+    "summary": "read",
+    "eml": "read",
+}
+# Template versions: propose (write) and approve are separate rights.
+TEMPLATE_VERBS = {**SCREEN_VERBS, "approve": "approve", "reject": "approve", "preview": "read"}
 FUTURE_PERMISSIONS = [
     *[(verb, doc) for doc in DOCUMENT_TYPES for verb in ("read", "write", "send_email")],
     ("approve", "Document"),
     ("record_payment", "Document"),
     ("read", "ReceivablesSummary"),
+    ("read", "ApprovalQueue"),
+    ("read", "AuditTrail"),
+    ("read", "Outbox"),
+    ("read", "ApprovalRule"),
+    ("read", "LegalEntity"),
+    *[(verb, "DocumentTemplate") for verb in ("read", "write", "approve")],
     ("create_at_provider", "ProviderDocument"),
 ]
 
@@ -63,6 +91,17 @@ MENUS = {
     "Connection": ("Integrations", "Connections"),
     "Profile": ("Security", "Profiles"),
     "SyncHistory": ("Integrations", "Sync history"),
+    "Quote": ("Documents", "Quotes"),
+    "Invoice": ("Documents", "Invoices"),
+    "DeliveryNote": ("Documents", "Delivery notes"),
+    "CreditNote": ("Documents", "Credit notes"),
+    "ApprovalQueue": ("Documents", "Approvals"),
+    "ReceivablesSummary": ("Documents", "Receivables"),
+    "AuditTrail": ("Documents", "Audit trail"),
+    "Outbox": ("Documents", "Sent emails"),
+    "ApprovalRule": ("Settings", "Approval rules"),
+    "LegalEntity": ("Settings", "Legal entities"),
+    "DocumentTemplate": ("Settings", "Templates"),
 }
 # What every signed-in person may do to their own account.
 SELF_SERVICE = [
@@ -96,6 +135,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         *_grant("Product", "read"),
         *_grant("DealType", "read"),
         *_docs("read"),
+        *_grant("Quote", "write"),  # sales people write their own quotes
     ],
     "Accounting": [
         *_read_crm(),
@@ -106,9 +146,22 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         ("can_record_payment", "Document"),
         ("can_read", "ReceivablesSummary"),
         ("can_read", "SyncHistory"),
+        ("can_read", "AuditTrail"),
+        ("can_read", "Outbox"),
+        ("can_read", "ApprovalRule"),
+        ("can_read", "LegalEntity"),
+        *_grant("DocumentTemplate", "read", "write"),
     ],
-    "Approver": [*_read_crm(), *_docs("read"), ("can_approve", "Document")],
-    "ReadOnly": [*_read_crm(), *_docs("read")],
+    "Approver": [
+        *_read_crm(),
+        *_docs("read"),
+        ("can_approve", "Document"),
+        ("can_read", "ApprovalQueue"),
+        ("can_read", "AuditTrail"),
+        ("can_read", "ApprovalRule"),
+        *_grant("DocumentTemplate", "read", "approve"),
+    ],
+    "ReadOnly": [*_read_crm(), *_docs("read"), ("can_read", "ReceivablesSummary")],
 }
 
 

@@ -7,8 +7,9 @@ from app.security.permissions import FUTURE_PERMISSIONS, PROFILES, SELF_SERVICE,
 
 def ensure_future_permissions(sm) -> None:
     """Create the permissions of features still to come, so profiles can hold them."""
-    for verb, resource in FUTURE_PERMISSIONS:
-        sm.add_permission_view_menu(f"can_{verb}", resource)
+    pairs = [(f"can_{verb}", resource) for verb, resource in FUTURE_PERMISSIONS]
+    for permission, resource in pairs + menu_permissions(pairs):
+        sm.add_permission_view_menu(permission, resource)
 
 
 def seed_profiles(sm, reset: bool = False) -> list[str]:

@@ -1,0 +1,119 @@
+"""What a person may do to a document, in one place: the action, its right, its verb.
+
+Screens and the REST API call ``perform``; it checks the user's right for the action
+(resources and verbs from app/security/permissions.py) and then runs the service verb.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models.documents import Document
+from app.security.rights import user_may
+from app.services.actor import acting_as
+from app.services.documents import approvals, issuing, lifecycle, payments
+from app.services.errors import Forbidden, InvalidInput
+
+# The resource of each kind (as in permissions.DOCUMENT_TYPES).
+RESOURCE = {
+    "quote": "Quote",
+    "invoice": "Invoice",
+    "delivery_note": "DeliveryNote",
+    "credit_note": "CreditNote",
+}
+ACTION_LABELS = {
+    "submit": _l("Submit"),
+    "approve": _l("Approve"),
+    "reject": _l("Reject"),
+    "reopen": _l("Reopen as draft"),
+    "void": _l("Void"),
+    "dispute": _l("Mark disputed"),
+    "resolve": _l("Resolve dispute"),
+    "write_off": _l("Write off"),
+    "convert": _l("Convert to invoice"),
+    "credit": _l("Issue credit note"),
+}
+
+
+def right_for(document: Document, action: str) -> tuple[str, str]:
+    """The (permission, resource) an action needs on ``document``."""
+    if action in ("approve", "reject"):
+        return "can_approve", "Document"
+    if action in ("dispute", "resolve", "write_off", "record_payment"):
+        return "can_record_payment", "Document"
+    if action == "send":
+        return "can_send_email", RESOURCE[document.kind]
+    if action == "credit":
+        return "can_write", "CreditNote"
+    if action == "convert":
+        return "can_write", "Invoice"
+    return "can_write", RESOURCE[document.kind]
+
+
+def may(user, document: Document, action: str) -> bool:
+    """Whether ``user`` holds the right for ``action`` on ``document``."""
+    return user_may(user, *right_for(document, action))
+
+
+def available(user, document: Document) -> list[str]:
+    """The actions to offer ``user`` on ``document`` right now (state and rights)."""
+    nexts = lifecycle.allowed_next(document)
+    candidates = []
+    if document.state == "draft":
+        candidates.append("submit")
+    if document.state == "pending_approval":
+        candidates += ["approve", "reject"]
+    if "draft" in nexts and document.state == "approved":
+        candidates.append("reopen")
+    if "void" in nexts:
+        candidates.append("void")
+    if "disputed" in nexts:
+        candidates.append("dispute")
+    if document.state == "disputed":
+        candidates.append("resolve")
+    if "written_off" in nexts:
+        candidates.append("write_off")
+    if document.kind == "quote" and document.state in ("approved", "sent"):
+        candidates.append("convert")
+    if document.kind == "invoice" and document.state in lifecycle.OPEN_STATES + ("paid",):
+        candidates.append("credit")
+    return [a for a in candidates if may(user, document, a)]
+
+
+def perform(document: Document, action: str, user, comment: str | None = None):
+    """Run ``action`` for ``user`` after checking the right; returns what it made or changed."""
+    if action not in ACTION_LABELS:
+        raise InvalidInput(_("Unknown action %(a)s.", a=action), field="action")
+    if not may(user, document, action):
+        permission, resource = right_for(document, action)
+        raise Forbidden(
+            _(
+                "You may not %(action)s this document (it needs %(p)s on %(r)s).",
+                action=ACTION_LABELS[action],
+                p=permission,
+                r=resource,
+            )
+        )
+    if action == "submit":
+        return approvals.submit(document, user)
+    if action in ("approve", "reject"):
+        return approvals.decide(document, user, action == "approve", comment)
+    if action == "convert":
+        return issuing.convert_quote(document, user=user)
+    if action == "credit":
+        return issuing.credit_note_for(document, user=user)
+    target = {
+        "reopen": "draft",
+        "void": "void",
+        "dispute": "disputed",
+        "write_off": "written_off",
+        "resolve": "sent",
+    }[action]
+    with acting_as(user):
+        lifecycle.move(document, target)
+        if action == "resolve":
+            payments.settle(document)
+        db.session.commit()
+    return document

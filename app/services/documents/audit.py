@@ -1,0 +1,149 @@
+"""The audit trail: every create, change and transition of a document and what hangs on it.
+
+Rows are written in ``after_flush`` on the flush's own connection, so they commit or roll
+back with the change they describe, whatever door it came through. Rows are never
+updated or deleted (the model and the database refuse it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from app.models.audit import AuditEntry
+from app.models.crm import utcnow
+from app.models.documents import ApprovalRequest, Document, DocumentLine, Payment
+from app.models.publishing import DocumentPdf, EmailDispatch
+from app.services.actor import current_actor
+
+# Columns whose change is worth a line; bookkeeping columns are left out.
+_SKIP = frozenset({"id", "created_at", "updated_at", "document_id", "position", "logo"})
+# What each watched model is called in the trail, and the fields that say most about it.
+_WATCHED = {
+    Document: None,
+    DocumentLine: None,
+    Payment: "payment",
+    ApprovalRequest: "approval",
+    EmailDispatch: "send",
+    DocumentPdf: "pdf",
+}
+
+
+def text(value) -> str | None:
+    """A value as the trail stores it: Decimal without trailing zeros, dates ISO."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        value = value.normalize()
+        return format(value, "f")
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return str(value)
+
+
+def _columns(obj):
+    state = inspect(obj)
+    for attr in state.mapper.column_attrs:
+        if attr.key not in _SKIP and not attr.key.endswith("_by_id"):
+            yield attr.key, state.attrs[attr.key].history
+
+
+def _document_of(obj) -> Document | None:
+    if isinstance(obj, Document):
+        return obj
+    return obj.document
+
+
+def _rows_for(obj, kind: str) -> list[dict]:
+    document = _document_of(obj)
+    if document is None:
+        return []
+    base = {
+        "document_id": document.id,
+        "document_number": document.number,
+        "line_id": obj.id if isinstance(obj, DocumentLine) else None,
+    }
+    watched_action = _WATCHED[type(obj)]
+    rows = []
+    if kind == "delete":
+        return [{**base, "action": "delete", "note": f"{type(obj).__name__} {obj!r}"}]
+    for key, history in _columns(obj):
+        if kind == "create":
+            value = getattr(obj, key)
+            if value is None:
+                continue
+            old, new = None, value
+        elif history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if text(old) == text(new):
+                continue
+        else:
+            continue
+        if watched_action:
+            action = watched_action
+        elif key == "state" and kind == "update":
+            action = "transition"
+        else:
+            action = kind
+        rows.append(
+            {**base, "action": action, "field": key, "old_value": text(old), "new_value": text(new)}
+        )
+    return rows
+
+
+def _write_trail(session: Session, flush_context) -> None:
+    rows: list[dict] = []
+    for kind, objects in (
+        ("create", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
+        for obj in objects:
+            if type(obj) in _WATCHED and (kind != "update" or session.is_modified(obj)):
+                rows.extend(_rows_for(obj, kind))
+    if not rows:
+        return
+    actor = current_actor()
+    now = utcnow()
+    for row in rows:
+        row.setdefault("field", None)
+        row.setdefault("old_value", None)
+        row.setdefault("new_value", None)
+        row.setdefault("note", None)
+        row.update(at=now, user_id=actor.id, username=actor.username)
+    session.connection().execute(AuditEntry.__table__.insert(), rows)
+
+
+def record_event(session: Session, document: Document, action: str, note: str) -> None:
+    """Add a line to the trail that no column change shows (e.g. a PDF downloaded)."""
+    actor = current_actor()
+    session.connection().execute(
+        AuditEntry.__table__.insert(),
+        [
+            {
+                "at": utcnow(),
+                "user_id": actor.id,
+                "username": actor.username,
+                "document_id": document.id,
+                "document_number": document.number,
+                "line_id": None,
+                "action": action,
+                "field": None,
+                "old_value": None,
+                "new_value": None,
+                "note": note,
+            }
+        ],
+    )
+
+
+def install() -> None:
+    """Write the trail after every ORM flush (idempotent)."""
+    if not event.contains(Session, "after_flush", _write_trail):
+        event.listen(Session, "after_flush", _write_trail)

@@ -1,0 +1,142 @@
+"""Making documents: by hand, from a deal, a quote converted to an invoice, a credit note."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.models.crm import Company, Deal
+from app.models.documents import DOCUMENT_KINDS, Document, DocumentLine, LegalEntity
+from app.services.actor import acting_as
+from app.services.documents.lifecycle import today_tokyo
+from app.services.errors import InvalidInput
+
+# Default payment term when none is given: 30 days, as most Japanese B2B invoices.
+DEFAULT_DUE_DAYS = 30
+_LINE_FIELDS = ("product", "name", "unit", "unit_price", "quantity", "discount_percent", "tax_rate")
+
+
+def default_legal_entity() -> LegalEntity:
+    """The first legal entity; documents need one to be issued by."""
+    entity = db.session.query(LegalEntity).order_by(LegalEntity.id).first()
+    if entity is None:
+        raise InvalidInput(
+            _("No issuing legal entity is set up yet: add one under Documents → Legal entities."),
+            field="legal_entity",
+        )
+    return entity
+
+
+def new_document(
+    kind: str,
+    company: Company,
+    *,
+    user=None,
+    legal_entity: LegalEntity | None = None,
+    lines: list[dict] | None = None,
+    **fields,
+) -> Document:
+    """A draft document of ``kind`` for ``company`` with ``lines`` (dicts of line fields)."""
+    if kind not in DOCUMENT_KINDS:
+        raise InvalidInput(_("Unknown document kind %(kind)s.", kind=kind), field="kind")
+    issue_date = fields.pop("issue_date", None) or today_tokyo()
+    document = Document(
+        kind=kind,
+        company=company,
+        legal_entity=legal_entity or default_legal_entity(),
+        recipient_name=fields.pop("recipient_name", None) or company.name,
+        recipient_email=fields.pop("recipient_email", None) or company.email,
+        issue_date=issue_date,
+        transaction_date=fields.pop("transaction_date", None) or issue_date,
+        due_date=fields.pop("due_date", None)
+        or (issue_date + dt.timedelta(days=DEFAULT_DUE_DAYS) if kind == "invoice" else None),
+        created_by=user,
+        state="draft",
+        **fields,
+    )
+    for position, line in enumerate(lines or []):
+        document.lines.append(DocumentLine(position=position, **line))
+    with acting_as(user):
+        db.session.add(document)
+        db.session.commit()
+    return document
+
+
+def from_deal(deal: Deal, kind: str = "invoice", *, user=None) -> Document:
+    """A draft document carrying the deal's lines, or its product-less contract amount."""
+    if deal.lines:
+        lines = [{k: getattr(line, k) for k in _LINE_FIELDS} for line in deal.lines]
+    elif deal.amount and Decimal(deal.amount) > 0:
+        lines = [{"name": deal.title, "unit_price": deal.amount, "quantity": Decimal(1)}]
+    else:
+        raise InvalidInput(
+            _("This deal has no lines and no amount: add a line or an amount first."),
+            field="amount",
+        )
+    return new_document(
+        kind,
+        deal.company,
+        user=user,
+        lines=lines,
+        deal=deal,
+        currency=deal.currency,
+        contact=deal.contact,
+        recipient_email=(deal.contact.email if deal.contact else None) or deal.company.email,
+    )
+
+
+def _copy(document: Document, kind: str, user, **fields) -> Document:
+    lines = [{k: getattr(line, k) for k in _LINE_FIELDS} for line in document.lines]
+    return new_document(
+        kind,
+        document.company,
+        user=user,
+        legal_entity=document.legal_entity,
+        lines=lines,
+        source=document,
+        deal=document.deal,
+        contact=document.contact,
+        currency=document.currency,
+        language=document.language,
+        recipient_name=document.recipient_name,
+        recipient_email=document.recipient_email,
+        terms=document.terms,
+        **fields,
+    )
+
+
+def convert_quote(quote: Document, *, user=None) -> Document:
+    """A draft invoice from an approved or sent quote, with the same lines and terms."""
+    if quote.kind != "quote":
+        raise InvalidInput(_("Only a quote converts into an invoice."), field="kind")
+    if quote.state not in ("approved", "sent"):
+        raise InvalidInput(
+            _("Only an approved or sent quote converts into an invoice."), field="state"
+        )
+    existing = (
+        db.session.query(Document)
+        .filter(Document.source_id == quote.id, Document.kind == "invoice")
+        .filter(Document.state != "void")
+        .first()
+    )
+    if existing is not None:
+        raise InvalidInput(
+            _("This quote was already converted into %(number)s.", number=existing.number),
+            field="source",
+        )
+    return _copy(quote, "invoice", user)
+
+
+def credit_note_for(invoice: Document, *, user=None) -> Document:
+    """A draft credit note for a sent invoice, crediting it in full (edit it to credit less)."""
+    if invoice.kind != "invoice":
+        raise InvalidInput(_("A credit note corrects an invoice."), field="kind")
+    if invoice.state in ("draft", "pending_approval", "approved", "void"):
+        raise InvalidInput(
+            _("This invoice was not sent: edit it (reopen it as a draft) instead of crediting."),
+            field="state",
+        )
+    return _copy(invoice, "credit_note", user, notes=_("Credit for %(n)s", n=invoice.number))

@@ -1,0 +1,112 @@
+"""Payments against invoices: several, partial; the balance is derived, never stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import func
+
+from app.extensions import db
+from app.models.documents import Document, Payment
+from app.services.actor import acting_as
+from app.services.documents import lifecycle
+from app.services.errors import InvalidInput
+from app.services.money import format_money, round_money
+
+PAYMENT_METHODS = ("bank_transfer", "card", "cash", "offset", "other")
+# Credit notes count against their invoice once they are issued (sent).
+_ISSUED = ("sent", "partially_paid", "paid")
+
+
+def credited(invoice: Document) -> Decimal:
+    """The total of the issued credit notes against ``invoice``."""
+    value = (
+        db.session.query(func.coalesce(func.sum(Document.total), 0))
+        .filter(Document.source_id == invoice.id, Document.kind == "credit_note")
+        .filter(Document.state.in_(_ISSUED))
+        .scalar()
+    )
+    return Decimal(value)
+
+
+def paid(invoice: Document) -> Decimal:
+    """The total of the payments recorded against ``invoice``."""
+    return sum((Decimal(p.amount) for p in invoice.payments), Decimal(0))
+
+
+def balance(invoice: Document) -> Decimal:
+    """What is still owed: total − payments − issued credit notes."""
+    return round_money(Decimal(invoice.total) - paid(invoice) - credited(invoice), invoice.currency)
+
+
+def record_payment(
+    invoice: Document,
+    amount,
+    paid_on: dt.date | None = None,
+    *,
+    user=None,
+    method: str = "bank_transfer",
+    reference: str | None = None,
+    note: str | None = None,
+) -> Payment:
+    """Record a payment; the invoice becomes partially paid or paid by its balance."""
+    if invoice.kind != "invoice":
+        raise InvalidInput(_("Payments are recorded against invoices."), field="document")
+    if invoice.state not in lifecycle.OPEN_STATES:
+        raise InvalidInput(
+            _(
+                "A payment can be recorded only on a sent, partially paid or disputed "
+                "invoice; this one is “%(state)s”.",
+                state=lifecycle.STATE_LABELS[invoice.state],
+            ),
+            field="state",
+        )
+    try:
+        amount = round_money(Decimal(str(amount)), invoice.currency)
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(_("The amount is not a number."), field="amount") from None
+    if amount <= 0:
+        raise InvalidInput(_("A payment must be greater than zero."), field="amount")
+    owed = balance(invoice)
+    if amount > owed:
+        raise InvalidInput(
+            _(
+                "The payment (%(amount)s) is more than the balance (%(owed)s).",
+                amount=format_money(amount, invoice.currency),
+                owed=format_money(owed, invoice.currency),
+            ),
+            field="amount",
+        )
+    if method not in PAYMENT_METHODS:
+        raise InvalidInput(_("Unknown payment method %(m)s.", m=method), field="method")
+    payment = Payment(
+        document=invoice,
+        amount=amount,
+        paid_on=paid_on or lifecycle.today_tokyo(),
+        method=method,
+        reference=reference,
+        note=note,
+        recorded_by=user,
+    )
+    with acting_as(user):
+        db.session.add(payment)
+        settle(invoice, owed - amount)
+        db.session.commit()
+    return payment
+
+
+def settle(invoice: Document, remaining: Decimal | None = None) -> None:
+    """Move an open invoice to paid or partially paid according to what it still owes."""
+    if invoice.state not in lifecycle.OPEN_STATES:
+        return
+    remaining = balance(invoice) if remaining is None else remaining
+    if remaining <= 0:
+        target = "paid"
+    elif remaining < Decimal(invoice.total) and invoice.state != "disputed":
+        target = "partially_paid"
+    else:
+        return
+    if target != invoice.state:
+        lifecycle.move(invoice, target)

@@ -1,0 +1,181 @@
+"""Rules kept on every flush: line amounts, totals per tax rate, numbers, the edit lock.
+
+They run for every door (screens, API, jobs), so a sent document cannot be edited in
+place and a state cannot jump, whoever tries.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session, attributes
+
+from app.models.choices import CURRENCIES, TAX_RATES
+from app.models.documents import Document, DocumentLine, LegalEntity
+from app.services.documents.lifecycle import (
+    EDITABLE_STATES,
+    STATE_LABELS,
+    TRANSITIONS,
+    check_transition,
+    today_tokyo,
+)
+from app.services.errors import InvalidInput
+from app.services.money import line_amount
+from app.services.registration import normalize_registration_number
+from app.services.tax import compute_totals
+
+NUMBER_PREFIX = {"quote": "QT", "invoice": "INV", "delivery_note": "DN", "credit_note": "CN"}
+# Columns that may change once a document has left draft: its state and bookkeeping.
+_UNLOCKED = frozenset({"state", "sent_at", "updated_at"})
+_COLOURS = "0123456789abcdefABCDEF"
+
+
+def fill_line(line: DocumentLine, currency: str) -> None:
+    """Complete a line from its product and compute its net amount, refusing bad values."""
+    product = line.product
+    if product is not None:
+        line.name = line.name or product.name
+        line.unit = line.unit or product.unit
+        if line.unit_price is None:
+            line.unit_price = product.unit_price
+        line.tax_rate = line.tax_rate or product.tax_rate
+    if not line.name:
+        raise InvalidInput(_("A line needs a product or an item name."), field="name")
+    if line.unit_price is None or Decimal(line.unit_price) < 0:
+        raise InvalidInput(_("The unit price cannot be negative."), field="unit_price")
+    if line.quantity is None or Decimal(line.quantity) <= 0:
+        raise InvalidInput(_("The quantity must be greater than zero."), field="quantity")
+    discount = Decimal(line.discount_percent or 0)
+    if not 0 <= discount <= 100:
+        raise InvalidInput(
+            _("The discount is a percentage from 0 to 100."), field="discount_percent"
+        )
+    if line.tax_rate not in TAX_RATES:
+        raise InvalidInput(
+            _("Unknown tax rate %(rate)s: use 10%%, 8%% (reduced) or exempt.", rate=line.tax_rate),
+            field="tax_rate",
+        )
+    amount = line_amount(line.unit_price, line.quantity, discount, currency)
+    if line.amount is None or Decimal(line.amount) != amount:
+        line.amount = amount
+
+
+def recompute(document: Document, deleted: set) -> None:
+    """Check the header, fill the lines and derive subtotal, tax and total per tax rate."""
+    if document.currency not in CURRENCIES:
+        raise InvalidInput(
+            _("Unknown currency %(code)s.", code=document.currency), field="currency"
+        )
+    if document.issue_date is None:
+        document.issue_date = today_tokyo()
+    if document.due_date and document.due_date < document.issue_date:
+        raise InvalidInput(_("The due date cannot be before the issue date."), field="due_date")
+    if not document.recipient_name and document.company is not None:
+        document.recipient_name = document.company.name
+    live = [line for line in document.lines if line not in deleted]
+    for line in live:
+        fill_line(line, document.currency)
+    rounding = document.legal_entity.tax_rounding if document.legal_entity else "down"
+    totals = compute_totals(
+        [(Decimal(line.amount), line.tax_rate) for line in live], document.currency, rounding
+    )
+    for name, value in (("subtotal", totals.net), ("tax", totals.tax), ("total", totals.gross)):
+        if getattr(document, name) is None or Decimal(getattr(document, name)) != value:
+            setattr(document, name, value)
+
+
+def _committed_state(document: Document) -> str | None:
+    history = attributes.get_history(document, "state")
+    if history.deleted:
+        return history.deleted[0]
+    return document.state
+
+
+def _check_lock(document: Document, lines_changed: bool) -> None:
+    """Refuse content changes to a document that has left draft."""
+    state = _committed_state(document)
+    if state in EDITABLE_STATES:
+        return
+    changed = {
+        attr.key
+        for attr in inspect(document).attrs
+        if attr.key not in _UNLOCKED
+        and attr.history.has_changes()
+        and attr.key not in ("lines", "payments", "approvals", "source")
+    }
+    if changed or lines_changed:
+        raise InvalidInput(
+            _(
+                "%(number)s is “%(state)s” and can no longer be edited: reopen it as a draft "
+                "if it was not sent, or issue a credit note to correct it.",
+                number=document.number or "",
+                state=STATE_LABELS.get(state, state),
+            ),
+            field=next(iter(sorted(changed)), "lines"),
+        )
+
+
+def _check_state_change(document: Document, is_new: bool) -> None:
+    if is_new:
+        if document.state not in (None, "draft"):
+            raise InvalidInput(_("A new document starts as a draft."), field="state")
+        return
+    history = attributes.get_history(document, "state")
+    if history.deleted and history.added:
+        old, new = history.deleted[0], history.added[0]
+        if new not in TRANSITIONS.get(old, ()):
+            probe = Document(state=old, kind=document.kind)
+            check_transition(probe, new)
+
+
+def check_legal_entity(entity: LegalEntity) -> None:
+    """Normalise the registration number (T + 13 digits, check digit) and the colour."""
+    entity.registration_number = normalize_registration_number(entity.registration_number)
+    colour = entity.brand_colour or "#1f4e79"
+    if len(colour) != 7 or colour[0] != "#" or any(c not in _COLOURS for c in colour[1:]):
+        raise InvalidInput(_("The brand colour must be #rrggbb."), field="brand_colour")
+
+
+def _before_flush(session: Session, flush_context, instances) -> None:
+    deleted = set(session.deleted)
+    touched: dict[Document, bool] = {}
+    for obj in list(session.new) + list(session.dirty) + list(deleted):
+        if isinstance(obj, Document) and obj not in deleted:
+            touched.setdefault(obj, False)
+        elif isinstance(obj, DocumentLine):
+            doc = obj.document
+            if doc is None and obj in deleted:
+                doc = session.get(Document, obj.document_id) if obj.document_id else None
+            if doc is not None and doc not in deleted:
+                touched[doc] = True
+        elif isinstance(obj, LegalEntity) and obj not in deleted:
+            check_legal_entity(obj)
+    for document, lines_changed in touched.items():
+        is_new = document in session.new
+        _check_state_change(document, is_new)
+        if not is_new:
+            _check_lock(document, lines_changed)
+        if is_new or lines_changed or _committed_state(document) in EDITABLE_STATES:
+            recompute(document, deleted)
+
+
+def _number(mapper, connection, document: Document) -> None:
+    """Give a new document its number from its kind and id (INV-000042)."""
+    if document.number:
+        return
+    number = f"{NUMBER_PREFIX[document.kind]}-{document.id:06d}"
+    connection.execute(
+        Document.__table__.update().where(Document.__table__.c.id == document.id),
+        {"number": number},
+    )
+    attributes.set_committed_value(document, "number", number)
+
+
+def install() -> None:
+    """Attach the rules to every ORM session and document insert (idempotent)."""
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)
+    if not event.contains(Document, "after_insert", _number):
+        event.listen(Document, "after_insert", _number)
