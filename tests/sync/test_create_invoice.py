@@ -44,6 +44,7 @@ def test_lines_map_to_excise_values_and_discount_is_folded():
     from types import SimpleNamespace
 
     from app.providers.moneyforward.mapping import billing_lines
+    from app.services.sync.lines import invoice_lines
 
     lines = [
         SimpleNamespace(
@@ -71,7 +72,8 @@ def test_lines_map_to_excise_values_and_discount_is_folded():
             unit=None,
         ),
     ]
-    items = billing_lines(SimpleNamespace(lines=lines, title="x", amount=Decimal(0)))
+    deal = SimpleNamespace(lines=lines, title="x", amount=Decimal(0), currency="JPY")
+    items = billing_lines(invoice_lines(deal))
     assert [i["excise"] for i in items] == [
         "ten_percent",
         "eight_percent_as_reduced_tax_rate",

@@ -181,6 +181,11 @@ class FreeeInvoiceClient:
             body["code"] = reference
         return self.accounting.post("/partners", body)["partner"]
 
+    def update_partner(self, partner_id: int, body: dict) -> dict:
+        """Update a partner (the accounting API's PUT takes the fields to change)."""
+        body = {**body, "company_id": self.company_id}
+        return self.accounting.put(f"/partners/{partner_id}", body)["partner"]
+
     # -- invoices --
     def create_invoice(self, body: dict, reference: str | None = None) -> dict:
         """Create an invoice (see ``create``)."""

@@ -1,8 +1,9 @@
-"""Our records → Money Forward JSON, and Money Forward statuses → our billing statuses.
+"""Our records → Money Forward JSON, and Money Forward billings → our words.
 
-Discounts: a line's discount percent is folded into its unit price (rounded to the
-yen, half-up) so the invoice shows one line per deal line and its total equals the
-deal's net amount; the line's name says "(n% off)" so the reader sees why.
+Lines arrive provider-neutral (name, net unit price, quantity, our tax-rate code; see
+app/services/sync/lines.py); here they become Money Forward items with its ``excise``
+values. Statuses: 入金ステータス (codes or labels) → our billing statuses; whether an
+unpaid billing is overdue is decided by the sync layer (Tokyo's date), not here.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import json
 import re
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 EXCISE_BY_TAX_RATE = {
     "standard_10": "ten_percent",
@@ -33,51 +34,29 @@ ZIP_RE = re.compile(r"^\d{3}-?\d{4}$")
 DUE_DAYS = 30
 
 
-def _yen(value: Decimal) -> Decimal:
-    return Decimal(value).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
-
-
-def _plain(value: Decimal) -> str:
-    return format(Decimal(value).normalize(), "f")
-
-
-def billing_lines(deal) -> list[dict]:
-    """The billing's items: the deal's lines, or its title and contract amount."""
-    if deal.lines:
-        items = []
-        for line in deal.lines:
-            discount = Decimal(line.discount_percent or 0)
-            price = _yen(Decimal(line.unit_price) * (Decimal(100) - discount) / Decimal(100))
-            name = line.name if not discount else f"{line.name} ({_plain(discount)}% off)"
-            items.append(
-                {
-                    "name": name[:200],
-                    "price": price,
-                    "quantity": Decimal(_plain(line.quantity)),
-                    "unit": (line.unit or "")[:20] or None,
-                    "excise": EXCISE_BY_TAX_RATE[line.tax_rate],
-                }
-            )
-        return [{k: v for k, v in item.items() if v is not None} for item in items]
-    return [
-        {
-            "name": deal.title[:200],
-            "price": _yen(Decimal(deal.amount)),
-            "quantity": Decimal(1),
-            "excise": "ten_percent",
+def billing_lines(lines) -> list[dict]:
+    """Money Forward items for provider-neutral invoice lines."""
+    items = []
+    for line in lines:
+        item = {
+            "name": line.name[:200],
+            "price": line.unit_price,
+            "quantity": line.quantity,
+            "unit": (line.unit or "")[:20] or None,
+            "excise": EXCISE_BY_TAX_RATE[line.tax_rate],
         }
-    ]
+        items.append({k: v for k, v in item.items() if v is not None})
+    return items
 
 
-def billing_body(deal, department_id: str, today: date | None = None) -> dict:
-    """The create body of an invoice-template billing for ``deal``."""
-    today = today or date.today()
+def billing_body(title: str, lines, department_id: str, today: date) -> dict:
+    """The create body of an invoice-template billing dated ``today`` (Tokyo)."""
     return {
         "department_id": department_id,
-        "title": deal.title[:200],
+        "title": title[:200],
         "billing_date": today.isoformat(),
         "due_date": (today + timedelta(days=DUE_DAYS)).isoformat(),
-        "items": billing_lines(deal),
+        "items": billing_lines(lines),
     }
 
 
@@ -107,7 +86,7 @@ def fingerprint(company) -> str:
 
 
 def company_problems(company) -> list[str]:
-    """What Money Forward would refuse about ``company`` (English; callers translate)."""
+    """What Money Forward would refuse about ``company`` (keys; callers word them)."""
     problems = []
     if not (company.name or "").strip():
         problems.append("name")
@@ -117,9 +96,25 @@ def company_problems(company) -> list[str]:
 
 
 def billing_status(billing: dict) -> str:
-    """Our billing status for a Money Forward billing (overdue when unpaid past due)."""
-    status = STATUS_BY_PAYMENT.get(str(billing.get("payment_status") or "0"), "draft")
-    due = billing.get("due_date")
-    if status == "unpaid" and due and date.fromisoformat(due[:10]) < date.today():
-        return "overdue"
-    return status
+    """Our billing status for a Money Forward billing (before the overdue rule)."""
+    return STATUS_BY_PAYMENT.get(str(billing.get("payment_status") or "0"), "draft")
+
+
+def _day(value) -> date | None:
+    return date.fromisoformat(value[:10]) if value else None
+
+
+def remote_fields(billing: dict) -> dict:
+    """What we keep of a billing: id, number, billing date (our issue date), due date,
+    total, the provider's payment status word, our status and its link."""
+    total = billing.get("total_price")
+    return {
+        "external_id": billing["id"],
+        "number": billing.get("billing_number"),
+        "issue_date": _day(billing.get("billing_date")),
+        "due_date": _day(billing.get("due_date")),
+        "total": Decimal(str(total)) if total is not None else None,
+        "payment_status": billing.get("payment_status"),
+        "status": billing_status(billing),
+        "url": billing.get("pdf_url"),
+    }

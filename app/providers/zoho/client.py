@@ -90,6 +90,10 @@ class ZohoInvoiceClient:
         """Organisations the token can reach (to choose ``organization_id`` at connect)."""
         return self.http.get("/organizations").get("organizations") or []
 
+    def list_taxes(self) -> list[dict]:
+        """The organisation's taxes (a line names one by ``tax_id``)."""
+        return self.http.get("/settings/taxes").get("taxes") or []
+
     # -- contacts --
     def iter_contacts(self, **filters) -> Iterator[dict]:
         """All contacts; filters e.g. contact_name, search_text."""

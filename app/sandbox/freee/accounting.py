@@ -1,4 +1,5 @@
-"""A minimal stand-in for freee's accounting API (``/api/1``): companies and partners.
+"""A minimal stand-in for freee's accounting API (``/api/1``): companies and partners
+(list, get, create, update).
 
 The invoice spec references partners by id or code but does not define them; freee
 serves them from https://api.freee.co.jp/api/1. Shapes follow freee's accounting
@@ -45,23 +46,46 @@ def register(sb, bp) -> None:
             raise ApiError(400, "同じコードの取引先がすでに存在します。", "code")
         partner = {"id": sb.next_id("id", 1000), "company_id": company, "code": None}
         partner.update(default_title="御中", available=True, country_code="JP")
-        partner.update({k: body[k] for k in PARTNER_FIELDS if body.get(k) is not None})
-        address = body.get("address_attributes") or {}
+        partner["address_attributes"] = {"prefecture_code": -1}
+        with sb.store.write():
+            fill(partner, body)
+            sb.state["partners"][str(partner["id"])] = partner
+        return sb.json({"partner": partner}, 201)
+
+    @bp.route(f"{api}/partners/<int:partner_id>", methods=["GET", "PUT"])
+    def freee_partner(partner_id):
+        values = sb.json_body() if request.method == "PUT" else request.args
+        company = company_id(sb, values.get("company_id"))
+        partner = sb.state["partners"].get(str(partner_id))
+        if partner is None or partner["company_id"] != company:
+            raise ApiError(404, "取引先が見つかりません。")
+        if request.method == "PUT":
+            # freee's PUT /api/1/partners/{id}: name is required, the rest as given.
+            if not values.get("name"):
+                raise ApiError(400, "nameは必須です。", "name")
+            others = [
+                p
+                for p in sb.state["partners"].values()
+                if p["company_id"] == company and p["id"] != partner["id"]
+            ]
+            if any(p["name"] == values["name"] for p in others):
+                raise ApiError(400, "同じ名前の取引先がすでに存在します。", "name")
+            if values.get("code") and any(p.get("code") == values["code"] for p in others):
+                raise ApiError(400, "同じコードの取引先がすでに存在します。", "code")
+            with sb.store.write():
+                fill(partner, values)
+        return sb.json({"partner": partner})
+
+
+def fill(partner: dict, body: dict) -> None:
+    """Copy the partner fields and address given in ``body`` onto ``partner``."""
+    partner.update({k: body[k] for k in PARTNER_FIELDS if body.get(k) is not None})
+    address = body.get("address_attributes")
+    if isinstance(address, dict):
         partner["address_attributes"] = {
             "zipcode": address.get("zipcode"),
             "prefecture_code": address.get("prefecture_code", -1),
             "street_name1": address.get("street_name1"),
             "street_name2": address.get("street_name2"),
         }
-        partner["update_date"] = freee_time()[:10]
-        with sb.store.write():
-            sb.state["partners"][str(partner["id"])] = partner
-        return sb.json({"partner": partner}, 201)
-
-    @bp.get(f"{api}/partners/<int:partner_id>")
-    def freee_partner(partner_id):
-        company = company_id(sb, request.args.get("company_id"))
-        partner = sb.state["partners"].get(str(partner_id))
-        if partner is None or partner["company_id"] != company:
-            raise ApiError(404, "取引先が見つかりません。")
-        return sb.json({"partner": partner})
+    partner["update_date"] = freee_time()[:10]

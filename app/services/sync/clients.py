@@ -1,5 +1,5 @@
-"""Provider clients for a connection: tokens from the connection row, shared rate limit,
-and a count of the API calls each run makes."""
+"""Provider clients and adapters for a connection: tokens from the connection row, a
+shared rate limit, timeouts from the config, and a count of the API calls a run makes."""
 
 from __future__ import annotations
 
@@ -7,16 +7,23 @@ import requests
 from flask import current_app
 
 from app.extensions import db
+from app.providers.contracts import Timeouts
+from app.providers.freee.client import FreeeInvoiceClient
+from app.providers.freee.dialect import ACCOUNTING_API_BASE
 from app.providers.moneyforward.client import MoneyForwardClient
 from app.providers.oauth import OAuthClient
 from app.providers.ratelimit import RateLimiter
 from app.providers.tokens import TokenManager
+from app.providers.zoho.client import ZohoInvoiceClient
 from app.services.errors import InvalidInput
 from app.services.oauth_flow import oauth_settings
+from app.services.sync.adapters import SUPPORTED, ProviderAdapter, adapter_class
+from app.services.sync.clock import business_today
 from app.services.token_store import ConnectionTokenStore
 
-SUPPORTED = ("moneyforward",)
 _LIMITERS: dict[str | None, RateLimiter] = {}
+
+__all__ = ["SUPPORTED", "adapter_for", "client_for", "limiter"]
 
 
 class CountingSession(requests.Session):
@@ -40,7 +47,19 @@ def limiter() -> RateLimiter:
     return _LIMITERS[url]
 
 
-def client_for(connection) -> tuple[MoneyForwardClient, CountingSession]:
+def _timeouts() -> Timeouts:
+    """PROVIDER_TIMEOUTS = (connect, read) seconds, if configured; else the defaults."""
+    configured = current_app.config.get("PROVIDER_TIMEOUTS")
+    return Timeouts(*configured) if configured else Timeouts()
+
+
+def _accounting_base(api_base_url: str) -> str:
+    """freee's accounting API lives next to the invoice API (…/iv → …/api/1)."""
+    base = api_base_url.rstrip("/")
+    return base[: -len("/iv")] + "/api/1" if base.endswith("/iv") else ACCOUNTING_API_BASE
+
+
+def client_for(connection):
     """A client of ``connection``'s provider and the session counting its calls."""
     if connection.provider not in SUPPORTED:
         raise InvalidInput(f"Invoices cannot be sent to {connection.provider} yet.")
@@ -49,11 +68,27 @@ def client_for(connection) -> tuple[MoneyForwardClient, CountingSession]:
         ConnectionTokenStore(db.engine, connection.id),
     )
     session = CountingSession()
-    client = MoneyForwardClient.for_connection(
-        connection.id,
-        tokens,
-        limiter=limiter(),
-        base_url=connection.api_base_url,
-        session=session,
-    )
+    common = dict(limiter=limiter(), session=session, timeouts=_timeouts())
+    if connection.provider == "zoho":
+        client = ZohoInvoiceClient.for_connection(
+            tokens, connection.organization_id, base_url=connection.api_base_url, **common
+        )
+    elif connection.provider == "freee":
+        client = FreeeInvoiceClient.for_connection(
+            tokens,
+            int(connection.organization_id),
+            base_url=connection.api_base_url,
+            accounting_base_url=_accounting_base(connection.api_base_url),
+            **common,
+        )
+    else:
+        client = MoneyForwardClient.for_connection(
+            connection.id, tokens, base_url=connection.api_base_url, **common
+        )
     return client, session
+
+
+def adapter_for(connection) -> tuple[ProviderAdapter, CountingSession]:
+    """The adapter of ``connection`` (dated today in Tokyo) and its call counter."""
+    client, session = client_for(connection)
+    return adapter_class(connection.provider)(client, business_today()), session

@@ -1,44 +1,52 @@
 """The create-invoice job's work: push the customer, then the invoice, exactly once.
 
 Idempotency: the ExternalDocument (with our reference) exists before the provider is
-called. Before creating, the provider is searched for a billing carrying that reference
-in its memo, so a double click, a retried job or a worker killed after the provider
-answered but before we saved never makes a second invoice.
+called, and the provider is searched for a document carrying that reference before one
+is created — so a double click, a retried job or a worker killed after the provider
+answered but before we saved never makes a second invoice. When a create's outcome is
+unknown (timeout or dropped connection after the request left), the job looks for it
+again a few times before reporting; a later Retry looks again before creating.
+Every provider is reached through its adapter (app/services/sync/adapters).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.crm import utcnow
 from app.models.sync import ExternalDocument, PartnerLink, SyncRun
-from app.providers.errors import ProviderError, ValidationError
-from app.providers.moneyforward import mapping
+from app.providers.errors import ProviderError, TransientError, ValidationError
 from app.security.rights import CREATE_AT_PROVIDER, user_may
 from app.services.sync import runs
-from app.services.sync.clients import client_for
+from app.services.sync.adapters import CustomerIds, RemoteDocument
+from app.services.sync.clients import adapter_for
+from app.services.sync.lines import invoice_lines
 from app.services.sync.status import refresh_deal_status
 
+# Seconds to wait before each look-up after an uncertain create (SYNC_RECHECK_DELAYS).
+RECHECK_DELAYS = (1.0, 2.0, 4.0)
 
-def ensure_partner(client, connection, company) -> PartnerLink:
-    """The company's partner at the provider: created on first use, updated when changed."""
+
+def ensure_customer(adapter, connection, company) -> PartnerLink:
+    """The company's record at the provider: created on first use, updated when changed."""
     link = (
         db.session.query(PartnerLink)
         .filter_by(connection_id=connection.id, company_id=company.id)
         .first()
     )
-    print_ = mapping.fingerprint(company)
+    print_ = adapter.fingerprint(company)
     if link is None:
-        partner, department_id = _find_or_create_partner(client, company)
+        ids = _adopt_or_create(adapter, company)
         link = PartnerLink(
             connection_id=connection.id,
             company_id=company.id,
-            external_id=partner["id"],
-            department_id=department_id,
+            external_id=ids.external_id,
+            department_id=ids.department_id,
             pushed_fingerprint=print_,
             last_pushed_at=utcnow(),
         )
@@ -53,54 +61,56 @@ def ensure_partner(client, connection, company) -> PartnerLink:
                 .one()
             )
     elif link.pushed_fingerprint != print_:
-        _update_partner(client, link.external_id, link.department_id, company)
+        adapter.update_customer(CustomerIds(link.external_id, link.department_id), company)
         link.pushed_fingerprint = print_
         link.last_pushed_at = utcnow()
         db.session.commit()
     return link
 
 
-def _find_or_create_partner(client, company) -> tuple[dict, str]:
-    """The partner with our customer code, created (with a department) if missing."""
-    partner = client.find_partner_by_code(company.code[:30])
-    if partner is None:
-        body = {**mapping.partner_body(company), "departments": [mapping.department_body(company)]}
-        try:
-            partner = client.create_partner({k: v for k, v in body.items() if v})
-            return partner, partner["departments"][0]["id"]
-        except ValidationError:
-            # Two workers raced: the other one created it; anything else is re-raised.
-            partner = client.find_partner_by_code(company.code[:30])
-            if partner is None:
-                raise
-    departments = partner.get("departments") or client.list_departments(partner["id"])
-    if departments:
-        department_id = departments[0]["id"]
-    else:
-        department_id = client.create_department(partner["id"], mapping.department_body(company))[
-            "id"
-        ]
-    _update_partner(client, partner["id"], department_id, company)
-    return partner, department_id
+def _adopt_or_create(adapter, company) -> CustomerIds:
+    """The provider's record made by an earlier attempt, else a new one."""
+    ids = adapter.adopt_customer(company)
+    if ids is not None:
+        return ids
+    try:
+        return adapter.create_customer(company)
+    except ValidationError:
+        # Two workers raced: the other one created it; anything else is re-raised.
+        ids = adapter.adopt_customer(company)
+        if ids is None:
+            raise
+        return ids
 
 
-def _update_partner(client, partner_id, department_id, company) -> None:
-    body = {k: v for k, v in mapping.partner_body(company).items() if v}
-    client.update_partner(partner_id, body)
-    client.update_department(partner_id, department_id, mapping.department_body(company))
-
-
-def save_document(document: ExternalDocument, billing: dict) -> None:
+def save_document(document: ExternalDocument, remote: RemoteDocument) -> None:
     """Store what the provider answered on our document (and the deal's summary)."""
-    document.external_id = billing["id"]
-    document.number = billing.get("billing_number")
-    document.total = billing.get("total_price")
-    document.payment_status = billing.get("payment_status")
-    document.billing_status = mapping.billing_status(billing)
-    document.provider_url = billing.get("pdf_url")
+    document.external_id = remote.external_id
+    document.number = remote.number
+    document.issue_date = remote.issue_date
+    document.due_date = remote.due_date
+    document.total = remote.total
+    document.payment_status = remote.payment_status
+    document.billing_status = remote.status
+    document.provider_url = remote.url
     document.last_pushed_at = utcnow()
     document.last_error = None
     refresh_deal_status(document.deal)
+
+
+def _uncertain(exc: ProviderError) -> bool:
+    return isinstance(exc, TransientError) and exc.outcome_unknown
+
+
+def _look_again(adapter, document: ExternalDocument) -> RemoteDocument | None:
+    """After an uncertain create: did the provider make it after all? Asks a few times,
+    waiting first, because a slow provider may still be working on our request."""
+    for delay in current_app.config.get("SYNC_RECHECK_DELAYS", RECHECK_DELAYS):
+        time.sleep(delay)
+        remote = adapter.find_invoice(document.reference, document.created_at)
+        if remote is not None:
+            return remote
+    return None
 
 
 def _reason(exc: ProviderError) -> str:
@@ -114,6 +124,30 @@ def _reason(exc: ProviderError) -> str:
     return exc.provider_message or exc.message
 
 
+def _message(exc: ProviderError) -> str:
+    """What went wrong, for a back-office person, with what happens next."""
+    if _uncertain(exc):
+        return _(
+            "%(provider)s did not confirm the invoice (%(reason)s) and it was not found "
+            "there afterwards. Retry looks for it again before creating, so it is never "
+            "created twice.",
+            provider=exc.provider_name,
+            reason=_reason(exc),
+        )
+    if isinstance(exc, TransientError):
+        return _(
+            "%(provider)s could not be reached (%(reason)s). No invoice was created; "
+            "try again later.",
+            provider=exc.provider_name,
+            reason=_reason(exc),
+        )
+    return _(
+        "%(provider)s refused the invoice: %(reason)s",
+        provider=exc.provider_name,
+        reason=_reason(exc),
+    )
+
+
 def _fail(run: SyncRun, document: ExternalDocument, message: str) -> None:
     db.session.rollback()
     document.billing_status = "failed"
@@ -122,6 +156,24 @@ def _fail(run: SyncRun, document: ExternalDocument, message: str) -> None:
     runs.record_failure(run, message, deal_id=document.deal_id, document_id=document.id)
     run.done = 1
     runs.finish(run, message, failed=True)
+
+
+def _create(adapter, connection, document: ExternalDocument) -> RemoteDocument:
+    deal = document.deal
+    link = ensure_customer(adapter, connection, deal.company)
+    remote = adapter.find_invoice(document.reference, document.created_at)
+    if remote is not None:
+        return remote
+    customer = CustomerIds(link.external_id, link.department_id)
+    try:
+        return adapter.create_invoice(document.reference, deal, invoice_lines(deal), customer)
+    except TransientError as exc:
+        if not _uncertain(exc):
+            raise
+        remote = _look_again(adapter, document)
+        if remote is None:
+            raise
+        return remote
 
 
 def perform_create(run_id: int, document_id: int) -> str:
@@ -146,26 +198,16 @@ def perform_create(run_id: int, document_id: int) -> str:
     if connection.status != "connected":
         _fail(run, document, _("The connection %(name)s is not active.", name=connection.name))
         return "failed"
-    client, session = client_for(connection)
+    adapter, session = adapter_for(connection)
     try:
-        link = ensure_partner(client, connection, document.deal.company)
-        since = (document.created_at or utcnow()) - timedelta(days=1)
-        billing = client.find_billing(document.reference, since)
-        if billing is None:
-            body = mapping.billing_body(document.deal, link.department_id)
-            billing = client.create_billing(body, reference=document.reference)
+        remote = _create(adapter, connection, document)
         run.created = (run.created or 0) + 1  # by this run or an attempt of it
-        save_document(document, billing)
+        save_document(document, remote)
         run.done = 1
         run.api_calls = (run.api_calls or 0) + session.calls
         runs.finish(run, _("Invoice %(number)s created.", number=document.number or ""))
     except ProviderError as exc:
-        message = _(
-            "%(provider)s refused the invoice: %(reason)s",
-            provider=exc.provider_name,
-            reason=_reason(exc),
-        )
-        _fail(run, document, message)
+        _fail(run, document, _message(exc))
         run.api_calls = (run.api_calls or 0) + session.calls
         db.session.commit()
     return document.billing_status

@@ -1,10 +1,13 @@
 """The status-refresh job's work: pull what changed at the provider onto our documents.
 
-Whole pulls (the schedule, "refresh all") ask Money Forward for the billings updated
-since the connection's high-water mark minus a day of overlap, page by page: a few
-calls however many invoices exist. Refreshes of chosen deals GET each of their
-documents, which is also how a document deleted at the provider is found (a 404): the
-list endpoints cannot report deletions, so the scheduled pull does not flag them.
+Whole pulls (the schedule, "refresh all") ask each provider, through its adapter, for
+the documents changed since the connection's high-water mark minus a day of overlap,
+page by page: a few calls however many invoices exist. Refreshes of chosen deals GET
+each of their documents, which is also how a document deleted at the provider is found
+(a 404). Where a provider can only list by date (freee), every document in the listed
+window is seen, so one of ours missing from it is checked with a GET and flagged if gone.
+After each pull, unpaid documents whose due date passed (Tokyo's date) become overdue:
+nothing changes at the provider on that day, so no pull would report it.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ from app.models.connection import Connection
 from app.models.crm import Deal, utcnow
 from app.models.sync import ExternalDocument, SyncRun
 from app.providers.errors import NotFoundError, ProviderError
-from app.providers.moneyforward import mapping
 from app.services.sync import runs
-from app.services.sync.clients import SUPPORTED, client_for
+from app.services.sync.adapters import OpenDocument, RemoteDocument
+from app.services.sync.clients import SUPPORTED, adapter_for
+from app.services.sync.clock import business_day_of, business_today
 from app.services.sync.status import refresh_deal_status
 
 OVERLAP = timedelta(days=1)
 GET_EACH_UP_TO = 20  # more documents than this: one paged pull instead of one GET each
+SETTLED = ("paid", "void", "deleted", "failed", "pending")  # nothing left to pull
 
 
 def _documents(connection_id: int, deal_ids):
@@ -39,13 +44,16 @@ def _documents(connection_id: int, deal_ids):
     return query
 
 
-def apply_billing(document: ExternalDocument, billing: dict) -> bool:
-    """Copy the provider's status onto ``document``; True when it changed."""
-    status = mapping.billing_status(billing)
-    changed = status != document.billing_status
-    document.billing_status = status
-    document.payment_status = billing.get("payment_status")
-    document.total = billing.get("total_price", document.total)
+def apply_remote(document: ExternalDocument, remote: RemoteDocument) -> bool:
+    """Copy the provider's status onto ``document``; True when its status changed."""
+    changed = remote.status != document.billing_status
+    document.billing_status = remote.status
+    document.payment_status = remote.payment_status
+    document.total = remote.total if remote.total is not None else document.total
+    document.number = remote.number or document.number
+    document.issue_date = remote.issue_date or document.issue_date
+    document.due_date = remote.due_date or document.due_date
+    document.provider_url = remote.url or document.provider_url
     document.last_pulled_at = utcnow()
     return changed
 
@@ -57,18 +65,18 @@ def mark_deleted(document: ExternalDocument) -> None:
     document.last_pulled_at = utcnow()
 
 
-def _touched(run: SyncRun, deals: set[int]) -> None:
+def _touched(deals: set[int]) -> None:
     for deal in db.session.query(Deal).filter(Deal.id.in_(deals)):
         refresh_deal_status(deal)
     deals.clear()
     db.session.commit()
 
 
-def _get_each(client, run: SyncRun, documents: list[ExternalDocument]) -> None:
+def _get_each(adapter, run: SyncRun, documents: list[ExternalDocument]) -> None:
     touched: set[int] = set()
     for document in documents:
         try:
-            changed = apply_billing(document, client.get_billing(document.external_id))
+            changed = apply_remote(document, adapter.get_invoice(document.external_id))
         except NotFoundError:
             mark_deleted(document)
             changed = True
@@ -76,37 +84,81 @@ def _get_each(client, run: SyncRun, documents: list[ExternalDocument]) -> None:
         run.done += 1
         touched.add(document.deal_id)
         if run.done % runs.COMMIT_EVERY == 0:
-            _touched(run, touched)
-    _touched(run, touched)
+            _touched(touched)
+    _touched(touched)
 
 
-def _pull_changed(client, run: SyncRun, connection: Connection, deal_ids) -> None:
+def _open_documents(connection_id: int, deal_ids) -> list[OpenDocument]:
+    rows = _documents(connection_id, deal_ids).filter(
+        ExternalDocument.billing_status.notin_(SETTLED)
+    )
+    return [
+        OpenDocument(d.external_id, d.issue_date or business_day_of(d.created_at)) for d in rows
+    ]
+
+
+def _pull_changed(adapter, run: SyncRun, connection: Connection, deal_ids) -> None:
     started = utcnow()
     since = connection.statuses_pulled_until
     if since is None:
         first = _documents(connection.id, None).order_by(ExternalDocument.created_at).first()
         since = first.created_at if first else started
     touched: set[int] = set()
-    page: dict[str, dict] = {}
+    page: dict[str, RemoteDocument] = {}
+    feed = adapter.changes(since - OVERLAP, _open_documents(connection.id, deal_ids))
 
     def flush() -> None:
         for document in _documents(connection.id, deal_ids).filter(
             ExternalDocument.external_id.in_(list(page))
         ):
-            run.updated += int(apply_billing(document, page[document.external_id]))
+            run.updated += int(apply_remote(document, page[document.external_id]))
             touched.add(document.deal_id)
+        feed.seen.update(page)
         page.clear()
-        _touched(run, touched)
+        _touched(touched)
 
-    for billing in client.iter_billings_updated(since - OVERLAP):
-        page[billing["id"]] = billing
+    for remote in feed.documents:
+        page[remote.external_id] = remote
         if len(page) >= runs.COMMIT_EVERY:
             flush()
     flush()
+    if feed.complete_from is not None:
+        _check_missing(adapter, run, connection.id, deal_ids, feed)
     run.done = run.total
     if deal_ids is None:
         connection.statuses_pulled_until = started
     db.session.commit()
+
+
+def _check_missing(adapter, run: SyncRun, connection_id: int, deal_ids, feed) -> None:
+    """Documents in a fully listed window that were not listed: GET each to be sure (a
+    list can shift while paged), flag those that are gone."""
+    missing = [
+        d
+        for d in _documents(connection_id, deal_ids).filter(
+            ExternalDocument.issue_date >= feed.complete_from
+        )
+        if d.external_id not in feed.seen
+    ]
+    if missing:
+        before = run.done
+        _get_each(adapter, run, missing)
+        run.done = before
+
+
+def age_overdue(connection_id: int, deal_ids=None) -> int:
+    """Unpaid documents past their due date (Tokyo) become overdue; returns how many."""
+    query = _documents(connection_id, deal_ids).filter(
+        ExternalDocument.billing_status == "unpaid",
+        ExternalDocument.due_date < business_today(),
+    )
+    touched = set()
+    for document in query:
+        document.billing_status = "overdue"
+        touched.add(document.deal_id)
+    count = len(touched)
+    _touched(touched)
+    return count
 
 
 def perform_refresh(run_id: int) -> None:
@@ -125,12 +177,13 @@ def perform_refresh(run_id: int) -> None:
     run.total = sum(n for _c, n in plans)
     db.session.commit()
     for connection, count in plans:
-        client, session = client_for(connection)
+        adapter, session = adapter_for(connection)
         try:
             if deal_ids is not None and count <= GET_EACH_UP_TO:
-                _get_each(client, run, _documents(connection.id, deal_ids).all())
+                _get_each(adapter, run, _documents(connection.id, deal_ids).all())
             else:
-                _pull_changed(client, run, connection, deal_ids)
+                _pull_changed(adapter, run, connection, deal_ids)
+            age_overdue(connection.id, deal_ids)
         except ProviderError as exc:
             db.session.rollback()
             message = _(

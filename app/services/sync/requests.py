@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models.sync import ExternalDocument, SyncFailure, SyncRun
-from app.providers.moneyforward import mapping as mf_mapping
 from app.security.rights import CREATE_AT_PROVIDER, user_may
 from app.services.errors import Forbidden, InvalidInput
+from app.services.sync.adapters import ADAPTERS
 from app.services.sync.status import refresh_deal_status
 
 
@@ -32,8 +32,14 @@ def check_invoice_allowed(deal, connection, user) -> None:
                 status=connection.status,
             )
         )
-    if connection.provider != "moneyforward":
+    adapter = ADAPTERS.get(connection.provider)
+    if adapter is None:
         raise InvalidInput(_("Invoices cannot be sent to this provider yet."))
+    if connection.provider in ("zoho", "freee") and not connection.organization_id:
+        raise InvalidInput(
+            _("The connection %(name)s has no organization / company ID.", name=connection.name),
+            field="organization_id",
+        )
     allowed = {t.id for t in connection.deal_types}
     if allowed and deal.deal_type_id not in allowed:
         raise InvalidInput(
@@ -52,7 +58,7 @@ def check_invoice_allowed(deal, connection, user) -> None:
         )
     if not deal.lines and Decimal(deal.amount or 0) <= 0:
         raise InvalidInput(_("The deal has no lines and no amount to invoice."), field="amount")
-    problems = mf_mapping.company_problems(deal.company)
+    problems = adapter.company_problems(deal.company)
     if "name" in problems:
         raise InvalidInput(_("The customer has no name."), field="company")
     if "postal_code" in problems:

@@ -1,0 +1,145 @@
+"""Our records → freee JSON, and freee invoices → our words.
+
+A company becomes a freee 取引先 (partner, an accounting-API master) carrying our
+customer code in ``code``, which is how an interrupted attempt finds it again. Invoices
+are 税別 (tax added on top) with tax rounded down once per rate (freee's "omit"), the
+usual Japanese practice; a freee invoice has no draft stage, so unsettled means unpaid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+# freee's prefecture_code is the index in this tuple (0 = 北海道); -1 means not set.
+PREFECTURES = (
+    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
+    "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県",
+    "山梨県", "長野県", "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府",
+    "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県",
+    "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県",
+    "鹿児島県", "沖縄県",
+)  # fmt: skip
+TAX_RATE = {"standard_10": (10, False), "reduced_8": (8, True), "exempt": (0, False)}
+ZIP_RE = re.compile(r"^\d{3}-?\d{4}$")
+DUE_DAYS = 30
+
+
+def prefecture_code(name: str | None) -> int:
+    """freee's code for a prefecture name ("東京都" or "東京"); -1 when unknown."""
+    name = (name or "").strip()
+    for code, full in enumerate(PREFECTURES):
+        if name and (name == full or name == full.rstrip("都府県")):
+            return code
+    return -1
+
+
+def _zip(value: str | None) -> str | None:
+    if not value:
+        return None
+    digits = value.replace("-", "")
+    return f"{digits[:3]}-{digits[3:]}"
+
+
+def partner_body(company) -> dict:
+    """The freee partner standing for ``company`` (code = our customer code)."""
+    body = {
+        "code": company.code[:30],
+        "name": company.name[:255],
+        "long_name": company.name[:255],
+        "name_kana": company.kana,
+        "phone": company.phone,
+        "email": company.email,
+        "address_attributes": {
+            "zipcode": _zip(company.postal_code),
+            "prefecture_code": prefecture_code(company.prefecture),
+            "street_name1": company.address1,
+            "street_name2": company.address2,
+        },
+    }
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def fingerprint(company) -> str:
+    """A hash of what we push for ``company``: push again only when it changed."""
+    return hashlib.sha256(json.dumps(partner_body(company), sort_keys=True).encode()).hexdigest()
+
+
+def company_problems(company) -> list[str]:
+    """What freee would refuse about ``company`` (keys; callers word them)."""
+    problems = []
+    if not (company.name or "").strip():
+        problems.append("name")
+    if company.postal_code and not ZIP_RE.match(company.postal_code):
+        problems.append("postal_code")
+    return problems
+
+
+def _plain(value: Decimal) -> str:
+    text = format(Decimal(value).normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def invoice_lines(lines) -> list[dict]:
+    """freee item lines: description, quantity, unit price (a string, as the spec has it)."""
+    result = []
+    for line in lines:
+        rate, reduced = TAX_RATE[line.tax_rate]
+        item = {
+            "type": "item",
+            "description": line.name[:255],
+            "quantity": line.quantity,
+            "unit_price": _plain(line.unit_price),
+            "tax_rate": rate,
+            "reduced_tax_rate": reduced,
+            "unit": line.unit,
+        }
+        result.append({k: v for k, v in item.items() if v is not None})
+    return result
+
+
+def invoice_body(partner_id: int, title: str, lines, today: date) -> dict:
+    """The create body of an invoice billed ``today`` (Tokyo), due 30 days later."""
+    return {
+        "partner_id": int(partner_id),
+        "partner_title": "御中",
+        "subject": title[:255],
+        "billing_date": today.isoformat(),
+        "payment_date": (today + timedelta(days=DUE_DAYS)).isoformat(),
+        "tax_entry_method": "out",
+        "tax_fraction": "omit",
+        "withholding_tax_entry_method": "out",
+        "lines": invoice_lines(lines),
+    }
+
+
+def invoice_status(invoice: dict) -> str:
+    """Our billing status for a freee invoice (before the overdue rule)."""
+    if invoice.get("cancel_status") == "canceled":
+        return "void"
+    if invoice.get("payment_status") == "settled":
+        return "paid"
+    return "unpaid"
+
+
+def _day(value) -> date | None:
+    return date.fromisoformat(value[:10]) if value else None
+
+
+def remote_fields(invoice: dict) -> dict:
+    """What we keep of a freee invoice: billing date is our issue date, payment date due."""
+    total = invoice.get("total_amount")
+    word = "canceled" if invoice.get("cancel_status") == "canceled" else None
+    return {
+        "external_id": str(invoice["id"]),
+        "number": invoice.get("invoice_number"),
+        "issue_date": _day(invoice.get("billing_date")),
+        "due_date": _day(invoice.get("payment_date")),
+        "total": Decimal(str(total)) if total is not None else None,
+        "payment_status": word or invoice.get("payment_status"),
+        "status": invoice_status(invoice),
+        "url": invoice.get("report_url"),
+    }

@@ -1,0 +1,122 @@
+"""Our records → Zoho Invoice JSON, and Zoho invoices → our words.
+
+A company becomes a Zoho *contact* (customer); Zoho has no customer-code field but
+keeps ``contact_name`` unique per organisation, so that name is how a contact made by
+an earlier, interrupted attempt is found again. Taxes are Zoho records: each line names
+one by ``tax_id``, chosen from the organisation's taxes by percentage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+PERCENT_BY_TAX_RATE = {"standard_10": 10, "reduced_8": 8, "exempt": 0}
+# Zoho's invoice statuses → our billing statuses. Zoho's own "overdue" is computed in
+# the organisation's zone; ours is decided on Tokyo's date from due_date, so every
+# awaiting-payment status maps to "unpaid" first.
+STATUS = {
+    "draft": "draft",
+    "pending_approval": "draft",
+    "approved": "draft",
+    "sent": "unpaid",
+    "viewed": "unpaid",
+    "unpaid": "unpaid",
+    "overdue": "unpaid",
+    "partially_paid": "partially_paid",
+    "paid": "paid",
+    "void": "void",
+}
+DUE_DAYS = 30
+
+
+def contact_body(company) -> dict:
+    """The Zoho contact (a business customer) standing for ``company``."""
+    address = {
+        "zip": company.postal_code,
+        "state": company.prefecture,
+        "address": company.address1,
+        "street2": company.address2,
+    }
+    address = {k: v for k, v in address.items() if v}
+    body = {
+        "contact_name": company.name[:200],
+        "company_name": company.name[:200],
+        "contact_type": "customer",
+        "email": company.email,
+        "phone": company.phone,
+        "billing_address": {**address, "country": "Japan"} if address else None,
+    }
+    return {k: v for k, v in body.items() if v}
+
+
+def fingerprint(company) -> str:
+    """A hash of what we push for ``company``: push again only when it changed."""
+    return hashlib.sha256(json.dumps(contact_body(company), sort_keys=True).encode()).hexdigest()
+
+
+def company_problems(company) -> list[str]:
+    """What Zoho would refuse about ``company`` (keys; callers word them)."""
+    return [] if (company.name or "").strip() else ["name"]
+
+
+def tax_ids(taxes: list[dict]) -> dict[str, str]:
+    """Our tax-rate codes → the organisation's tax ids (first tax of each percentage)."""
+    found: dict[str, str] = {}
+    for code, percent in PERCENT_BY_TAX_RATE.items():
+        for tax in taxes:
+            if Decimal(str(tax.get("tax_percentage", -1))) == percent:
+                found[code] = str(tax["tax_id"])
+                break
+    return found
+
+
+def line_items(lines, taxes_by_rate: dict[str, str]) -> list[dict]:
+    """Zoho line_items; a rate without a Zoho tax raises KeyError (the caller words it)."""
+    items = []
+    for line in lines:
+        item = {
+            "name": line.name[:200],
+            "rate": line.unit_price,
+            "quantity": line.quantity,
+            "unit": line.unit,
+            "tax_id": taxes_by_rate[line.tax_rate],
+        }
+        items.append({k: v for k, v in item.items() if v is not None})
+    return items
+
+
+def invoice_body(customer_id: str, lines, taxes_by_rate: dict[str, str], today: date) -> dict:
+    """The create body of an invoice dated ``today`` (Tokyo), due 30 days later."""
+    return {
+        "customer_id": customer_id,
+        "date": today.isoformat(),
+        "due_date": (today + timedelta(days=DUE_DAYS)).isoformat(),
+        "line_items": line_items(lines, taxes_by_rate),
+    }
+
+
+def invoice_status(invoice: dict) -> str:
+    """Our billing status for a Zoho invoice (before the overdue rule)."""
+    return STATUS.get(str(invoice.get("status") or ""), "unpaid")
+
+
+def _day(value) -> date | None:
+    return date.fromisoformat(value[:10]) if value else None
+
+
+def remote_fields(invoice: dict) -> dict:
+    """What we keep of a Zoho invoice (its status word is shown as the payment status)."""
+    total = invoice.get("total")
+    return {
+        "external_id": str(invoice["invoice_id"]),
+        "number": invoice.get("invoice_number"),
+        "issue_date": _day(invoice.get("date")),
+        "due_date": _day(invoice.get("due_date")),
+        "total": Decimal(str(total)) if total is not None else None,
+        "payment_status": invoice.get("status"),
+        "status": invoice_status(invoice),
+        "url": invoice.get("invoice_url"),
+    }

@@ -1,0 +1,38 @@
+"""One adapter per provider: the engine's verbs in each provider's calls and words."""
+
+from __future__ import annotations
+
+from app.services.sync.adapters.base import (
+    ChangeFeed,
+    CustomerIds,
+    OpenDocument,
+    ProviderAdapter,
+    RemoteDocument,
+)
+from app.services.sync.adapters.freee import FreeeAdapter
+from app.services.sync.adapters.moneyforward import MoneyForwardAdapter
+from app.services.sync.adapters.zoho import ZohoAdapter
+
+ADAPTERS: dict[str, type[ProviderAdapter]] = {
+    "moneyforward": MoneyForwardAdapter,
+    "zoho": ZohoAdapter,
+    "freee": FreeeAdapter,
+}
+SUPPORTED = tuple(ADAPTERS)
+
+
+def adapter_class(provider: str) -> type[ProviderAdapter]:
+    """The adapter of ``provider`` (KeyError for a provider we cannot sync)."""
+    return ADAPTERS[provider]
+
+
+__all__ = [
+    "ADAPTERS",
+    "SUPPORTED",
+    "ChangeFeed",
+    "CustomerIds",
+    "OpenDocument",
+    "ProviderAdapter",
+    "RemoteDocument",
+    "adapter_class",
+]

@@ -1,0 +1,118 @@
+"""What the sync engine needs from a provider, in its own words: the adapter contract.
+
+create.py and refresh.py speak only to this class; each provider's adapter (next to
+this file) turns these verbs into its client's calls and its mapping's JSON. Adding a
+provider means one adapter and one mapping, not another branch in the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from app.services.sync.clock import overdue_unless_paid
+
+
+@dataclass(frozen=True)
+class CustomerIds:
+    """Which provider record stands for one of our companies (and where bills go)."""
+
+    external_id: str
+    department_id: str | None = None  # Money Forward bills a partner's department
+
+
+@dataclass(frozen=True)
+class RemoteDocument:
+    """A provider's invoice, read into our words (``status`` is our billing status)."""
+
+    external_id: str
+    number: str | None
+    issue_date: date | None
+    due_date: date | None
+    total: Decimal | None
+    payment_status: str | None  # the provider's own word, shown as is
+    status: str
+    url: str | None
+
+
+@dataclass
+class ChangeFeed:
+    """The answer of a whole pull: the documents that may have changed, page by page.
+
+    ``complete_from`` is set when the provider cannot filter by change time and the
+    adapter listed *every* document dated from that day instead: a document of ours
+    dated then or later that was not listed may have been deleted there.
+    """
+
+    documents: Iterator[RemoteDocument]
+    complete_from: date | None = None
+    seen: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class OpenDocument:
+    """One of our documents a pull should look at (enough to choose a listing window)."""
+
+    external_id: str
+    issue_date: date | None
+
+
+class ProviderAdapter:
+    """Base of the per-provider adapters; ``mapping`` is the provider's mapping module."""
+
+    provider = ""
+    mapping = None
+
+    def __init__(self, client, today: date):
+        self.client = client
+        self.today = today
+
+    # -- customers --
+    @classmethod
+    def company_problems(cls, company) -> list[str]:
+        """Keys of what the provider would refuse about ``company`` ("name", "postal_code")."""
+        return cls.mapping.company_problems(company)
+
+    @classmethod
+    def fingerprint(cls, company) -> str:
+        """A hash of what we push for ``company``."""
+        return cls.mapping.fingerprint(company)
+
+    def adopt_customer(self, company) -> CustomerIds | None:
+        """The provider's record of ``company`` made by an earlier attempt, brought up to
+        date; None when there is none."""
+        raise NotImplementedError
+
+    def create_customer(self, company) -> CustomerIds:
+        """Create ``company`` at the provider."""
+        raise NotImplementedError
+
+    def update_customer(self, ids: CustomerIds, company) -> None:
+        """Push ``company``'s current details onto its provider record."""
+        raise NotImplementedError
+
+    # -- invoices --
+    def find_invoice(self, reference: str, created_at: datetime | None) -> RemoteDocument | None:
+        """The invoice carrying our ``reference``, if an earlier attempt made it."""
+        raise NotImplementedError
+
+    def create_invoice(self, reference: str, deal, lines, customer: CustomerIds):
+        """Create ``deal``'s invoice with our reference; returns the RemoteDocument."""
+        raise NotImplementedError
+
+    def get_invoice(self, external_id: str) -> RemoteDocument:
+        """One invoice (NotFoundError when deleted at the provider)."""
+        raise NotImplementedError
+
+    def changes(self, since: datetime, open_documents: Iterable[OpenDocument]) -> ChangeFeed:
+        """Invoices changed since ``since`` (UTC), as few calls as the provider allows."""
+        raise NotImplementedError
+
+    # -- shared --
+    def remote(self, raw: dict) -> RemoteDocument:
+        """A provider document in our words; unpaid past its due date (Tokyo) is overdue."""
+        fields = self.mapping.remote_fields(raw)
+        fields["status"] = overdue_unless_paid(fields["status"], fields["due_date"], self.today)
+        return RemoteDocument(**fields)

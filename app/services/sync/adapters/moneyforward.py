@@ -1,0 +1,58 @@
+"""Money Forward クラウド請求書: partner + department, billings found by memo tag."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.models.crm import utcnow
+from app.providers.moneyforward import mapping
+from app.services.sync.adapters.base import ChangeFeed, CustomerIds, ProviderAdapter
+
+
+class MoneyForwardAdapter(ProviderAdapter):
+    """A billing is addressed to a partner's department; our reference rides in memo."""
+
+    provider = "moneyforward"
+    mapping = mapping
+
+    def adopt_customer(self, company):
+        partner = self.client.find_partner_by_code(company.code[:30])
+        if partner is None:
+            return None
+        departments = partner.get("departments") or self.client.list_departments(partner["id"])
+        if departments:
+            department_id = departments[0]["id"]
+        else:
+            body = mapping.department_body(company)
+            department_id = self.client.create_department(partner["id"], body)["id"]
+        ids = CustomerIds(partner["id"], department_id)
+        self.update_customer(ids, company)
+        return ids
+
+    def create_customer(self, company):
+        body = {**mapping.partner_body(company), "departments": [mapping.department_body(company)]}
+        partner = self.client.create_partner({k: v for k, v in body.items() if v})
+        return CustomerIds(partner["id"], partner["departments"][0]["id"])
+
+    def update_customer(self, ids, company):
+        body = {k: v for k, v in mapping.partner_body(company).items() if v}
+        self.client.update_partner(ids.external_id, body)
+        department = mapping.department_body(company)
+        self.client.update_department(ids.external_id, ids.department_id, department)
+
+    def find_invoice(self, reference, created_at):
+        # A day of slack: created_at is ours (UTC), Money Forward's range is JST days.
+        since = (created_at or utcnow()) - timedelta(days=1)
+        billing = self.client.find_billing(reference, since)
+        return self.remote(billing) if billing else None
+
+    def create_invoice(self, reference, deal, lines, customer):
+        body = mapping.billing_body(deal.title, lines, customer.department_id, self.today)
+        return self.remote(self.client.create_billing(body, reference=reference))
+
+    def get_invoice(self, external_id):
+        return self.remote(self.client.get_billing(external_id))
+
+    def changes(self, since, open_documents):
+        billings = self.client.iter_billings_updated(since)
+        return ChangeFeed(self.remote(billing) for billing in billings)

@@ -1,0 +1,57 @@
+"""Zoho Invoice: contacts found by their unique name, invoices by reference_number."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from flask_babel import gettext as _
+
+from app.providers.errors import ValidationError
+from app.providers.zoho import mapping
+from app.services.sync.adapters.base import ChangeFeed, CustomerIds, ProviderAdapter
+
+
+class ZohoAdapter(ProviderAdapter):
+    """Zoho filters invoices on reference_number and last_modified_time: both exact."""
+
+    provider = "zoho"
+    mapping = mapping
+
+    def adopt_customer(self, company):
+        contact = self.client.find_contact(mapping.contact_body(company)["contact_name"])
+        if contact is None:
+            return None
+        ids = CustomerIds(str(contact["contact_id"]))
+        self.update_customer(ids, company)
+        return ids
+
+    def create_customer(self, company):
+        contact = self.client.create_contact(mapping.contact_body(company))
+        return CustomerIds(str(contact["contact_id"]))
+
+    def update_customer(self, ids, company):
+        self.client.update_contact(ids.external_id, mapping.contact_body(company))
+
+    def find_invoice(self, reference, created_at):
+        invoice = self.client.find_invoice(reference)
+        return self.remote(invoice) if invoice else None
+
+    def create_invoice(self, reference, deal, lines, customer):
+        taxes = mapping.tax_ids(self.client.list_taxes())
+        missing = sorted({line.tax_rate for line in lines} - set(taxes))
+        if missing:
+            percents = ", ".join(f"{mapping.PERCENT_BY_TAX_RATE[code]}%" for code in missing)
+            raise ValidationError(
+                _("Zoho Invoice has no tax of %(rates)s set up.", rates=percents),
+                provider=self.provider,
+            )
+        body = mapping.invoice_body(customer.external_id, lines, taxes, self.today)
+        return self.remote(self.client.create_invoice(body, reference=reference))
+
+    def get_invoice(self, external_id):
+        return self.remote(self.client.get_invoice(external_id))
+
+    def changes(self, since, open_documents):
+        moment = since if since.tzinfo else since.replace(tzinfo=UTC)
+        invoices = self.client.iter_invoices_modified_since(moment)
+        return ChangeFeed(self.remote(invoice) for invoice in invoices)
