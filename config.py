@@ -81,6 +81,34 @@ def _require_secret(env: dict[str, str]) -> str:
     return key
 
 
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    value = env.get(name)
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _smtp_settings(env: dict[str, str], mode: str) -> dict:
+    """Outgoing mail (app/mail). Demo and tests default to the local sink on 8025."""
+    local = mode in ("demo", "test")
+    use_ssl = _flag(env, "SMTP_SSL", False)
+    # Without a port: the sink locally; otherwise the submission port that goes with TLS.
+    default_port = 8025 if local else (465 if use_ssl else 587)
+    return {
+        "SMTP_HOST": env.get("SMTP_HOST", "127.0.0.1" if local else ""),
+        "SMTP_PORT": int(env.get("SMTP_PORT") or default_port),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        # A real relay gets STARTTLS unless told otherwise; the sink speaks plain SMTP.
+        "SMTP_STARTTLS": _flag(env, "SMTP_STARTTLS", not local and not use_ssl),
+        "SMTP_SSL": use_ssl,
+        "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT") or 10),
+        "MAIL_FROM": env.get("MAIL_FROM", "Renkei <renkei@example.com>" if local else ""),
+        # The demo's own SMTP sink (app/mail/sink.py) and its page at /sandbox/mail/.
+        "MAIL_SINK_ENABLED": _flag(env, "RENKEI_MAIL_SINK", mode == "demo"),
+    }
+
+
 def load_config(env: dict[str, str] | None = None) -> dict:
     """Build the Flask config dict from ``env`` (os.environ by default)."""
     env = dict(os.environ if env is None else env)
@@ -152,4 +180,5 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         # providers. Off in production unless asked for.
         "SANDBOX_ENABLED": env.get("RENKEI_SANDBOX", "1" if demo else "0") == "1",
         "SANDBOX_STATE_PATH": str(INSTANCE_DIR / "sandbox.json") if demo else None,
+        **_smtp_settings(env, mode),
     }
