@@ -116,8 +116,19 @@ def db_session(app):
 
 
 def wipe_crm(session) -> None:
-    """Delete every CRM row (children first) so tests do not see each other's data."""
-    for table in ("deal_line", "deal", "contact", "company", "product", "deal_type"):
+    """Delete every CRM and document row (children first) so tests do not see each other's data."""
+    documents = (  # the audit trail and template versions stay: they are append-only
+        "email_dispatch",
+        "document_pdf",
+        "payment",
+        "approval_request",
+        "document_line",
+        "document",
+        "approval_rule",
+        "legal_entity",
+    )
+    crm = ("deal_line", "deal", "contact", "company", "product", "deal_type")
+    for table in documents + crm:
         session.execute(sa.text(f"DELETE FROM {table}"))
     session.commit()
 
