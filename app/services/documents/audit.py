@@ -53,14 +53,17 @@ def _columns(obj):
             yield attr.key, state.attrs[attr.key].history
 
 
-def _document_of(obj) -> Document | None:
+def _document_of(session: Session, obj) -> Document | None:
     if isinstance(obj, Document):
         return obj
-    return obj.document
+    if obj.document is not None:
+        return obj.document
+    # A line removed from its document's collection no longer points at it.
+    return session.get(Document, obj.document_id) if obj.document_id else None
 
 
-def _rows_for(obj, kind: str) -> list[dict]:
-    document = _document_of(obj)
+def _rows_for(session: Session, obj, kind: str) -> list[dict]:
+    document = _document_of(session, obj)
     if document is None:
         return []
     base = {
@@ -99,14 +102,15 @@ def _rows_for(obj, kind: str) -> list[dict]:
 
 def _write_trail(session: Session, flush_context) -> None:
     rows: list[dict] = []
-    for kind, objects in (
-        ("create", session.new),
-        ("update", session.dirty),
-        ("delete", session.deleted),
-    ):
+    # Deletions are written by _write_deletion: orphaned lines never reach session.deleted.
+    for kind, objects in (("create", session.new), ("update", session.dirty)):
         for obj in objects:
             if type(obj) in _WATCHED and (kind != "update" or session.is_modified(obj)):
-                rows.extend(_rows_for(obj, kind))
+                rows.extend(_rows_for(session, obj, kind))
+    _insert(session.connection(), rows)
+
+
+def _insert(connection, rows: list[dict]) -> None:
     if not rows:
         return
     actor = current_actor()
@@ -117,7 +121,12 @@ def _write_trail(session: Session, flush_context) -> None:
         row.setdefault("new_value", None)
         row.setdefault("note", None)
         row.update(at=now, user_id=actor.id, username=actor.username)
-    session.connection().execute(AuditEntry.__table__.insert(), rows)
+    connection.execute(AuditEntry.__table__.insert(), rows)
+
+
+def _write_deletion(mapper, connection, target) -> None:
+    session = Session.object_session(target)
+    _insert(connection, _rows_for(session, target, "delete"))
 
 
 def record_event(session: Session, document: Document, action: str, note: str) -> None:
@@ -143,7 +152,21 @@ def record_event(session: Session, document: Document, action: str, note: str) -
     )
 
 
+def _keep_old_value(target, value, oldvalue, initiator):
+    return value
+
+
 def install() -> None:
     """Write the trail after every ORM flush (idempotent)."""
     if not event.contains(Session, "after_flush", _write_trail):
         event.listen(Session, "after_flush", _write_trail)
+    for model in _WATCHED:
+        if not event.contains(model, "after_delete", _write_deletion):
+            event.listen(model, "after_delete", _write_deletion)
+    # Load the old value before a set, even when the attribute was expired by a commit,
+    # so the trail has "old" as well as "new".
+    for model in _WATCHED:
+        for attr in inspect(model).column_attrs:
+            column = getattr(model, attr.key)
+            if not event.contains(column, "set", _keep_old_value):
+                event.listen(column, "set", _keep_old_value, active_history=True, retval=True)

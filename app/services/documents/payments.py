@@ -81,16 +81,16 @@ def record_payment(
         )
     if method not in PAYMENT_METHODS:
         raise InvalidInput(_("Unknown payment method %(m)s.", m=method), field="method")
-    payment = Payment(
-        document=invoice,
-        amount=amount,
-        paid_on=paid_on or lifecycle.today_tokyo(),
-        method=method,
-        reference=reference,
-        note=note,
-        recorded_by=user,
-    )
     with acting_as(user):
+        payment = Payment(
+            document=invoice,
+            amount=amount,
+            paid_on=paid_on or lifecycle.today_tokyo(),
+            method=method,
+            reference=reference,
+            note=note,
+            recorded_by=user,
+        )
         db.session.add(payment)
         settle(invoice, owed - amount)
         db.session.commit()

@@ -41,6 +41,12 @@ def fill_line(line: DocumentLine, currency: str) -> None:
         if line.unit_price is None:
             line.unit_price = product.unit_price
         line.tax_rate = line.tax_rate or product.tax_rate
+    # Column defaults apply only at INSERT; fill them now so the checks see real values.
+    line.tax_rate = line.tax_rate or "standard_10"
+    if line.quantity is None:
+        line.quantity = Decimal(1)
+    if line.discount_percent is None:
+        line.discount_percent = Decimal(0)
     if not line.name:
         raise InvalidInput(_("A line needs a product or an item name."), field="name")
     if line.unit_price is None or Decimal(line.unit_price) < 0:
@@ -64,6 +70,11 @@ def fill_line(line: DocumentLine, currency: str) -> None:
 
 def recompute(document: Document, deleted: set) -> None:
     """Check the header, fill the lines and derive subtotal, tax and total per tax rate."""
+    # Column defaults apply only at INSERT; the rules below need the values now.
+    if document.currency is None:
+        entity = document.legal_entity
+        document.currency = entity.base_currency if entity is not None else "JPY"
+    document.language = document.language or "ja"
     if document.currency not in CURRENCIES:
         raise InvalidInput(
             _("Unknown currency %(code)s.", code=document.currency), field="currency"
