@@ -88,3 +88,13 @@ def test_write_off_is_final(db_session, sent_invoice, users):
 def test_sales_may_not_record_disputes(db_session, sent_invoice, users):
     with pytest.raises(Forbidden):
         actions.perform(sent_invoice, "dispute", users["sales"])
+
+
+def test_an_invoice_with_payments_is_not_voided(db_session, sent_invoice, users):
+    payments.record_payment(sent_invoice, "1000", user=users["accounting"])
+    actions.perform(sent_invoice, "dispute", users["accounting"])
+    with pytest.raises(InvalidInput) as refused:
+        actions.perform(sent_invoice, "void", users["accounting"])
+    assert refused.value.field == "state"
+    db_session.rollback()
+    assert sent_invoice.state == "disputed"

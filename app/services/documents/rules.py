@@ -139,6 +139,11 @@ def _check_state_change(document: Document, is_new: bool) -> None:
         if new not in TRANSITIONS.get(old, ()):
             probe = Document(state=old, kind=document.kind)
             check_transition(probe, new)
+        if new == "void" and document.payments:
+            raise InvalidInput(
+                _("This invoice has payments: issue a credit note instead of voiding it."),
+                field="state",
+            )
 
 
 def check_legal_entity(entity: LegalEntity) -> None:
