@@ -17,10 +17,11 @@ from tests.factories import make_connected_mf
 
 
 class Sandbox:
-    """The Money Forward sandbox's control API over HTTP."""
+    """One provider sandbox's control API over HTTP (Money Forward unless told)."""
 
-    def __init__(self, root: str):
-        self.base = f"{root}/sandbox/moneyforward/_sandbox"
+    def __init__(self, root: str, provider: str = "moneyforward"):
+        self.provider = provider
+        self.base = f"{root}/sandbox/{provider}/_sandbox"
 
     def reset(self) -> None:
         """Forget every record, fault and request."""
@@ -30,18 +31,20 @@ class Sandbox:
         """Inject a fault (kind, count, path …)."""
         requests.post(f"{self.base}/faults", json=body, timeout=10).raise_for_status()
 
-    def billings(self) -> list[dict]:
-        """Every billing the sandbox holds."""
+    def invoices(self) -> list[dict]:
+        """Every invoice (billing) the sandbox holds."""
         docs = requests.get(f"{self.base}/documents", timeout=10).json()["documents"]
-        return [d for d in docs if d["kind"].startswith("請求書")]
+        return [d for d in docs if d["kind"].startswith(("請求書", "invoice"))]
+
+    billings = invoices  # Money Forward's word
 
     def set_status(self, doc_id: str, status: str) -> None:
-        """Change a billing's payment status as a person at Money Forward would."""
+        """Change an invoice's status as a person at the provider would ("paid" …)."""
         url = f"{self.base}/documents/{doc_id}/status"
-        requests.post(url, json={"payment_status": status}, timeout=10).raise_for_status()
+        requests.post(url, json={"status": status}, timeout=10).raise_for_status()
 
     def delete(self, doc_id: str) -> None:
-        """Delete a billing at the provider."""
+        """Delete an invoice at the provider."""
         requests.delete(f"{self.base}/documents/{doc_id}", timeout=10).raise_for_status()
 
     def requests_to(self, fragment: str, method: str | None = None) -> list[dict]:
@@ -112,3 +115,90 @@ def user(app, username: str = "admin"):
 def company(session, code: str) -> Company:
     """A company by code."""
     return session.query(Company).filter_by(code=code).one()
+
+
+# What differs per provider in the tests: ids, and where its calls go in the request log.
+PROVIDERS = {
+    "moneyforward": dict(
+        org=None,
+        invoice_post="/invoice_template_billings",
+        customer_post="/api/v3/partners",
+        customer_put="/partners/",
+        listing="/billings",
+        since_param="range_key=updated_at",
+    ),
+    "zoho": dict(
+        org="10234695",
+        invoice_post="/invoice/v3/invoices",
+        customer_post="/invoice/v3/contacts",
+        customer_put="/contacts/",
+        listing="/invoice/v3/invoices",
+        since_param="last_modified_time=",
+    ),
+    "freee": dict(
+        org="2000001",
+        invoice_post="/iv/invoices",
+        customer_post="/api/1/partners",
+        customer_put="/api/1/partners/",
+        listing="/iv/invoices",
+        since_param="start_billing_date=",
+    ),
+}
+
+
+def make_connected(session, root: str, provider: str, name: str):
+    """A connected ``provider`` connection on the sandbox at ``root``, tokens minted there."""
+    from app.models.connection import Connection
+    from app.providers.catalog import PROVIDERS as CATALOG
+    from app.providers.catalog import sandbox_urls
+    from app.providers.tokens import TokenSet
+    from app.services.token_store import store_tokens
+
+    api, authorize, token = sandbox_urls(provider, root)
+    minted = requests.post(
+        f"{root}/sandbox/{provider}/_sandbox/tokens", json={"client_id": "renkei-demo"}, timeout=10
+    ).json()
+    connection = Connection(
+        provider=provider,
+        name=name,
+        client_id="renkei-demo",
+        client_secret="renkei-demo-secret",
+        scopes=CATALOG[provider].default_scopes,
+        api_base_url=api,
+        authorize_url=authorize,
+        token_url=token,
+        status="connected",
+        organization_id=PROVIDERS[provider]["org"],
+        data_centre="com" if provider == "zoho" else None,
+    )
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    refresh = minted.get("refresh_token")
+    store_tokens(connection, TokenSet(minted["access_token"], refresh, expires))
+    session.add(connection)
+    session.commit()
+    return connection
+
+
+class Case:
+    """A provider under test: its connection, its sandbox and its request paths."""
+
+    def __init__(self, provider: str, connection, box: Sandbox):
+        self.provider = provider
+        self.connection = connection
+        self.box = box
+        self.paths = PROVIDERS[provider]
+
+    def posts(self, what: str) -> list[dict]:
+        """Logged POSTs of invoices ("invoice") or customers ("customer")."""
+        return self.box.requests_to(self.paths[f"{what}_post"], "POST")
+
+
+@pytest.fixture(params=list(PROVIDERS))
+def at(request, db_session, live_server):
+    """Each provider in turn: a connected connection and its clean sandbox."""
+    box = Sandbox(live_server.url, request.param)
+    box.reset()
+    connection = make_connected(db_session, live_server.url, request.param, f"{request.param} sync")
+    yield Case(request.param, connection, box)
+    box.reset()
+    _wipe(db_session)
