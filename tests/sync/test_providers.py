@@ -168,3 +168,26 @@ def test_document_deleted_at_provider_stays_flagged(app, db_session, at, jpy_dea
     assert kept.deleted_at_provider and kept.billing_status == "deleted"
     assert kept.number and kept.total  # what we knew of it stays
     assert db_session.get(Deal, jpy_deal.id).billing_status == "deleted"
+
+
+@pytest.mark.parametrize("at", ["freee"], indirect=True)
+def test_freee_whole_pull_lists_by_billing_date_and_notices_a_deleted_invoice(
+    app, db_session, at, jpy_deal, run_jobs
+):
+    # freee cannot filter on change time: the pull lists everything billed since our
+    # oldest open invoice there, so an invoice missing from the list is checked and flagged.
+    kept, gone = (_invoiced(app, db_session, at, jpy_deal, run_jobs) for _ in range(2))
+    at.box.delete(gone.external_id)
+    at.box.set_status(kept.external_id, "paid")
+    before = len(at.box.requests_to(""))
+    run = request_status_refresh(user(app))
+    run_jobs()
+    db_session.expire_all()
+    calls = at.box.requests_to("")[before:]
+    assert [c["method"] for c in calls] == ["GET", "GET"]
+    assert f"start_billing_date={business_today().isoformat()}" in calls[0]["query"]
+    assert calls[1]["path"].endswith(f"/iv/invoices/{gone.external_id}")  # confirmed gone
+    assert db_session.get(SyncRun, run.id).api_calls == 2
+    assert db_session.get(ExternalDocument, kept.id).billing_status == "paid"
+    flagged = db_session.get(ExternalDocument, gone.id)
+    assert flagged.deleted_at_provider and flagged.billing_status == "deleted"
