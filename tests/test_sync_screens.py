@@ -258,6 +258,28 @@ def test_progress_endpoint(admin_client, sample, engine, db_session):
     assert admin_client.get("/dealview/progress/999999").status_code == 404
 
 
+def test_progress_is_shown_to_its_starter_and_history_readers_only(app, engine, db_session):
+    sm = app.appbuilder.sm
+    sales, readonly = sm.find_user(username="sales"), sm.find_user(username="readonly")
+    mine = SyncRun(kind="refresh_statuses", status="running", started_by_id=sales.id, total=2)
+    scheduled = SyncRun(kind="scheduled_refresh", status="running", total=5)
+    db_session.add_all([mine, scheduled])
+    db_session.commit()
+    starter = signed_in(app, "sales")  # may read deals, not the sync history
+    assert starter.get(f"/dealview/progress/{mine.id}").get_json()["total"] == 2
+    assert starter.get(f"/dealview/progress/{scheduled.id}").status_code == 404
+    other = signed_in(app, "readonly")
+    assert other.get(f"/dealview/progress/{mine.id}").status_code == 404
+    assert other.get(f"/dealview/progress/{scheduled.id}").status_code == 404
+    for reader in ("admin", "accounting"):  # can_read on SyncHistory
+        client = signed_in(app, reader)
+        assert client.get(f"/dealview/progress/{mine.id}").get_json()["total"] == 2
+        assert client.get(f"/dealview/progress/{scheduled.id}").get_json()["total"] == 5
+    signed_out = app.test_client().get(f"/dealview/progress/{mine.id}")
+    assert signed_out.status_code in (302, 401, 403) and b'"total"' not in signed_out.data
+    assert readonly.id != sales.id
+
+
 def test_progress_script_is_local_and_plain(app):
     from pathlib import Path
 

@@ -22,6 +22,7 @@ from app.views.labels import LABELS
 from app.views.money import Money, local_time
 
 CREATE_AT_PROVIDER = ("can_create_at_provider", "ProviderDocument")
+SYNC_HISTORY_READ = ("can_read", "SyncHistory")
 
 RUN_KIND_LABELS = {
     "create_invoice": _l("Create invoice"),
@@ -94,6 +95,13 @@ def can_create_at_provider(appbuilder) -> bool:
     return appbuilder.sm.has_access(*CREATE_AT_PROVIDER)
 
 
+def may_watch(appbuilder, run) -> bool:
+    """Whether the signed-in user may see ``run``'s progress."""
+    user = g.user
+    mine = run.started_by_id is not None and run.started_by_id == getattr(user, "id", None)
+    return mine or appbuilder.sm.has_access(*SYNC_HISTORY_READ)
+
+
 class DealSyncMixin:
     """DealView's sync routes (permissions: app.security.permissions.SCREEN_VERBS)."""
 
@@ -163,9 +171,11 @@ class DealSyncMixin:
     @has_access
     @permission_name("progress")
     def progress(self, run_id):
-        """A run's progress as JSON, polled by renkei-progress.js."""
+        """A run's progress as JSON, polled by renkei-progress.js: for the person who
+        started the run, or whoever may read the sync history; others get the same 404
+        as for a missing run, so run ids reveal nothing."""
         run = self.datamodel.session.get(SyncRun, run_id)
-        if run is None:
+        if run is None or not may_watch(self.appbuilder, run):
             return jsonify({"error": str(_l("No such run."))}), 404
         return jsonify(_engine().run_progress(run))
 
