@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 
 def main() -> int:
@@ -50,6 +52,13 @@ def main() -> int:
             " → Connect.",
             flush=True,
         )
+    if not app.config.get("REDIS_URL"):
+        # No rq cron without Redis: one thread here pulls statuses at 09:00 and 18:00 JST.
+        from app.jobs.demo_schedule import next_run, start_scheduler
+
+        start_scheduler(app)
+        nxt = next_run(datetime.now(UTC)).astimezone(ZoneInfo("Asia/Tokyo"))
+        print(f"Next scheduled status pull: {nxt:%Y-%m-%d %H:%M} (Asia/Tokyo).", flush=True)
     print("Stop with Ctrl+C.\n", flush=True)
     app.run(host=host, port=port, threaded=True, use_reloader=False)
     return 0
