@@ -7,8 +7,8 @@ Run exactly one scheduler process next to the workers::
 Loading this module registers each entry once (``rq.cron`` clears its registry before
 it loads a config). ``ensure_single_scheduler`` refuses a second live scheduler, and the
 job itself skips a pull when another started in the last 30 minutes, so two schedulers
-started by mistake still do not double the pull. Without Redis (demo) there is no
-scheduler: statuses are refreshed by hand.
+started by mistake still do not double the pull. Without Redis (the demo) rq cron does
+not run; one in-process thread fires at the same moments instead (demo_schedule.py).
 """
 
 from __future__ import annotations
