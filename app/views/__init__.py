@@ -11,6 +11,7 @@ from app.views.crm import (
     DealView,
     ProductView,
 )
+from app.views.documents_menu import register_document_views
 from app.views.profiles import ProfilesView
 from app.views.sync import SyncRunView
 
@@ -56,3 +57,4 @@ def register_views(appbuilder) -> None:
         icon="fa-history",
         category="Integrations",
     )
+    register_document_views(appbuilder)

@@ -1,0 +1,205 @@
+"""The document screens' own routes: the page, one ``act`` route for every lifecycle
+action, payments, PDF (one, or a zip from the list), email and "new from deal".
+
+Each route maps to a verb in permissions.DOCUMENT_VERBS; the state-changing ones are
+on "read" and check the action's own right in app.services.documents.actions, so an
+approver (who only reads invoices) can approve and a reader gets a refusal that says why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, abort, flash, g, redirect, request, url_for
+from flask_appbuilder import action, expose, has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.models.crm import Deal
+from app.models.publishing import EmailDispatch
+from app.security.rights import user_may
+from app.services.documents import actions, issuing, payments
+from app.services.errors import Forbidden, RenkeiError
+from app.views.document_page import document_page, document_url
+
+
+def _pdf_service():
+    # Written alongside these screens; imported when a button is pressed.
+    from app.services.documents import pdf
+
+    return pdf
+
+
+def _sending_service():
+    from app.services.documents import sending
+
+    return sending
+
+
+def _safe_next(default: str) -> str:
+    target = request.form.get("next") or request.args.get("next") or ""
+    # Only a path on this site: never an open redirect.
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+class DocumentRoutes:
+    """Routes of a document list view (``kind`` and ``datamodel`` come from the view)."""
+
+    def _document(self, pk):
+        document = self.datamodel.get(pk, self._base_filters)
+        if document is None:
+            abort(404)
+        return document
+
+    def _fail(self, exc: RenkeiError, target: str):
+        self.datamodel.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(target)
+
+    @expose("/show/<pk>")
+    @has_access
+    def show(self, pk):
+        """The document page: header, lines, totals, payments, approvals, trail."""
+        pk = self._deserialize_pk_if_composite(pk)
+        widgets = self._show(pk)
+        document = self._document(pk)
+        return self.render_template(
+            self.show_template,
+            pk=pk,
+            title=self.show_title,
+            widgets=widgets,
+            related_views=self._related_views,
+            page=document_page(document, g.user),
+        )
+
+    @expose("/act/<int:pk>", methods=["POST"])
+    @has_access
+    def act(self, pk):
+        """Run one lifecycle action (submit, approve, reject with a reason, void …)."""
+        document = self._document(pk)
+        name = request.form.get("action", "")
+        here = _safe_next(url_for(".show", pk=pk))
+        try:
+            result = actions.perform(document, name, g.user, request.form.get("comment"))
+        except RenkeiError as exc:
+            return self._fail(exc, here)
+        label = actions.ACTION_LABELS[name]
+        if name in ("convert", "credit"):
+            flash(_("%(action)s: %(number)s was created.", action=label, number=result.number))
+            return redirect(document_url(result))
+        flash(_("%(action)s: done.", action=label), "success")
+        return redirect(here)
+
+    @expose("/payment/<int:pk>", methods=["POST"])
+    @has_access
+    def payment(self, pk):
+        """Record a payment (full or partial) against an invoice."""
+        document = self._document(pk)
+        here = url_for(".show", pk=pk)
+        try:
+            if not actions.may(g.user, document, "record_payment"):
+                raise Forbidden(_("You may not record payments."))
+            paid_on = request.form.get("paid_on") or None
+            payments.record_payment(
+                document,
+                request.form.get("amount", ""),
+                dt.date.fromisoformat(paid_on) if paid_on else None,
+                user=g.user,
+                method=request.form.get("method") or "bank_transfer",
+                reference=request.form.get("reference") or None,
+            )
+        except ValueError:
+            return self._fail(RenkeiError(_("The payment date is not a date.")), here)
+        except RenkeiError as exc:
+            return self._fail(exc, here)
+        flash(_("The payment was recorded."), "success")
+        return redirect(here)
+
+    @expose("/pdf/<int:pk>")
+    @has_access
+    def pdf(self, pk):
+        """Download the document as PDF (made from the approved template)."""
+        document = self._document(pk)
+        try:
+            made = _pdf_service().render_document(document, g.user)
+            self.datamodel.session.commit()
+        except RenkeiError as exc:
+            return self._fail(exc, url_for(".show", pk=pk))
+        return Response(
+            made.content,
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{document.number}.pdf"'},
+        )
+
+    @action(
+        "pdf_zip",
+        _l("Download PDFs (zip)"),
+        None,
+        "fa-file-archive",
+        multiple=True,
+        single=False,
+    )
+    def pdf_zip(self, items):
+        """The selected documents' PDFs in one zip file."""
+        items = items if isinstance(items, list) else [items]
+        # action_post loads the ids without the list's filter: keep this view's kind only.
+        items = [i for i in items if i is not None and i.kind == self.kind]
+        try:
+            content = _pdf_service().zip_pdfs(items, g.user)
+            self.datamodel.session.commit()
+        except RenkeiError as exc:
+            return self._fail(exc, url_for(".list"))
+        name = f"{self.kind}-{dt.date.today().isoformat()}.zip"
+        return Response(
+            content,
+            mimetype="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    @expose("/send/<int:pk>", methods=["POST"])
+    @has_access
+    def send(self, pk):
+        """Email the PDF to the recipient (queued; the page shows how it went)."""
+        document = self._document(pk)
+        here = url_for(".show", pk=pk)
+        try:
+            _sending_service().request_send(document, g.user)
+            self.datamodel.session.commit()
+        except RenkeiError as exc:
+            return self._fail(exc, here)
+        flash(_("Sending to %(to)s…", to=document.recipient_email or ""), "info")
+        return redirect(here)
+
+    @expose("/retry_send/<int:pk>", methods=["POST"])
+    @has_access
+    def retry_send(self, pk):
+        """Try a failed email again (``pk`` is the email's id)."""
+        dispatch = self.datamodel.session.get(EmailDispatch, pk)
+        if dispatch is None or dispatch.document.kind != self.kind:
+            abort(404)
+        here = url_for(".show", pk=dispatch.document_id)
+        try:
+            _sending_service().retry_send(dispatch, g.user)
+            self.datamodel.session.commit()
+        except RenkeiError as exc:
+            return self._fail(exc, here)
+        flash(_("Sending again…"), "info")
+        return redirect(here)
+
+    @expose("/new_from_deal/<int:deal_id>", methods=["POST"])
+    @has_access
+    def new_from_deal(self, deal_id):
+        """A draft of this kind from a deal's lines (needs write on the kind)."""
+        deal = self.datamodel.session.get(Deal, deal_id)
+        if deal is None:
+            abort(404)
+        back = url_for("DealView.show", pk=deal_id)
+        if not user_may(g.user, "can_write", self.class_permission_name):
+            flash(_("You may not create this kind of document."), "danger")
+            return redirect(back)
+        try:
+            document = issuing.from_deal(deal, self.kind, user=g.user)
+        except RenkeiError as exc:
+            return self._fail(exc, back)
+        flash(_("%(number)s was created from the deal.", number=document.number), "success")
+        return redirect(url_for(".show", pk=document.id))

@@ -1,0 +1,198 @@
+"""What the document page shows, gathered in one place for its template: totals per tax
+rate, balance, payments, approval history, actions the reader may take, emails, links
+and the document's audit trail."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models.audit import AuditEntry
+from app.models.choices import TAX_RATE_LABELS
+from app.models.documents import Document
+from app.models.publishing import EmailDispatch
+from app.security.rights import user_may
+from app.services.documents import actions, approvals, lifecycle, payments
+from app.services.documents.payments import PAYMENT_METHODS
+from app.services.tax import compute_totals
+from app.views.document_data import state_badge
+from app.views.document_labels import field_label, value_label
+from app.views.money import Money, local_time
+
+VIEW_OF_KIND = {
+    "quote": "QuoteView",
+    "invoice": "InvoiceView",
+    "delivery_note": "DeliveryNoteView",
+    "credit_note": "CreditNoteView",
+}
+PAYMENT_METHOD_LABELS = {
+    "bank_transfer": _l("Bank transfer"),
+    "card": _l("Card"),
+    "cash": _l("Cash"),
+    "offset": _l("Offset"),
+    "other": _l("Other"),
+}
+DECISION_LABELS = {"approved": _l("Approved"), "rejected": _l("Rejected"), None: _l("Waiting")}
+AUDIT_ACTION_LABELS = {
+    "create": _l("Create"),
+    "update": _l("Change"),
+    "delete": _l("Deleted"),
+    "transition": _l("State changed"),
+    "payment": _l("Payment"),
+    "approval": _l("Approval"),
+    "send": _l("Email"),
+    "pdf": _l("PDF"),
+}
+# States from which a document may be emailed (approved first sends; later ones resend).
+SENDABLE = ("approved", "sent", "partially_paid", "disputed", "paid")
+
+
+def document_url(document: Document) -> str:
+    """The page of ``document`` on its kind's screen."""
+    return url_for(f"{VIEW_OF_KIND[document.kind]}.show", pk=document.id)
+
+
+def _money(amount, currency):
+    return Money(Decimal(amount), currency)
+
+
+def _totals(document: Document):
+    rounding = document.legal_entity.tax_rounding if document.legal_entity else "down"
+    totals = compute_totals(
+        [(Decimal(line.amount), line.tax_rate) for line in document.lines],
+        document.currency,
+        rounding,
+        allow_negative=document.kind == "credit_note",
+    )
+    return [
+        {
+            "label": TAX_RATE_LABELS.get(rate.rate_code, rate.rate_code),
+            "reduced": rate.reduced,
+            "net": _money(rate.net, document.currency),
+            "tax": _money(rate.tax, document.currency),
+            "gross": _money(rate.gross, document.currency),
+        }
+        for rate in totals.rates
+    ]
+
+
+def _approvals(document: Document):
+    return [
+        {
+            "requested_by": request.requested_by.username if request.requested_by else "",
+            "requested_at": local_time(request.requested_at),
+            "reasons": request.reasons.splitlines(),
+            "amount": _money(request.amount, document.currency),
+            "decision": request.decision,
+            "decision_label": DECISION_LABELS.get(request.decision, request.decision),
+            "decided_by": request.decided_by.username if request.decided_by else "",
+            "decided_at": local_time(request.decided_at) if request.decided_at else "",
+            "comment": request.comment or "",
+        }
+        for request in document.approvals
+    ]
+
+
+def _related(document: Document):
+    """Documents made from this one (an invoice from a quote, credit notes)."""
+    made = (
+        db.session.query(Document)
+        .filter(Document.source_id == document.id)
+        .order_by(Document.id)
+        .all()
+    )
+    return [
+        {"number": d.number, "kind": lifecycle.KIND_LABELS[d.kind], "url": document_url(d)}
+        for d in made
+    ]
+
+
+def audit_rows(document_id: int) -> list[dict]:
+    """The document's audit trail, oldest first."""
+    entries = (
+        db.session.query(AuditEntry)
+        .filter(AuditEntry.document_id == document_id)
+        .order_by(AuditEntry.at, AuditEntry.id)
+        .all()
+    )
+    return [
+        {
+            "at": local_time(e.at),
+            "user": e.username or "",
+            "action": AUDIT_ACTION_LABELS.get(e.action, e.action),
+            "field": field_label(e.field),
+            "old": value_label(e.field, e.old_value),
+            "new": value_label(e.field, e.new_value),
+            "note": e.note or "",
+            "line": e.line_id,
+        }
+        for e in entries
+    ]
+
+
+def document_page(document: Document, user) -> dict:
+    """Everything the document page shows besides the fields and lines."""
+    resource = actions.RESOURCE[document.kind]
+    is_invoice = document.kind == "invoice"
+    rejection = approvals.latest_rejection(document) if document.state == "draft" else None
+    dispatches = (
+        db.session.query(EmailDispatch)
+        .filter(EmailDispatch.document_id == document.id)
+        .order_by(EmailDispatch.id)
+        .all()
+    )
+    page = {
+        "doc": document,
+        "kind_label": lifecycle.KIND_LABELS[document.kind],
+        "state": state_badge(lifecycle.display_state(document)),
+        "total": _money(document.total, document.currency),
+        "subtotal": _money(document.subtotal, document.currency),
+        "tax": _money(document.tax, document.currency),
+        "rates": _totals(document),
+        "is_invoice": is_invoice,
+        "actions": [(a, actions.ACTION_LABELS[a]) for a in actions.available(user, document)],
+        "rejection": rejection,
+        "approvals": _approvals(document),
+        "source": {"number": document.source.number, "url": document_url(document.source)}
+        if document.source
+        else None,
+        "deal_url": url_for("DealView.show", pk=document.deal_id) if document.deal_id else None,
+        "related": _related(document),
+        "audit": audit_rows(document.id),
+        "may_edit": document.state == "draft" and user_may(user, "can_write", resource),
+        "may_send": document.state in SENDABLE and user_may(user, "can_send_email", resource),
+        "dispatches": [
+            {
+                "id": d.id,
+                "recipient": d.recipient,
+                "state": d.state,
+                "error": d.error or "",
+                "at": local_time(d.sent_at or d.created_at),
+            }
+            for d in dispatches
+        ],
+        "payments": [],
+    }
+    if is_invoice:
+        page["paid"] = _money(payments.paid(document), document.currency)
+        page["credited"] = _money(payments.credited(document), document.currency)
+        page["balance"] = _money(payments.balance(document), document.currency)
+        page["payments"] = [
+            {
+                "paid_on": p.paid_on,
+                "amount": _money(p.amount, document.currency),
+                "method": PAYMENT_METHOD_LABELS.get(p.method, p.method),
+                "reference": p.reference or "",
+                "recorded_by": p.recorded_by.username if p.recorded_by else "",
+            }
+            for p in document.payments
+        ]
+        page["may_pay"] = document.state in lifecycle.OPEN_STATES and actions.may(
+            user, document, "record_payment"
+        )
+        page["methods"] = [(m, PAYMENT_METHOD_LABELS[m]) for m in PAYMENT_METHODS]
+        page["today"] = lifecycle.today_tokyo().isoformat()
+    return page

@@ -1,0 +1,279 @@
+"""Document screens: one list per kind (quotes, invoices, delivery notes, credit notes),
+each on its own permission resource, with lines as a related view and the document page.
+
+They declare; the rules (totals, numbering, the edit lock, transitions) run at flush in
+app.services.documents, and the routes in document_actions call its verbs.
+"""
+
+from __future__ import annotations
+
+from flask import g
+from flask_appbuilder import ModelView
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, DatePickerWidget, Select2Widget
+from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, DecimalField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Optional
+
+from app.models.choices import TAX_RATE_LABELS, currency_choices, tax_rate_choices
+from app.models.documents import Document, DocumentLine
+from app.security.permissions import DOCUMENT_VERBS, SCREEN_VERBS
+from app.services.documents import issuing, lifecycle
+from app.views import validators as v
+from app.views.crm import plain_number
+from app.views.csv_export import CsvExportMixin
+from app.views.document_actions import DocumentRoutes
+from app.views.document_data import KeepFormOnRuleError, interface, state_choices
+from app.views.document_labels import DOCUMENT_LABELS
+from app.views.widgets import LinkedListWidget
+
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
+
+
+def _select(label, choices, validators=()):
+    return SelectField(label, choices=choices, widget=Select2Widget(), validators=list(validators))
+
+
+def _date(label, default=None, required=False):
+    return DateField(
+        label,
+        default=default,
+        validators=[DataRequired()] if required else [Optional()],
+        widget=DatePickerWidget(),
+    )
+
+
+class DocumentView(KeepFormOnRuleError, DocumentRoutes, CsvExportMixin, ModelView):
+    """What the four kinds share; a subclass names its kind and resource."""
+
+    kind = ""
+    datamodel = interface(Document)
+    label_columns = DOCUMENT_LABELS
+    page_size = 50
+    method_permission_name = {**SCREEN_VERBS, **DOCUMENT_VERBS}
+    # No delete: a mistaken document is voided, so its number and trail stay.
+    base_permissions = ["can_read", "can_write", "can_send_email"]
+    list_widget = LinkedListWidget
+    show_template = "renkei/document_show.html"
+    list_columns = ["number", "company", "display_state", "issue_date", "due_date", "total"]
+    order_columns = ["number", "issue_date", "due_date", "total"]
+    csv_columns = [
+        "number",
+        "company.name",
+        "state",
+        "issue_date",
+        "due_date",
+        "currency",
+        "subtotal",
+        "tax",
+        "total",
+        "recipient_name",
+        "recipient_email",
+    ]
+    search_columns = ["number", "state", "company", "issue_date", "due_date", "total", "currency"]
+    add_columns = edit_columns = [
+        "legal_entity",
+        "company",
+        "contact",
+        "recipient_name",
+        "recipient_email",
+        "currency",
+        "language",
+        "issue_date",
+        "transaction_date",
+        "due_date",
+        "terms",
+        "notes",
+    ]
+    show_columns = [
+        "number",
+        "display_state",
+        "legal_entity",
+        "company",
+        "contact",
+        "recipient_name",
+        "recipient_email",
+        "currency",
+        "issue_date",
+        "transaction_date",
+        "due_date",
+        "terms",
+        "notes",
+    ]
+    base_order = ("id", "desc")
+    add_form_extra_fields = edit_form_extra_fields = {
+        "recipient_name": StringField(
+            _l("Recipient"),
+            validators=[Optional()],
+            description=_l("Leave blank to use the company's name."),
+            widget=BS3TextFieldWidget(),
+        ),
+        "recipient_email": StringField(
+            _l("Recipient email"),
+            validators=[Optional(), Email(message=_l("Not a valid email address."))],
+            widget=BS3TextFieldWidget(),
+        ),
+        "currency": _select(_l("Currency"), currency_choices()),
+        "language": _select(_l("Language"), LANGUAGES),
+        "issue_date": _date(_l("Issue date"), default=lifecycle.today_tokyo, required=True),
+        "transaction_date": _date(_l("Transaction date")),
+        "due_date": _date(_l("Due date")),
+    }
+    search_form_extra_fields = {
+        "state": _select(_l("State"), state_choices()),
+        "currency": _select(_l("Currency"), currency_choices()),
+    }
+
+    def pre_add(self, item):
+        """The view's kind, its creator, and the default issuer when none was chosen."""
+        item.kind = self.kind
+        item.state = "draft"
+        item.created_by = getattr(g, "user", None)
+        if item.legal_entity is None:
+            item.legal_entity = issuing.default_legal_entity()
+        if not item.recipient_name and item.company is not None:
+            item.recipient_name = item.company.name
+
+
+class DocumentLineView(KeepFormOnRuleError, ModelView):
+    """A document's lines (a related view on its page); product fills price and tax."""
+
+    kind = ""
+    datamodel = interface(DocumentLine)
+    label_columns = DOCUMENT_LABELS
+    method_permission_name = {**SCREEN_VERBS, "delete": "write"}
+    base_permissions = ["can_read", "can_write"]
+    list_title = _l("Lines")
+    show_title = add_title = edit_title = _l("Line")
+    list_columns = [
+        "position",
+        "name",
+        "unit_price",
+        "quantity",
+        "unit",
+        "discount_percent",
+        "tax_rate",
+        "amount",
+    ]
+    show_columns = ["document", *list_columns, "product"]
+    search_columns = ["document", "product", "name", "tax_rate"]
+    add_columns = edit_columns = [
+        "document",
+        "position",
+        "product",
+        "name",
+        "unit_price",
+        "quantity",
+        "unit",
+        "discount_percent",
+        "tax_rate",
+    ]
+    base_order = ("position", "asc")
+    formatters_columns = {
+        "tax_rate": lambda code: TAX_RATE_LABELS.get(code, code),
+        "quantity": plain_number,
+        "discount_percent": plain_number,
+    }
+    validators_columns = {"quantity": [v.POSITIVE_QUANTITY]}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "name": StringField(
+            _l("Name"),
+            validators=[v.name_or_product],
+            description=_l("Leave blank to use the product's name."),
+            widget=BS3TextFieldWidget(),
+        ),
+        "unit_price": DecimalField(
+            _l("Unit price"),
+            validators=[Optional(), v.NON_NEGATIVE_PRICE],
+            description=_l("Leave blank to use the product's price."),
+            widget=BS3TextFieldWidget(),
+        ),
+        "quantity": DecimalField(
+            _l("Quantity"),
+            default=1,
+            validators=[DataRequired(), v.POSITIVE_QUANTITY],
+            widget=BS3TextFieldWidget(),
+        ),
+        "discount_percent": DecimalField(
+            _l("Discount (%)"),
+            default=0,
+            validators=[Optional(), v.DISCOUNT_MIN, v.DISCOUNT_MAX],
+            widget=BS3TextFieldWidget(),
+        ),
+        "tax_rate": _select(
+            _l("Tax rate"), [("", "")] + tax_rate_choices(), [Optional(), v.known_tax_rate]
+        ),
+    }
+
+    def pre_add(self, item):
+        """A blank price or tax rate is taken from the product at flush (rules.fill_line)."""
+        item.tax_rate = item.tax_rate or None
+        if item.discount_percent is None:
+            item.discount_percent = 0
+        if item.position in (None, 0) and item.document is not None:
+            item.position = len(item.document.lines)
+
+    pre_update = pre_add
+
+
+def _kind_views(kind, resource, route, title, single, line_route):
+    line_view = type(
+        f"{resource}LineView",
+        (DocumentLineView,),
+        {
+            "kind": kind,
+            "route_base": line_route,
+            "class_permission_name": resource,
+            "datamodel": interface(DocumentLine),
+            "base_filters": [["document.kind", FilterEqual, kind]],
+            "add_form_query_rel_fields": {
+                "document": [["kind", FilterEqual, kind], ["state", FilterEqual, "draft"]]
+            },
+        },
+    )
+    attrs = {
+        "kind": kind,
+        "route_base": route,
+        "class_permission_name": resource,
+        "datamodel": interface(Document),
+        "base_filters": [["kind", FilterEqual, kind]],
+        "list_title": title,
+        "show_title": single,
+        "add_title": single,
+        "edit_title": single,
+        "related_views": [line_view],
+    }
+    if kind == "invoice":
+        attrs["list_columns"] = [*DocumentView.list_columns, "balance"]
+    return type(f"{resource}View", (DocumentView,), attrs), line_view
+
+
+QuoteView, QuoteLineView = _kind_views(
+    "quote", "Quote", "/quotes", _l("Quotes"), _l("Quote"), "/quotelines"
+)
+InvoiceView, InvoiceLineView = _kind_views(
+    "invoice", "Invoice", "/invoices", _l("Invoices"), _l("Invoice"), "/invoicelines"
+)
+DeliveryNoteView, DeliveryNoteLineView = _kind_views(
+    "delivery_note",
+    "DeliveryNote",
+    "/deliverynotes",
+    _l("Delivery notes"),
+    _l("Delivery note"),
+    "/deliverynotelines",
+)
+CreditNoteView, CreditNoteLineView = _kind_views(
+    "credit_note",
+    "CreditNote",
+    "/creditnotes",
+    _l("Credit notes"),
+    _l("Credit note"),
+    "/creditnotelines",
+)
+# kind → (list view, line view, menu name in permissions.MENUS)
+KIND_VIEWS = {
+    "quote": (QuoteView, QuoteLineView, "Quotes"),
+    "invoice": (InvoiceView, InvoiceLineView, "Invoices"),
+    "delivery_note": (DeliveryNoteView, DeliveryNoteLineView, "Delivery notes"),
+    "credit_note": (CreditNoteView, CreditNoteLineView, "Credit notes"),
+}
