@@ -19,8 +19,12 @@ DEMO_USERS = [
 
 
 def bootstrap(reset_profiles: bool = False) -> list[str]:
-    """Create roles, permissions and ready-made profiles (safe to repeat)."""
-    return current_app.appbuilder.sm.bootstrap(reset_profiles=reset_profiles)
+    """Create roles, permissions, ready-made profiles and default templates (safe to repeat)."""
+    from app.services.documents.templates import ensure_default_templates
+
+    written = current_app.appbuilder.sm.bootstrap(reset_profiles=reset_profiles)
+    ensure_default_templates()
+    return written
 
 
 def ensure_demo_users() -> list[tuple[str, str, str]]:

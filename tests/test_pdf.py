@@ -38,7 +38,7 @@ def ja_pdf(data):
 
 @pytest.fixture(scope="module")
 def en_pdf(data):
-    return render_invoice_pdf(data, template="invoice_en.html")
+    return render_invoice_pdf(data, template="document_en.html")
 
 
 def test_font_and_licence_ship_with_the_app():

@@ -21,11 +21,16 @@ class PdfLine:
     amount: Decimal
     rate_code: str
     reduced: bool = False
+    discount_percent: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
 class InvoicePdfData:
-    """Everything an invoice PDF shows (the six items of a qualified invoice and more)."""
+    """Everything a document PDF shows (the six items of a qualified invoice and more).
+
+    ``kind`` picks the title and wording (invoice, quote, delivery_note, credit_note); a
+    credit note names the invoice it corrects in ``reference_number`` / ``reference_date``.
+    """
 
     issuer_name: str
     registration_number: str
@@ -41,3 +46,6 @@ class InvoicePdfData:
     logo_path: Path | None = None
     issuer_address: str = ""
     notes: str = ""
+    kind: str = "invoice"
+    reference_number: str = ""
+    reference_date: date | None = None

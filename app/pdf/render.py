@@ -1,18 +1,24 @@
 """Render a document PDF from an HTML Jinja template with the embedded IPAexGothic font.
 
-Templates live in ``app/pdf/templates`` and are versioned (``TEMPLATE_VERSION``, printed
-in the footer). Only the font folder (and the logo's folder, when a logo is given) may be
-read while rendering; nothing is fetched from the network.
+The layouts in ``app/pdf/templates`` are the defaults: ``template_source`` gives one as a
+single self-contained text (its shared style inlined), which is what the versioned
+templates in the database start from. Sources are compiled in Jinja's sandbox, because
+template versions are written by people in the console, and undefined names are errors,
+so a typo is refused when the version is proposed rather than printed blank. Only the font
+folder (and the logo's folder, when a logo is given) may be read while rendering; nothing
+is fetched from the network.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from decimal import Decimal
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
@@ -24,15 +30,10 @@ PDF_DIR = Path(__file__).resolve().parent
 FONT_DIR = PDF_DIR / "fonts"
 FONT_FILE = FONT_DIR / "ipaexg.ttf"
 TEMPLATE_DIR = PDF_DIR / "templates"
-TEMPLATE_VERSION = "2026-11-1"
+TEMPLATE_VERSION = "2026-11-2"
+DEFAULT_TEMPLATES = {"ja": "document_ja.html", "en": "document_en.html"}
+_INCLUDE = re.compile(r'{%-?\s*include\s+"(_[a-z_]+\.html)"\s*-?%}')
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-_env = Environment(
-    loader=FileSystemLoader(str(TEMPLATE_DIR)),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def _quantity(value: Decimal) -> str:
@@ -40,7 +41,33 @@ def _quantity(value: Decimal) -> str:
     return format(Decimal(value).normalize(), "f")
 
 
+_env = SandboxedEnvironment(
+    autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined
+)
 _env.filters["quantity"] = _quantity
+
+
+def template_source(name: str = "document_ja.html") -> str:
+    """A layout file as one self-contained source: its ``{% include "_…" %}`` inlined."""
+    path = (TEMPLATE_DIR / name).resolve()
+    if path.parent != TEMPLATE_DIR or not path.is_file():
+        raise InvalidInput(f"No PDF layout {name!r}.", field="template")
+
+    def inline(match: re.Match) -> str:
+        return (TEMPLATE_DIR / match.group(1)).read_text(encoding="utf-8")
+
+    return _INCLUDE.sub(inline, path.read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=64)
+def compile_source(source: str) -> Template:
+    """Compile a template source in the sandbox; a syntax error becomes InvalidInput."""
+    try:
+        return _env.from_string(source)
+    except TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        where = f" (line {line})" if line else ""
+        raise InvalidInput(f"The template does not compile{where}: {exc}", field="body") from exc
 
 
 def _policy(data: InvoicePdfData) -> ResourceAccessPolicy:
@@ -51,45 +78,60 @@ def _policy(data: InvoicePdfData) -> ResourceAccessPolicy:
 
 def render_html(
     data: InvoicePdfData,
-    template: str = "invoice_ja.html",
+    template: str = "document_ja.html",
     version: str | None = None,
     page_count: bool = False,
+    *,
+    source: str | None = None,
+    language: str | None = None,
 ) -> str:
-    """The HTML the PDF is made from (useful to review a template change)."""
+    """The HTML the PDF is made from (useful to review a template change).
+
+    Without ``source`` the layout file ``template`` is used; with it, ``source`` is the
+    template text (a stored version) and ``template`` only names it in the footer.
+    """
     if not _COLOUR.match(data.brand_colour or ""):
         raise InvalidInput("The brand colour must be #rrggbb.", field="brand_colour")
-    locale = "en_US" if template.endswith("_en.html") else "ja_JP"
+    if source is None:
+        source = template_source(template)
+    language = language or ("en" if template.endswith("_en.html") else "ja")
+    locale = "en_US" if language == "en" else "ja_JP"
 
     def money(amount):
         return format_money(amount, data.currency, locale=locale)
 
-    return _env.get_template(template).render(
-        d=data,
-        t=data.totals,
-        money=money,
-        font_url=FONT_FILE.as_uri(),
-        logo_url=Path(data.logo_path).resolve().as_uri() if data.logo_path else None,
-        version=version or TEMPLATE_VERSION,
-        template=template,
-        page_count=page_count,
-    )
+    try:
+        return compile_source(source).render(
+            d=data,
+            t=data.totals,
+            money=money,
+            font_url=FONT_FILE.as_uri(),
+            logo_url=Path(data.logo_path).resolve().as_uri() if data.logo_path else None,
+            version=version or TEMPLATE_VERSION,
+            template=template,
+            page_count=page_count,
+        )
+    except TemplateError as exc:
+        raise InvalidInput(f"The template cannot be filled in: {exc}", field="body") from exc
 
 
 def render_invoice_pdf(
     data: InvoicePdfData,
-    template: str = "invoice_ja.html",
+    template: str = "document_ja.html",
     version: str | None = None,
     *,
     page_count: bool = False,
+    source: str | None = None,
+    language: str | None = None,
 ) -> bytes:
-    """Render ``data`` with ``template`` (invoice_ja.html / invoice_en.html) to PDF bytes.
+    """Render ``data`` to PDF bytes with a layout file or a stored ``source``.
 
     ``version`` overrides the template version printed in the footer. ``page_count``
     prints "n/N" instead of "n" in the footer; it costs reportlab a second layout pass
     (about 40 % more time), so it is off by default.
     Raises RuntimeError when xhtml2pdf reports an error.
     """
-    html = render_html(data, template, version, page_count)
+    html = render_html(data, template, version, page_count, source=source, language=language)
     out = io.BytesIO()
     status = pisa.CreatePDF(
         html, dest=out, encoding="utf-8", resource_policy=_policy(data), path=str(FONT_DIR)

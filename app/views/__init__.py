@@ -12,6 +12,7 @@ from app.views.crm import (
     ProductView,
 )
 from app.views.documents_menu import register_document_views
+from app.views.outbox import OutboxView
 from app.views.profiles import ProfilesView
 from app.views.sync import SyncRunView
 
@@ -58,3 +59,6 @@ def register_views(appbuilder) -> None:
         category="Integrations",
     )
     register_document_views(appbuilder)
+    appbuilder.add_view(
+        OutboxView, "Sent emails", label=_l("Sent emails"), icon="fa-envelope", category="Documents"
+    )

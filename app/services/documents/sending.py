@@ -1,0 +1,255 @@
+"""Sending a document: its PDF emailed to the recipient over SMTP, by a job, with a record.
+
+``request_send`` checks the right and the state, writes an EmailDispatch ("queued") with
+the subject and body from the approved email template and the PDF it will carry, and
+queues ``send_document_email``. The job hands the message to the SMTP server; only once
+the server has accepted it are the dispatch and the document marked sent. A failure
+leaves the dispatch "failed" with the reason in words, and the document as it was.
+Every step is written to the audit trail (EmailDispatch and Document changes are watched).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.mail import MailError, build_message, send_message
+from app.models.crm import utcnow
+from app.models.documents import Document
+from app.models.publishing import EmailDispatch
+from app.services.actor import acting_as
+from app.services.documents import actions, lifecycle, payments, templates
+from app.services.documents.pdf import pdf_filename, render_document
+from app.services.errors import Forbidden, InvalidInput
+from app.services.money import format_money
+
+# A document may be sent once approved, and sent again (a copy) while it is current.
+SENDABLE = ("approved", *lifecycle.OPEN_STATES, "paid")
+_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+# The kind's name in the document's language (not the reader's): it is the customer's mail.
+TITLES = {
+    "ja": {
+        "invoice": "請求書",
+        "quote": "見積書",
+        "delivery_note": "納品書",
+        "credit_note": "適格返還請求書",
+    },
+    "en": {
+        "invoice": "Invoice",
+        "quote": "Quotation",
+        "delivery_note": "Delivery note",
+        "credit_note": "Credit note",
+    },
+}
+
+
+def email_context(document: Document) -> dict:
+    """The names an email template may use, filled from ``document``."""
+    english = document.language == "en"
+    entity = document.legal_entity
+    due = document.due_date if document.kind == "invoice" else None
+    return {
+        "title": TITLES["en" if english else "ja"][document.kind],
+        "number": document.number or "",
+        "recipient_name": document.recipient_name,
+        "total": format_money(
+            document.total, document.currency, locale="en_US" if english else "ja_JP"
+        ),
+        "due_date": (due.isoformat() if english else due.strftime("%Y年%m月%d日")) if due else "",
+        "issue_date": document.issue_date.isoformat(),
+        "issuer_name": entity.name_en if english and entity.name_en else entity.name,
+    }
+
+
+def _sender(document: Document) -> str:
+    return current_app.config.get("MAIL_FROM") or (document.legal_entity.email or "")
+
+
+def _check_sendable(document: Document) -> None:
+    if document.state not in SENDABLE:
+        raise InvalidInput(
+            _(
+                "Only an approved document can be sent; this one is “%(state)s”.",
+                state=lifecycle.STATE_LABELS[document.state],
+            ),
+            field="state",
+        )
+
+
+def _check_may_send(document: Document, user) -> None:
+    if not actions.may(user, document, "send"):
+        permission, resource = actions.right_for(document, "send")
+        raise Forbidden(
+            _("You may not send this document (it needs %(p)s on %(r)s).", p=permission, r=resource)
+        )
+
+
+def request_send(document: Document, user, recipient: str | None = None) -> EmailDispatch:
+    """Queue the email of ``document`` (to ``recipient`` or its recipient email)."""
+    _check_may_send(document, user)
+    _check_sendable(document)
+    address = (recipient or document.recipient_email or "").strip()
+    if not address:
+        raise InvalidInput(
+            _("The document has no recipient email: add one to the document first."),
+            field="recipient_email",
+        )
+    if not _EMAIL.match(address):
+        raise InvalidInput(
+            _("“%(address)s” is not an email address.", address=address), field="recipient_email"
+        )
+    if not _sender(document):
+        raise InvalidInput(
+            _("No sender address: set MAIL_FROM or the legal entity's email."), field="sender"
+        )
+    busy = (
+        db.session.query(EmailDispatch.id)
+        .filter(EmailDispatch.document_id == document.id)
+        .filter(EmailDispatch.state.in_(("queued", "sending")))
+        .first()
+    )
+    if busy is not None:
+        raise InvalidInput(_("An email of this document is already on its way."), field="state")
+    template = templates.require_active("email", document.kind, document.language)
+    subject, body = templates.render_email(template, email_context(document))
+    pdf = render_document(document, user)
+    dispatch = EmailDispatch(
+        document=document,
+        recipient=address,
+        subject=subject,
+        body=body,
+        template=template,
+        pdf=pdf,
+        state="queued",
+        attempts=0,
+        requested_by=user,
+    )
+    with acting_as(user):
+        db.session.add(dispatch)
+        db.session.commit()
+        _enqueue(dispatch, user)
+    return dispatch
+
+
+def retry_send(dispatch: EmailDispatch, user, recipient: str | None = None) -> EmailDispatch:
+    """Queue a failed dispatch again (optionally to a corrected ``recipient``)."""
+    document = dispatch.document
+    _check_may_send(document, user)
+    if dispatch.state != "failed":
+        raise InvalidInput(_("Only a failed email can be retried."), field="state")
+    _check_sendable(document)
+    with acting_as(user):
+        if recipient and recipient.strip() != dispatch.recipient:
+            if not _EMAIL.match(recipient.strip()):
+                raise InvalidInput(
+                    _("“%(address)s” is not an email address.", address=recipient),
+                    field="recipient_email",
+                )
+            dispatch.recipient = recipient.strip()
+        dispatch.state = "queued"
+        dispatch.error = None
+        db.session.commit()
+        _enqueue(dispatch, user)
+    return dispatch
+
+
+def _enqueue(dispatch: EmailDispatch, user) -> None:
+    from app.jobs.documents import send_document_email
+
+    try:
+        send_document_email.enqueue(dispatch.id, as_user=getattr(user, "id", None))
+    except Exception as exc:  # a queue that is down must not leave a dispatch "queued" forever
+        db.session.rollback()
+        dispatch.state = "failed"
+        dispatch.error = _("The email could not be queued (%(error)s).", error=str(exc))
+        db.session.commit()
+        raise InvalidInput(dispatch.error, field="state") from exc
+
+
+def message_for(dispatch: EmailDispatch) -> EmailMessage:
+    """The email of ``dispatch``: its subject and body, the PDF attached, replies to the issuer."""
+    document = dispatch.document
+    to = str(Address(display_name=document.recipient_name or "", addr_spec=dispatch.recipient))
+    attachments = []
+    if dispatch.pdf is not None:
+        attachments.append((pdf_filename(document), dispatch.pdf.content, "application/pdf"))
+    message = build_message(_sender(document), to, dispatch.subject, dispatch.body, attachments)
+    if document.legal_entity.email:
+        message["Reply-To"] = document.legal_entity.email
+    return message
+
+
+def eml_bytes(dispatch: EmailDispatch) -> bytes:
+    """The message as sent (same Message-ID and date), for the outbox's .eml download."""
+    message = message_for(dispatch)
+    if dispatch.message_id:
+        message.replace_header("Message-ID", dispatch.message_id)
+    if dispatch.sent_at:
+        message.replace_header("Date", format_datetime(dispatch.sent_at.replace(tzinfo=UTC)))
+    return message.as_bytes()
+
+
+def _fail(dispatch: EmailDispatch, error: str) -> str:
+    dispatch.state = "failed"
+    dispatch.error = error
+    db.session.commit()
+    return "failed"
+
+
+def deliver(dispatch_id: int, user_id: int | None) -> str:
+    """Send one queued dispatch (the job's work); returns its state afterwards."""
+    dispatch = db.session.get(EmailDispatch, dispatch_id, with_for_update=True)
+    if dispatch is None:
+        return "missing"
+    user = current_app.appbuilder.sm.get_user_by_id(user_id) if user_id else None
+    with acting_as(user):
+        if dispatch.state != "queued":  # a second run of the same job: already handled
+            db.session.rollback()
+            return dispatch.state
+        document = dispatch.document
+        if not actions.may(user, document, "send"):
+            return _fail(
+                dispatch,
+                _("The user who asked may no longer send this document; nothing was sent."),
+            )
+        if document.state not in SENDABLE:
+            return _fail(
+                dispatch,
+                _(
+                    "The document is no longer approved (it is “%(state)s”); nothing was sent.",
+                    state=lifecycle.STATE_LABELS[document.state],
+                ),
+            )
+        dispatch.state = "sending"
+        dispatch.attempts = (dispatch.attempts or 0) + 1
+        db.session.commit()
+        try:
+            message_id = send_message(current_app.config, message_for(dispatch))
+        except MailError as exc:
+            hint = (
+                _("Retry later.")
+                if exc.should_retry
+                else _("Retrying will not help until the address or the mail settings change.")
+            )
+            return _fail(dispatch, f"{exc} {hint}")
+        except Exception as exc:
+            _fail(dispatch, _("Not sent: %(error)s", error=f"{type(exc).__name__}: {exc}"))
+            raise
+        now = utcnow()
+        dispatch.state = "sent"
+        dispatch.message_id = message_id
+        dispatch.sent_at = now
+        if document.state == "approved":
+            lifecycle.move(document, "sent")
+            document.sent_at = now
+            if document.kind == "credit_note" and document.source is not None:
+                payments.settle(document.source)  # an issued credit note lowers the balance
+        db.session.commit()
+        return "sent"

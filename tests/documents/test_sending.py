@@ -1,0 +1,257 @@
+"""Sending a document over real SMTP (the sink on a loopback port) with a real RQ worker:
+sent only after the server accepted it, failures kept and retried, rights, audit, outbox."""
+
+from __future__ import annotations
+
+import email
+from decimal import Decimal
+from email import policy
+
+import pytest
+from flask_babel import force_locale
+from rq import Queue, SimpleWorker
+
+from app.jobs.queue import set_worker_app
+from app.mail.sink import start_sink
+from app.models.audit import AuditEntry
+from app.models.publishing import EmailDispatch
+from app.services.documents import approvals, issuing, lifecycle, payments, sending
+from app.services.errors import Forbidden, InvalidInput
+from tests.conftest import csrf_token, login
+
+TO = "hanako@example.com"
+LINES = [
+    {"name": "導入支援", "unit_price": Decimal(100000), "quantity": Decimal(1)},
+    {
+        "name": "お弁当",
+        "unit_price": Decimal(1080),
+        "quantity": Decimal(10),
+        "tax_rate": "reduced_8",
+    },
+]
+
+
+@pytest.fixture(autouse=True)
+def english(db_session):
+    """Messages in English, so the tests can read them (the default locale is Japanese)."""
+    with force_locale("en"):
+        yield
+
+
+@pytest.fixture(scope="module")
+def sink():
+    server = start_sink(0)
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def mail(app, sink):
+    """The app mails the sink over plain SMTP on loopback; settings restored afterwards."""
+    keys = ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_SSL", "SMTP_USERNAME", "MAIL_FROM")
+    saved = {key: app.config.get(key) for key in keys}
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=sink.port,
+        SMTP_STARTTLS=False,
+        SMTP_SSL=False,
+        SMTP_USERNAME="",
+        MAIL_FROM="株式会社レンケイ 経理部 <billing@renkei.example>",
+    )
+    sink.clear()
+    yield sink
+    sink.clear()
+    app.config.update(saved)
+
+
+@pytest.fixture()
+def run_jobs(app, redis_conn):
+    """Run every queued job with a real RQ SimpleWorker (burst), as production workers do."""
+
+    def run() -> None:
+        set_worker_app(app)
+        queue = Queue("default", connection=redis_conn)
+        SimpleWorker([queue], connection=redis_conn).work(burst=True)
+
+    return run
+
+
+def approved(kind, sample, users, **fields):
+    fields.setdefault("recipient_email", TO)
+    doc = issuing.new_document(
+        kind, sample["sakura"], user=users["accounting"], lines=[dict(x) for x in LINES], **fields
+    )
+    approvals.submit(doc, users["accounting"])
+    return doc
+
+
+@pytest.fixture()
+def invoice(db_session, sample, entity, users, mail, run_jobs):
+    return approved("invoice", sample, users)
+
+
+def refreshed(session, *records):
+    for record in records:
+        session.refresh(record)
+
+
+def test_sent_after_the_server_accepts_with_the_stored_pdf_attached(
+    db_session, invoice, users, mail, run_jobs
+):
+    dispatch = sending.request_send(invoice, users["accounting"])
+    assert dispatch.state == "queued" and invoice.state == "approved"  # not yet sent
+    assert dispatch.template.purpose == "email" and dispatch.pdf.template.purpose == "pdf"
+    run_jobs()
+    refreshed(db_session, dispatch, invoice)
+    assert (dispatch.state, dispatch.attempts, dispatch.error) == ("sent", 1, None)
+    assert invoice.state == "sent" and invoice.sent_at == dispatch.sent_at
+
+    [received] = mail.messages()
+    assert received.rcpt_tos == (TO,)
+    assert received.subject == f"【請求書】{invoice.number} のご送付（株式会社レンケイ）"
+    assert received.parsed["Message-ID"] == dispatch.message_id
+    body = received.parsed.get_body(("plain",)).get_content()
+    assert "株式会社さくら商事 御中" in body and "￥121,664" in body and "お支払期限" in body
+    [attachment] = received.parsed.iter_attachments()
+    assert attachment.get_filename() == f"{invoice.number}.pdf"
+    assert attachment.get_content() == dispatch.pdf.content  # the very PDF that is stored
+
+    trail = db_session.query(AuditEntry).filter_by(document_id=invoice.id).all()
+    sends = [e.new_value for e in trail if e.action == "send" and e.field == "state"]
+    assert sends == ["queued", "sending", "sent"]
+    moved = [e for e in trail if e.action == "transition" and e.new_value == "sent"]
+    assert len(moved) == 1 and moved[0].old_value == "approved"
+    assert {e.username for e in trail if e.action in ("send", "transition", "pdf")} == {
+        "accounting"
+    }
+    # The outbox's .eml is the message as sent: same Message-ID, same PDF.
+    copy = email.message_from_bytes(sending.eml_bytes(dispatch), policy=policy.default)
+    assert copy["Message-ID"] == dispatch.message_id
+    assert next(copy.iter_attachments()).get_content() == dispatch.pdf.content
+
+
+@pytest.mark.parametrize("fault", ["tempfail", "drop"])
+def test_a_server_that_is_not_there_leaves_it_unsent_and_a_retry_sends_it(
+    db_session, invoice, users, mail, run_jobs, fault
+):
+    mail.fail_next(fault)
+    dispatch = sending.request_send(invoice, users["accounting"])
+    run_jobs()
+    refreshed(db_session, dispatch, invoice)
+    assert dispatch.state == "failed" and dispatch.error and dispatch.attempts == 1
+    assert invoice.state == "approved" and invoice.sent_at is None  # nothing marked sent
+    assert mail.messages() == []
+    with pytest.raises(Forbidden):  # retrying is sending: it needs the send right
+        sending.retry_send(dispatch, users["sales"])
+    sending.retry_send(dispatch, users["accounting"])
+    assert dispatch.state == "queued" and dispatch.error is None
+    run_jobs()
+    refreshed(db_session, dispatch, invoice)
+    assert (dispatch.state, dispatch.attempts) == ("sent", 2)
+    assert invoice.state == "sent" and len(mail.messages()) == 1
+    errors = [
+        e.old_value
+        for e in db_session.query(AuditEntry).filter_by(document_id=invoice.id, field="error")
+    ]
+    assert any(errors)  # the failure stays in the trail after the retry cleared it
+
+
+def test_a_refused_recipient_fails_for_good(db_session, invoice, users, mail, run_jobs):
+    mail.fail_next("reject")
+    dispatch = sending.request_send(invoice, users["accounting"])
+    run_jobs()
+    refreshed(db_session, dispatch, invoice)
+    assert dispatch.state == "failed" and TO in dispatch.error and "550" in dispatch.error
+    assert invoice.state == "approved" and mail.messages() == []
+    with pytest.raises(InvalidInput):  # only failed ones are retried
+        sending.retry_send(dispatch, users["accounting"], recipient="not an address")
+    sending.retry_send(dispatch, users["accounting"], recipient="sato@example.jp")
+    run_jobs()
+    refreshed(db_session, dispatch)
+    assert dispatch.state == "sent" and mail.messages()[0].rcpt_tos == ("sato@example.jp",)
+
+
+@pytest.mark.parametrize("who", ["sales", "readonly", "approver"])
+def test_without_the_send_right_nothing_is_queued(db_session, invoice, users, who):
+    with pytest.raises(Forbidden, match="can_send_email"):
+        sending.request_send(invoice, users[who])
+    assert db_session.query(EmailDispatch).count() == 0
+
+
+def test_a_right_lost_before_the_job_runs_sends_nothing(db_session, invoice, users, mail, run_jobs):
+    dispatch = sending.request_send(invoice, users["accounting"])
+    users["accounting"].active = False
+    db_session.commit()
+    try:
+        run_jobs()
+    finally:
+        users["accounting"].active = True
+        db_session.commit()
+    refreshed(db_session, dispatch, invoice)
+    assert dispatch.state == "failed" and dispatch.attempts == 0
+    assert invoice.state == "approved" and mail.messages() == []
+
+
+def test_what_cannot_be_sent_is_refused_in_words(db_session, sample, entity, users, mail):
+    draft = issuing.new_document(
+        "invoice", sample["sakura"], user=users["accounting"], lines=[dict(LINES[0])]
+    )
+    with pytest.raises(InvalidInput, match="approved"):
+        sending.request_send(draft, users["accounting"])
+    nobody = approved("quote", sample, users, recipient_email=None)
+    with pytest.raises(InvalidInput, match="recipient email"):
+        sending.request_send(nobody, users["accounting"])
+    with pytest.raises(InvalidInput, match="not an email address"):
+        sending.request_send(nobody, users["accounting"], recipient="sato@@example")
+    sending.request_send(nobody, users["accounting"], recipient="sato@example.jp")
+    with pytest.raises(InvalidInput, match="on its way"):
+        sending.request_send(nobody, users["accounting"], recipient="sato@example.jp")
+
+
+def test_sending_a_credit_note_settles_its_invoice(db_session, invoice, users, mail, run_jobs):
+    lifecycle.move(invoice, "sent")
+    db_session.commit()
+    credit = issuing.credit_note_for(invoice, user=users["accounting"])
+    approvals.submit(credit, users["accounting"])
+    dispatch = sending.request_send(credit, users["accounting"])
+    run_jobs()
+    refreshed(db_session, dispatch, credit, invoice)
+    assert dispatch.state == "sent" and credit.state == "sent"
+    assert "適格返還請求書" in mail.messages()[0].subject
+    assert payments.balance(invoice) == 0 and invoice.state == "paid"
+
+
+def test_the_outbox_lists_downloads_and_retries(
+    app, client, db_session, invoice, users, mail, run_jobs
+):
+    mail.fail_next("tempfail")
+    dispatch = sending.request_send(invoice, users["accounting"])
+    run_jobs()
+    login(client, "accounting")
+    page = client.get("/outbox/list/").get_data(as_text=True)
+    assert TO in page and invoice.number in page
+    eml = client.get(f"/outbox/eml/{dispatch.id}")
+    assert eml.status_code == 200 and eml.mimetype == "message/rfc822"
+    response = client.post(
+        "/outbox/action_post",
+        data={
+            "action": "retry",
+            "rowid": str(dispatch.id),
+            "csrf_token": csrf_token(client, "/outbox/list/"),
+        },
+    )
+    assert response.status_code == 302
+    run_jobs()
+    refreshed(db_session, dispatch)
+    assert dispatch.state == "sent"
+    for forbidden in (
+        "/outbox/add",
+        f"/outbox/edit/{dispatch.id}",
+        f"/outbox/delete/{dispatch.id}",
+    ):
+        assert client.get(forbidden).status_code == 404
+
+
+def test_the_outbox_is_closed_to_those_without_it(client, db_session, users):
+    login(client, "sales")
+    assert client.get("/outbox/list/").status_code in (302, 403)
