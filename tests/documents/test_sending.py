@@ -230,8 +230,13 @@ def test_the_outbox_lists_downloads_and_retries(
     login(client, "accounting")
     page = client.get("/outbox/list/").get_data(as_text=True)
     assert TO in page and invoice.number in page
+    show = client.get(f"/outbox/show/{dispatch.id}").get_data(as_text=True)
+    assert f"/outbox/eml/{dispatch.id}" in show and dispatch.error in show
     eml = client.get(f"/outbox/eml/{dispatch.id}")
     assert eml.status_code == 200 and eml.mimetype == "message/rfc822"
+    client.get(f"/outbox/action/retry/{dispatch.id}")  # a GET never changes anything
+    refreshed(db_session, dispatch)
+    assert dispatch.state == "failed"
     response = client.post(
         "/outbox/action_post",
         data={

@@ -32,8 +32,8 @@ from app.services.documents.actions import RESOURCE
 from app.services.errors import Forbidden, InvalidInput
 from app.services.tax import REDUCED_RATE_CODES, TaxLine, compute_totals
 
-# Audit actions and fields that do not change what the PDF shows.
-_NOT_PRINTED_ACTIONS = ("pdf", "send", "transition", "payment", "approval")
+# The trail's rows that may change what the PDF shows (not transitions, sends, PDFs …).
+_CONTENT_ACTIONS = ("create", "update", "delete")
 _NOT_PRINTED_FIELDS = ("state", "sent_at")
 _LOGO_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}
 _logo_lock = threading.Lock()
@@ -115,7 +115,7 @@ def _last_content_change(document: Document):
     """When what the PDF shows last changed: the trail's last printed change, the issuer's."""
     query = db.session.query(func.max(AuditEntry.at)).filter(
         AuditEntry.document_id == document.id,
-        AuditEntry.action.notin_(_NOT_PRINTED_ACTIONS),
+        AuditEntry.action.in_(_CONTENT_ACTIONS),
         (AuditEntry.field.is_(None)) | (AuditEntry.field.notin_(_NOT_PRINTED_FIELDS)),
     )
     changed = [t for t in (query.scalar(), document.legal_entity.updated_at) if t is not None]
