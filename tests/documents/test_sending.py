@@ -260,3 +260,21 @@ def test_the_outbox_lists_downloads_and_retries(
 def test_the_outbox_is_closed_to_those_without_it(client, db_session, users):
     login(client, "sales")
     assert client.get("/outbox/list/").status_code in (302, 403)
+
+
+def test_the_demo_sends_in_process_without_redis(app, db_session, invoice, users, mail):
+    """Without REDIS_URL (the embedded demo) the job runs in the in-process pool."""
+    import time
+
+    saved, app.config["REDIS_URL"] = app.config["REDIS_URL"], None
+    try:
+        dispatch = sending.request_send(invoice, users["accounting"])
+        deadline = time.monotonic() + 20
+        while dispatch.state in ("queued", "sending") and time.monotonic() < deadline:
+            time.sleep(0.1)
+            db_session.commit()  # end the snapshot: see what the pool's thread committed
+            refreshed(db_session, dispatch)
+    finally:
+        app.config["REDIS_URL"] = saved
+    refreshed(db_session, invoice)
+    assert dispatch.state == "sent" and invoice.state == "sent" and len(mail.messages()) == 1
