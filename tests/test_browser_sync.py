@@ -116,3 +116,50 @@ def test_invoice_paid_at_provider_shows_on_deal_and_list(
             db_session.execute(sa.text(f"DELETE FROM {table}"))
         db_session.execute(sa.text("DELETE FROM connection"))
         db_session.commit()
+
+
+@pytest.mark.parametrize("provider", ["zoho", "freee"])
+def test_zoho_and_freee_invoices_from_the_deal_page(
+    app, live_server, sample, db_session, redis_conn, browser_page, provider
+):
+    from tests.sync.conftest import Sandbox, make_connected
+
+    page = browser_page
+    base = live_server.url
+    deal = sample["with_lines"]
+    box = Sandbox(base, provider)
+    box.reset()
+    connection = make_connected(db_session, base, provider, f"{provider} (sandbox)")
+    try:
+        page.goto(f"{base}/login/")
+        page.fill("#username", "admin")
+        page.fill("#password", "admin")
+        page.click("input[type=submit], button[type=submit]")
+        page.wait_for_load_state()
+        page.goto(f"{base}/dealview/show/{deal.id}")
+        page.click(f"a[href='#connection-{connection.id}']")
+        page.click(f"#btn-create-invoice-{connection.id}")
+        page.wait_for_load_state()
+        finish_run(page, app, redis_conn)
+        page.click(f"a[href='#connection-{connection.id}']")
+        panel = page.locator(f"#connection-{connection.id}")
+        assert panel.locator("tr.provider-document").count() == 1
+        assert "350,995" in panel.inner_text()
+        page.goto(f"{base}/sandbox/{provider}/")
+        page.locator("button", has_text="Mark paid").first.click()
+        page.wait_for_load_state()
+        page.goto(f"{base}/dealview/show/{deal.id}")
+        page.click("#btn-refresh-status")
+        page.wait_for_load_state()
+        finish_run(page, app, redis_conn)
+        page.goto(f"{base}/dealview/list/?_flt_0_billing_status=paid")
+        table = page.locator("table.table").last.inner_text()
+        assert deal.title in table and "入金済み" in table
+        page.screenshot(path=str(SCREENS / f"list_paid_{provider}.png"), full_page=True)
+    finally:
+        box.reset()
+        db_session.rollback()
+        for table in ("sync_failure", "external_document", "sync_run", "partner_link"):
+            db_session.execute(sa.text(f"DELETE FROM {table}"))
+        db_session.execute(sa.text("DELETE FROM connection"))
+        db_session.commit()
