@@ -6,7 +6,7 @@ screen or API declares but no operation below exercises fails the coverage test.
 
 import pytest
 
-from app.security.permissions import PROFILES, SELF_SERVICE, menu_permissions
+from app.security.permissions import DOCUMENT_TYPES, PROFILES, SELF_SERVICE, menu_permissions
 from tests.conftest import csrf_token, login
 
 # A form every signed-in person may open, to take a CSRF token from.
@@ -21,7 +21,21 @@ RESOURCES = (
     "Connection",
     "Profile",
     "SyncHistory",
+    *DOCUMENT_TYPES,
+    "ApprovalQueue",
+    "ReceivablesSummary",
+    "AuditTrail",
+    "ApprovalRule",
+    "LegalEntity",
+    "DocumentTemplate",
 )
+# Document kinds: (resource, screen route, API resource name).
+DOCUMENT_ROUTES = [
+    ("Quote", "/quotes", "quote"),
+    ("Invoice", "/invoices", "invoice"),
+    ("DeliveryNote", "/deliverynotes", "delivery_note"),
+    ("CreditNote", "/creditnotes", "credit_note"),
+]
 # (permission, resource) → how a person reaches it on a screen, and through the API.
 # Screen: (method, url); API: (method, url, json). "{pk}" is a record that exists.
 OPERATIONS = {
@@ -65,6 +79,30 @@ OPERATIONS = {
     ),
     ("can_read", "SyncHistory"): (("GET", "/sync/history/list/"), None),
     ("can_retry", "SyncHistory"): (("POST", "/sync/history/retry/0"), None),
+    # Documents: a kind's list and API, its add form and API create, and "send" (no
+    # document 0 exists: a permitted person gets 404, others 403).
+    **{
+        key: value
+        for resource, route, api in DOCUMENT_ROUTES
+        for key, value in {
+            ("can_read", resource): (("GET", f"{route}/list/"), ("GET", f"/api/v1/{api}/", None)),
+            ("can_write", resource): (("GET", f"{route}/add"), ("POST", f"/api/v1/{api}/", {})),
+            ("can_send_email", resource): (("POST", f"{route}/send/0"), None),
+        }.items()
+    },
+    ("can_read", "ApprovalQueue"): (("GET", "/approvals/list/"), None),
+    ("can_read", "ReceivablesSummary"): (("GET", "/receivables/"), None),
+    ("can_read", "AuditTrail"): (
+        ("GET", "/audittrail/list/"),
+        ("GET", "/api/v1/audit_trail/", None),
+    ),
+    ("can_read", "ApprovalRule"): (("GET", "/approvalrules/list/"), None),
+    ("can_write", "ApprovalRule"): (("GET", "/approvalrules/add"), None),
+    ("can_read", "LegalEntity"): (("GET", "/legalentities/list/"), None),
+    ("can_write", "LegalEntity"): (("GET", "/legalentities/add"), None),
+    ("can_read", "DocumentTemplate"): (("GET", "/templates/list/"), None),
+    ("can_write", "DocumentTemplate"): (("GET", "/templates/add"), None),
+    ("can_approve", "DocumentTemplate"): (("POST", "/templates/approve/0"), None),
 }
 CSV = {
     ("can_read", r): url
@@ -74,6 +112,8 @@ CSV = {
         ("Contact", "/contactview/csv"),
         ("Product", "/productview/csv"),
         ("DealType", "/dealtypeview/csv"),
+        *[(resource, f"{route}/csv") for resource, route, _api in DOCUMENT_ROUTES],
+        ("AuditTrail", "/audittrail/csv"),
     ]
 }
 PROFILE_LOGINS = {

@@ -1,11 +1,12 @@
 """REST APIs; ``register_apis`` adds them under /api/v1."""
 
 from app.api.crm import CRM_APIS
+from app.api.documents import DOCUMENT_APIS
 from app.api.openapi import register_openapi
 
 
 def register_apis(appbuilder) -> None:
     """Add every REST API to ``appbuilder``."""
     register_openapi(appbuilder)
-    for api in CRM_APIS:
+    for api in [*CRM_APIS, *DOCUMENT_APIS]:
         appbuilder.add_api(api)

@@ -196,4 +196,168 @@ def load_demo_data(session, owners=(), seed: int = 7) -> dict[str, int]:
         "products": len(products),
         "deal_types": len(types),
         "deals": len(deals),
+        **load_demo_documents(session),
+    }
+
+
+# --- Documents (issue 5) ----------------------------------------------------------------
+# 適格請求書発行事業者登録番号 with a check digit that python-stdnum accepts.
+DEMO_ENTITY_NUMBER = "T9010401123456"
+REJECTION_REASON = "割引率が20%を超えています。15%以内に見直して再申請してください。"
+
+
+def _user(session, username):
+    from flask_appbuilder.security.sqla.models import User
+
+    return session.query(User).filter_by(username=username).first()
+
+
+def _move(session, document, state, user, when=None):
+    """Move a demo document along (e.g. to "sent") as ``user`` would, with a trail."""
+    from app.services.actor import acting_as
+    from app.services.documents import lifecycle
+
+    with acting_as(user):
+        lifecycle.move(document, state)
+        if state == "sent":
+            document.sent_at = when or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        session.commit()
+
+
+def load_demo_documents(session) -> dict[str, int]:
+    """A legal entity, two approval rules and ~15 documents in every kind and state.
+
+    Dates are counted from today in Tokyo, so some invoices are always overdue; the rest
+    is fixed, so the demo looks the same every time it is loaded.
+    """
+    from app.models.documents import ApprovalRule, Document, LegalEntity
+    from app.services.documents import approvals, issuing, payments
+    from app.services.documents.lifecycle import today_tokyo
+
+    if session.query(LegalEntity).count():
+        return {}
+    entity = LegalEntity(
+        name="株式会社レンケイ",
+        name_en="Renkei K.K.",
+        registration_number=DEMO_ENTITY_NUMBER,
+        postal_code="100-0005",
+        address="東京都千代田区丸の内2-7-2",
+        phone="03-1234-5678",
+        email="billing@renkei.example.com",
+        bank_account="みずほ銀行 丸の内支店 普通 1234567 カ）レンケイ",
+        tax_rounding="down",
+        brand_colour="#1f4e79",
+    )
+    rules = [
+        ApprovalRule(name="高額案件（100万円以上）", currency="JPY", min_amount=Decimal(1_000_000)),
+        ApprovalRule(name="大幅値引き（20%超）", max_discount_percent=Decimal(20)),
+    ]
+    session.add_all([entity, *rules])
+    session.commit()
+
+    sales, accounting = _user(session, "sales"), _user(session, "accounting")
+    approver = _user(session, "approver")
+    today = today_tokyo()
+    products = {p.code: p for p in session.query(Product).all()}
+    companies = session.query(Company).order_by(Company.code).all()
+
+    def line(code, quantity=1, discount=0, price=None):
+        product = products[code]
+        return {
+            "product": product,
+            "name": product.name,
+            "unit": product.unit,
+            "unit_price": price if price is not None else product.unit_price,
+            "quantity": Decimal(quantity),
+            "discount_percent": Decimal(discount),
+            "tax_rate": product.tax_rate,
+        }
+
+    def doc(kind, company_index, lines, days_ago=0, due_in=30, user=accounting, **fields):
+        company = companies[company_index]
+        issued = today - dt.timedelta(days=days_ago)
+        return issuing.new_document(
+            kind,
+            company,
+            user=user,
+            legal_entity=entity,
+            lines=lines,
+            issue_date=issued,
+            due_date=issued + dt.timedelta(days=due_in) if kind == "invoice" else None,
+            **fields,
+        )
+
+    def issue(document, user=accounting, days_ago=0):
+        approvals.submit(document, user)
+        if document.state == "pending_approval":
+            approvals.decide(document, approver, True, "確認しました。")
+        when = dt.datetime.combine(today - dt.timedelta(days=days_ago), dt.time(1, 0))
+        _move(session, document, "sent", user, when)
+        return document
+
+    def pay(document, amount, days_ago, reference):
+        payments.record_payment(
+            document,
+            Decimal(amount),
+            today - dt.timedelta(days=days_ago),
+            user=accounting,
+            reference=reference,
+        )
+
+    made = []
+    # Drafts: one plain, one sent back by the approver with a reason.
+    made.append(doc("invoice", 0, [line("SVC-002", 3), line("FD-001", 20)]))
+    rejected = doc("invoice", 1, [line("LIC-002", 50, discount=25)], user=sales)
+    approvals.submit(rejected, sales)
+    approvals.decide(rejected, approver, False, REJECTION_REASON)
+    made.append(rejected)
+    # Waiting for approval: 1,350,000 yen before tax is above the 1,000,000 rule.
+    pending = doc("invoice", 2, [line("SVC-005", 3)], user=sales)
+    approvals.submit(pending, sales)
+    made.append(pending)
+    # Approved, not yet sent.
+    approved = doc("invoice", 3, [line("TRN-001", 1), line("FD-002", 40)])
+    approvals.submit(approved, accounting)
+    made.append(approved)
+    # Sent and not yet due; sent and overdue; partially paid (overdue and not).
+    made.append(issue(doc("invoice", 4, [line("SVC-003"), line("PUB-001", 12)], days_ago=5)))
+    made.append(issue(doc("invoice", 5, [line("HW-001", 2)], days_ago=60), days_ago=60))
+    late_part = issue(doc("invoice", 6, [line("SVC-001"), line("FD-001", 30)], days_ago=50))
+    pay(late_part, 150_000, 10, "振込 ｷｮｳﾄｵﾘﾓﾉ")
+    made.append(late_part)
+    part = issue(doc("invoice", 7, [line("LIC-001", 40), line("SVC-002", 2)], days_ago=10))
+    pay(part, 50_000, 2, "振込 ﾊｶﾀﾃｯｸ")
+    made.append(part)
+    # Paid in full, then credited in part by a sent credit note.
+    paid = issue(doc("invoice", 8, [line("HW-002", 3), line("FEE-001")], days_ago=40))
+    pay(paid, paid.total, 5, "振込 ｼｽﾞｸｹｼｮｳﾋﾝ")
+    made.append(paid)
+    credit_source = issue(doc("invoice", 9, [line("SVC-004", 10)], days_ago=20))
+    credit = issuing.credit_note_for(credit_source, user=accounting)
+    credit.lines[0].quantity = Decimal(2)
+    session.commit()
+    made.append(issue(credit, days_ago=3))
+    made.append(credit_source)
+    # Disputed; and an overdue one in US dollars.
+    disputed = issue(doc("invoice", 10, [line("LIC-002", 10)], days_ago=45))
+    _move(session, disputed, "disputed", accounting)
+    made.append(disputed)
+    made.append(
+        issue(
+            doc("invoice", 18, [line("SVC-004", 12, price=Decimal("100.00"))], 70, currency="USD"),
+            days_ago=70,
+        )
+    )
+    # Quotes: a draft, a sent one, and one converted into a draft invoice.
+    made.append(doc("quote", 11, [line("SVC-006"), line("LIC-001", 20)], user=sales))
+    made.append(issue(doc("quote", 12, [line("SVC-001"), line("TRN-001", 2)], 8)))
+    converted = issue(doc("quote", 13, [line("SVC-003"), line("SVC-002", 12)], 15))
+    made.append(converted)
+    made.append(issuing.convert_quote(converted, user=accounting))
+    # A delivery note for the paid hardware.
+    made.append(issue(doc("delivery_note", 8, [line("HW-002", 3)], days_ago=41)))
+    return {
+        "legal_entities": 1,
+        "approval_rules": len(rules),
+        "documents": session.query(Document).count(),
     }

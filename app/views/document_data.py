@@ -53,6 +53,16 @@ class FilterState(BaseFilter):
         return query.filter(receivables.state_condition(str(value or "")))
 
 
+class FilterDocumentKind(BaseFilter):
+    """Lines of documents of one kind (EXISTS, so it never clashes with the list's joins)."""
+
+    name = _l("Kind")
+    arg_name = "doc_kind"
+
+    def apply(self, query, value):
+        return query.filter(self.model.document.has(kind=value))
+
+
 def _decimal(value):
     try:
         number = Decimal(str(value).replace(",", "").strip())

@@ -23,7 +23,12 @@ from app.views import validators as v
 from app.views.crm import plain_number
 from app.views.csv_export import CsvExportMixin
 from app.views.document_actions import DocumentRoutes
-from app.views.document_data import KeepFormOnRuleError, interface, state_choices
+from app.views.document_data import (
+    FilterDocumentKind,
+    KeepFormOnRuleError,
+    interface,
+    state_choices,
+)
 from app.views.document_labels import DOCUMENT_LABELS
 from app.views.widgets import LinkedListWidget
 
@@ -225,7 +230,7 @@ def _kind_views(kind, resource, route, title, single, line_route):
             "route_base": line_route,
             "class_permission_name": resource,
             "datamodel": interface(DocumentLine),
-            "base_filters": [["document.kind", FilterEqual, kind]],
+            "base_filters": [["document", FilterDocumentKind, kind]],
             "add_form_query_rel_fields": {
                 "document": [["kind", FilterEqual, kind], ["state", FilterEqual, "draft"]]
             },
