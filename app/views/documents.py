@@ -12,7 +12,7 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, DatePickerWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, SelectField, StringField
+from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Optional
 
 from app.models.choices import TAX_RATE_LABELS, currency_choices, tax_rate_choices
@@ -181,6 +181,13 @@ class DocumentLineView(KeepFormOnRuleError, ModelView):
     }
     validators_columns = {"quantity": [v.POSITIVE_QUANTITY]}
     add_form_extra_fields = edit_form_extra_fields = {
+        # FAB's own field requires a value, and 0 (the first line) counts as none.
+        "position": IntegerField(
+            _l("No."),
+            validators=[Optional()],
+            description=_l("Leave blank to put the line last."),
+            widget=BS3TextFieldWidget(),
+        ),
         "name": StringField(
             _l("Name"),
             validators=[v.name_or_product],
@@ -215,8 +222,8 @@ class DocumentLineView(KeepFormOnRuleError, ModelView):
         item.tax_rate = item.tax_rate or None
         if item.discount_percent is None:
             item.discount_percent = 0
-        if item.position in (None, 0) and item.document is not None:
-            item.position = len(item.document.lines)
+        if item.position is None:
+            item.position = len(item.document.lines) if item.document is not None else 0
 
     pre_update = pre_add
 
@@ -231,9 +238,8 @@ def _kind_views(kind, resource, route, title, single, line_route):
             "class_permission_name": resource,
             "datamodel": interface(DocumentLine),
             "base_filters": [["document", FilterDocumentKind, kind]],
-            "add_form_query_rel_fields": {
-                "document": [["kind", FilterEqual, kind], ["state", FilterEqual, "draft"]]
-            },
+            # Not limited to drafts: a sent document's lines are refused by the rule, in words.
+            "add_form_query_rel_fields": {"document": [["kind", FilterEqual, kind]]},
         },
     )
     attrs = {
