@@ -176,6 +176,7 @@ def load_config(env: dict[str, str] | None = None) -> dict:
             "en": {"flag": "gb", "name": "English"},
         },
         "CSV_EXPORT_BATCH": 500,
+        "FISCAL_YEAR_START_MONTH": int(env.get("FISCAL_YEAR_START_MONTH") or 4),  # 4 = April
         # The provider emulators (app/sandbox) mounted under /sandbox: the demo's
         # providers. Off in production unless asked for.
         "SANDBOX_ENABLED": env.get("RENKEI_SANDBOX", "1" if demo else "0") == "1",

@@ -1,0 +1,102 @@
+"""The audit trail screen: searchable, shown, downloadable, exported per fiscal year
+(April to March in Tokyo), and with no route that could add, change or delete a row."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import secrets
+
+import sqlalchemy as sa
+
+from app.models.audit import AuditEntry
+from app.services.documents import issuing
+from app.services.documents.lifecycle import today_tokyo
+from tests.conftest import login
+from tests.documents.conftest import line
+
+
+def _rows(response):
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def _insert(db_session, marker, at):
+    db_session.execute(
+        AuditEntry.__table__.insert(),
+        [{"at": at, "username": "fy-test", "document_number": marker, "action": "update"}],
+    )
+    db_session.commit()
+
+
+def test_fiscal_year_export_runs_april_to_march_in_tokyo(admin_client, db_session):
+    marker = f"FY-{secrets.token_hex(3)}"
+    # naive UTC instants; Tokyo is UTC+9
+    times = {
+        "before": dt.datetime(2026, 3, 31, 14, 59, 59),  # 2026-03-31 23:59:59 JST: FY2025
+        "first": dt.datetime(2026, 3, 31, 15, 0, 0),  # 2026-04-01 00:00 JST: FY2026
+        "last": dt.datetime(2027, 3, 31, 14, 59, 59),  # 2027-03-31 23:59:59 JST: FY2026
+        "after": dt.datetime(2027, 3, 31, 15, 0, 0),  # 2027-04-01 00:00 JST: FY2027
+    }
+    for name, at in times.items():
+        _insert(db_session, f"{marker}-{name}", at)
+    response = admin_client.get("/audittrail/export?fy=2026")
+    assert response.status_code == 200
+    assert "audit-trail-FY2026.csv" in response.headers["Content-Disposition"]
+    rows = _rows(response)
+    mine = [row for row in rows[1:] if row[1].startswith(marker)]
+    assert [row[1] for row in mine] == [f"{marker}-first", f"{marker}-last"]
+    assert mine[0][0] == "2026-04-01T00:00:00+09:00"
+    assert mine[1][0] == "2027-03-31T23:59:59+09:00"
+    assert len(rows[0]) == len(mine[0])  # a header over every column
+    previous = _rows(admin_client.get("/audittrail/export?fy=2025"))
+    assert [r[1] for r in previous if r[1].startswith(marker)] == [f"{marker}-before"]
+    bad = admin_client.get("/audittrail/export?fy=soon")
+    assert bad.status_code == 302
+
+
+def test_search_show_and_csv(client, sample, entity, users, db_session):
+    invoice = issuing.new_document(
+        "invoice", sample["sakura"], user=users["accounting"], lines=[line()]
+    )
+    login(client, "accounting")
+    listed = client.get(f"/audittrail/list/?_flt_0_document_number={invoice.number}")
+    html = listed.get_data(as_text=True)
+    assert listed.status_code == 200 and invoice.number in html and "accounting" in html
+    entry = db_session.query(AuditEntry).filter_by(document_id=invoice.id, field="total").one()
+    shown = client.get(f"/audittrail/show/{entry.id}").get_data(as_text=True)
+    assert invoice.number in shown and "110000" in shown
+    today = today_tokyo().isoformat()  # the filter takes Tokyo days
+    query = (
+        f"_flt_0_document_number={invoice.number}&_flt_0_action=create"
+        f"&_flt_0_username=accounting&_flt_0_at={today}&_flt_1_at={today}"
+    )
+    rows = _rows(client.get(f"/audittrail/csv?{query}"))
+    assert len(rows) > 5 and {r[1] for r in rows[1:]} == {invoice.number}
+    assert {r[3] for r in rows[1:]} == {"create"}
+    assert _rows(client.get(f"/audittrail/csv?{query}&_flt_0_field=total"))[1][6] == "110000"
+
+
+def test_no_route_alters_the_trail(client, sample, entity, db_session):
+    invoice = issuing.new_document("invoice", sample["sakura"], lines=[line()])
+    entry = db_session.query(AuditEntry).filter_by(document_id=invoice.id).first()
+    before = db_session.execute(sa.select(AuditEntry.__table__)).all()
+    login(client, "admin")
+    for url in (
+        "/audittrail/add",
+        f"/audittrail/edit/{entry.id}",
+        f"/audittrail/delete/{entry.id}",
+    ):
+        assert client.get(url).status_code == 404
+        assert client.post(url, data={}).status_code in (404, 405)
+    assert client.post("/audittrail/action_post", data={"action": "x"}).status_code == 404
+    assert db_session.execute(sa.select(AuditEntry.__table__)).all() == before
+
+
+def test_the_document_page_shows_its_trail(admin_client, sample, entity):
+    invoice = issuing.new_document("invoice", sample["sakura"], lines=[line()])
+    html = admin_client.get(f"/invoices/show/{invoice.id}").get_data(as_text=True)
+    trail = html[html.index('id="audit-trail"') :]
+    assert trail.count('class="audit-row"') >= 10 and "110000" in trail
