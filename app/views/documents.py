@@ -12,6 +12,7 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, DatePickerWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Optional
 
@@ -222,8 +223,16 @@ class DocumentLineView(KeepFormOnRuleError, ModelView):
         item.tax_rate = item.tax_rate or None
         if item.discount_percent is None:
             item.discount_percent = 0
-        if item.position is None:
-            item.position = len(item.document.lines) if item.document is not None else 0
+        if item.position is None and item.document is not None:
+            # Counted in SQL without autoflush: the new line is not in the session yet,
+            # and loading document.lines here would flush the document without it.
+            session = self.datamodel.session
+            with session.no_autoflush:
+                item.position = (
+                    session.query(func.count(DocumentLine.id))
+                    .filter(DocumentLine.document_id == item.document.id)
+                    .scalar()
+                )
 
     pre_update = pre_add
 

@@ -284,3 +284,25 @@ def test_legal_entity_registration_number_is_checked_on_the_field(as_user, db_se
     assert db_session.query(LegalEntity).count() == 0
     assert as_user("accounting").get("/legalentities/add").status_code == 403
     assert as_user("accounting").get("/legalentities/list/").status_code == 200
+
+
+def test_a_line_from_the_product_master_fills_price_tax_and_totals(
+    as_user, sample, entity, db_session
+):
+    invoice = issuing.new_document("invoice", sample["sakura"], lines=[line(price="1000")])
+    client = as_user("accounting")
+    add = f"/invoicelines/add?_flt_0_document={invoice.id}"
+    response = post(
+        client,
+        add,
+        {"product": sample["lunch"].id, "quantity": "10", "discount_percent": "0"},
+        page=add,
+    )
+    assert response.status_code == 302
+    db_session.expire_all()
+    document = db_session.get(Document, invoice.id)
+    added = document.lines[-1]
+    assert (added.name, added.unit_price, added.tax_rate) == ("お弁当", 1080, "reduced_8")
+    assert added.position == 1
+    # 1,000 at 10 % + 10,800 at 8 %: 1,100 + 11,664
+    assert document.total == Decimal(12764)
