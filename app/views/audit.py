@@ -57,6 +57,12 @@ def tokyo_iso(value: dt.datetime) -> str:
     return value.replace(tzinfo=dt.UTC).astimezone(TOKYO).isoformat(timespec="seconds")
 
 
+def shorten(text, limit: int = 60) -> str:
+    """A value cut for the list (the full one is on the entry's page and in the CSV)."""
+    text = "" if text is None else str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def audit_row(entry: AuditEntry) -> list[str]:
     """One CSV row of the trail."""
     return [
@@ -121,7 +127,7 @@ class AuditTrailView(CsvExportMixin, ModelView):
     list_template = "renkei/audit_list.html"
     list_title = _l("Audit trail")
     show_title = _l("Audit entry")
-    page_size = 100
+    page_size = 50
     label_columns = {
         "at": _l("When"),
         "document_number": _l("Document"),
@@ -153,6 +159,9 @@ class AuditTrailView(CsvExportMixin, ModelView):
     formatters_columns = {
         "action": lambda code: AUDIT_ACTION_LABELS.get(code, code),
         "field": field_label,
+        # a hash or a long text would squeeze every other column; the show page has it all
+        "old_value": lambda text: shorten(text),
+        "new_value": lambda text: shorten(text),
     }
     search_form_extra_fields = {
         "action": _select(

@@ -30,6 +30,15 @@ DOCUMENT_LABELS = {
     "document": _l("Document"),
     "created_by": _l("Created by"),
     "sent_at": _l("Sent at"),
+    # what the trail records about approvals and payments
+    "reasons": _l("Why approval is needed"),
+    "decision": _l("Decision"),
+    "requested_at": _l("Requested"),
+    "decided_at": _l("Decided at"),
+    "comment": _l("Comment"),
+    "paid_on": _l("Paid on"),
+    "method": _l("Method"),
+    "reference": _l("Reference"),
 }
 
 
@@ -37,7 +46,9 @@ def field_label(name: str | None):
     """A field of the trail in words (``legal_entity_id`` → Issuer); unknown ones as they are."""
     if not name:
         return ""
-    return DOCUMENT_LABELS.get(name) or DOCUMENT_LABELS.get(name.removesuffix("_id")) or name
+    # The relation's name first: FAB adds "Legal Entity Id"-style labels to views' dicts.
+    base = name.removesuffix("_id")
+    return DOCUMENT_LABELS.get(base) or DOCUMENT_LABELS.get(name) or name
 
 
 def value_label(field: str | None, value: str | None):

@@ -243,6 +243,7 @@ def _kind_views(kind, resource, route, title, single, line_route):
         (DocumentLineView,),
         {
             "kind": kind,
+            "label_columns": dict(DOCUMENT_LABELS),
             "route_base": line_route,
             "class_permission_name": resource,
             "datamodel": interface(DocumentLine),
@@ -253,6 +254,7 @@ def _kind_views(kind, resource, route, title, single, line_route):
     )
     attrs = {
         "kind": kind,
+        "label_columns": dict(DOCUMENT_LABELS),  # FAB adds to it: one per view
         "route_base": route,
         "class_permission_name": resource,
         "datamodel": interface(Document),
