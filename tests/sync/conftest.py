@@ -126,6 +126,7 @@ PROVIDERS = {
         customer_put="/partners/",
         listing="/billings",
         since_param="range_key=updated_at",
+        lookup_param="partner_id=",
     ),
     "zoho": dict(
         org="10234695",
@@ -134,6 +135,7 @@ PROVIDERS = {
         customer_put="/contacts/",
         listing="/invoice/v3/invoices",
         since_param="last_modified_time=",
+        lookup_param="reference_number=rk-",
     ),
     "freee": dict(
         org="2000001",
@@ -142,6 +144,7 @@ PROVIDERS = {
         customer_put="/api/1/partners/",
         listing="/iv/invoices",
         since_param="start_billing_date=",
+        lookup_param="partner_ids=",
     ),
 }
 

@@ -59,6 +59,9 @@ def test_deal_lines_become_the_invoice_and_the_customer_is_created(
     link = db_session.query(PartnerLink).one()
     assert link.company_id == sample["sakura"].id and link.external_id
     assert len(at.posts("customer")) == 1 and len(at.posts("invoice")) == 1
+    # Before creating, our reference was looked for among this customer's invoices only.
+    lookup = at.box.requests_to(at.paths["listing"], "GET")[0]
+    assert at.paths["lookup_param"] in lookup["query"]
 
 
 def test_customer_is_created_once_then_updated_when_changed(

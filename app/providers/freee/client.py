@@ -137,10 +137,11 @@ class FreeeInvoiceClient:
 
         return iter_pages(fetch, kind.many, more, first=0, step=dialect.MAX_LIMIT)
 
-    def find(self, kind: Kind, reference: str, dated_from: date) -> dict | None:
-        """The document dated from ``dated_from`` whose memo carries our reference."""
+    def find(self, kind: Kind, reference: str, dated_from: date, **filters) -> dict | None:
+        """The document dated from ``dated_from`` whose memo carries our reference
+        (``filters``, e.g. ``partner_ids``, narrow the listing)."""
         tag = reference_tag(reference)
-        for doc in self.iter(kind, **{kind.date_param: dated_from}):
+        for doc in self.iter(kind, **{kind.date_param: dated_from}, **filters):
             if tag in (doc.get("memo") or ""):
                 return doc
         return None
@@ -207,9 +208,12 @@ class FreeeInvoiceClient:
         """Every invoice matching the spec's filters."""
         return self.iter(INVOICES, **filters)
 
-    def find_invoice(self, reference: str, billing_date_from: date) -> dict | None:
+    def find_invoice(
+        self, reference: str, billing_date_from: date, partner_id: int | None = None
+    ) -> dict | None:
         """The invoice billed from ``billing_date_from`` carrying our reference."""
-        return self.find(INVOICES, reference, billing_date_from)
+        filters = {"partner_ids": str(partner_id)} if partner_id is not None else {}
+        return self.find(INVOICES, reference, billing_date_from, **filters)
 
     # -- quotations --
     def create_quotation(self, body: dict, reference: str | None = None) -> dict:

@@ -189,10 +189,14 @@ class MoneyForwardClient:
         """
         return self._iter("/billings", _range("updated_at", since, until))
 
-    def find_billing(self, reference: str, created_since: date | datetime) -> dict | None:
-        """The billing created since ``created_since`` whose memo carries our reference."""
+    def find_billing(
+        self, reference: str, created_since: date | datetime, partner_id: str | None = None
+    ) -> dict | None:
+        """The billing created since ``created_since`` whose memo carries our reference
+        (``partner_id``, when known, keeps the pages to look through few)."""
         tag = reference_tag(reference)
-        for billing in self._iter("/billings", _range("created_at", created_since, None)):
+        params = {**_range("created_at", created_since, None), "partner_id": partner_id}
+        for billing in self._iter("/billings", params):
             if tag in (billing.get("memo") or ""):
                 return billing
         return None

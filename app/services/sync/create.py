@@ -102,12 +102,12 @@ def _uncertain(exc: ProviderError) -> bool:
     return isinstance(exc, TransientError) and exc.outcome_unknown
 
 
-def _look_again(adapter, document: ExternalDocument) -> RemoteDocument | None:
+def _look_again(adapter, document: ExternalDocument, customer) -> RemoteDocument | None:
     """After an uncertain create: did the provider make it after all? Asks a few times,
     waiting first, because a slow provider may still be working on our request."""
     for delay in current_app.config.get("SYNC_RECHECK_DELAYS", RECHECK_DELAYS):
         time.sleep(delay)
-        remote = adapter.find_invoice(document.reference, document.created_at)
+        remote = adapter.find_invoice(document.reference, document.created_at, customer)
         if remote is not None:
             return remote
     return None
@@ -161,16 +161,16 @@ def _fail(run: SyncRun, document: ExternalDocument, message: str) -> None:
 def _create(adapter, connection, document: ExternalDocument) -> RemoteDocument:
     deal = document.deal
     link = ensure_customer(adapter, connection, deal.company)
-    remote = adapter.find_invoice(document.reference, document.created_at)
+    customer = CustomerIds(link.external_id, link.department_id)
+    remote = adapter.find_invoice(document.reference, document.created_at, customer)
     if remote is not None:
         return remote
-    customer = CustomerIds(link.external_id, link.department_id)
     try:
         return adapter.create_invoice(document.reference, deal, invoice_lines(deal), customer)
     except TransientError as exc:
         if not _uncertain(exc):
             raise
-        remote = _look_again(adapter, document)
+        remote = _look_again(adapter, document, customer)
         if remote is None:
             raise
         return remote

@@ -94,8 +94,11 @@ class ProviderAdapter:
         raise NotImplementedError
 
     # -- invoices --
-    def find_invoice(self, reference: str, created_at: datetime | None) -> RemoteDocument | None:
-        """The invoice carrying our ``reference``, if an earlier attempt made it."""
+    def find_invoice(
+        self, reference: str, created_at: datetime | None, customer: CustomerIds | None = None
+    ) -> RemoteDocument | None:
+        """The invoice carrying our ``reference``, if an earlier attempt made it
+        (``customer``, when known, narrows the search)."""
         raise NotImplementedError
 
     def create_invoice(self, reference: str, deal, lines, customer: CustomerIds):

@@ -36,10 +36,12 @@ class FreeeAdapter(ProviderAdapter):
     def update_customer(self, ids, company):
         self.client.update_partner(int(ids.external_id), mapping.partner_body(company))
 
-    def find_invoice(self, reference, created_at):
-        # freee cannot filter on memo: list from the day before ours was dated, newest first.
+    def find_invoice(self, reference, created_at, customer=None):
+        # freee cannot filter on memo: list the partner's invoices from the day before
+        # ours was dated, newest first.
         day = business_day_of(created_at) or self.today
-        invoice = self.client.find_invoice(reference, day - timedelta(days=1))
+        partner_id = int(customer.external_id) if customer else None
+        invoice = self.client.find_invoice(reference, day - timedelta(days=1), partner_id)
         return self.remote(invoice) if invoice else None
 
     def create_invoice(self, reference, deal, lines, customer):

@@ -40,10 +40,12 @@ class MoneyForwardAdapter(ProviderAdapter):
         department = mapping.department_body(company)
         self.client.update_department(ids.external_id, ids.department_id, department)
 
-    def find_invoice(self, reference, created_at):
+    def find_invoice(self, reference, created_at, customer=None):
         # A day of slack: created_at is ours (UTC), Money Forward's range is JST days.
+        # Memo cannot be filtered on; the partner can, so only its billings are paged.
         since = (created_at or utcnow()) - timedelta(days=1)
-        billing = self.client.find_billing(reference, since)
+        partner_id = customer.external_id if customer else None
+        billing = self.client.find_billing(reference, since, partner_id=partner_id)
         return self.remote(billing) if billing else None
 
     def create_invoice(self, reference, deal, lines, customer):

@@ -32,7 +32,7 @@ class ZohoAdapter(ProviderAdapter):
     def update_customer(self, ids, company):
         self.client.update_contact(ids.external_id, mapping.contact_body(company))
 
-    def find_invoice(self, reference, created_at):
+    def find_invoice(self, reference, created_at, customer=None):
         invoice = self.client.find_invoice(reference)
         return self.remote(invoice) if invoice else None
 
