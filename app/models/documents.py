@@ -74,6 +74,14 @@ class LegalEntity(TimestampMixin, Model):
         return self.name
 
 
+class DocumentCounter(Model):
+    """The last number given to each kind of document (one row per kind)."""
+
+    __tablename__ = "document_counter"
+    kind = Column(String(20), primary_key=True)
+    last_number = Column(Integer, nullable=False, default=0)
+
+
 class Document(TimestampMixin, Model):
     """A quote, invoice, delivery note or credit note issued by a legal entity."""
 
@@ -88,8 +96,8 @@ class Document(TimestampMixin, Model):
     )
     id = Column(Integer, primary_key=True)
     kind = Column(String(20), nullable=False, index=True)
-    # Given on first save from the kind's prefix and the id (INV-000123): unique, gapless
-    # enough for people, and never reused because ids are not.
+    # Given on first save from the kind's own counter (INV-000123): gapless per kind,
+    # because the counter row is incremented inside the document's own transaction.
     number = Column(String(30), index=True)
     state = Column(String(20), nullable=False, default="draft", index=True)
     legal_entity_id = Column(Integer, ForeignKey("legal_entity.id"), nullable=False, index=True)

@@ -190,9 +190,6 @@ class KeepFormOnRuleError:
     service's sentence is flashed and put on the field it names.
     """
 
-    #: a rule's field name → this form's field name, where they differ
-    rule_field_aliases: dict[str, str] = {}
-
     def _save(self, form, item, before, write, after, done) -> bool:
         try:
             form.populate_obj(item)
@@ -202,7 +199,7 @@ class KeepFormOnRuleError:
             self.datamodel.session.rollback()
             message = str(exc)
             name = getattr(exc, "field", None) or ""
-            field = getattr(form, self.rule_field_aliases.get(name, name), None)
+            field = getattr(form, name, None)
             if field is not None and hasattr(field, "errors"):
                 # FAB's form template passes errors through %-formatting.
                 field.errors = [*field.errors, message.replace("%", "%%")]

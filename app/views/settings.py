@@ -141,8 +141,6 @@ class LegalEntityView(SettingsView):
         "tax_rounding": _l("How consumption tax is rounded, once per rate per invoice."),
         "logo_file": _l("PNG, JPEG or GIF, at most 512 KB. Leave empty to keep the current logo."),
     }
-    # The registration-number rule names the company field; here it is this one.
-    rule_field_aliases = {"invoice_registration_number": "registration_number"}
     formatters_columns = {
         "tax_rounding": lambda code: ROUNDING_LABELS.get(code, code),
         "brand_colour": _colour,

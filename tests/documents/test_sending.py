@@ -116,7 +116,9 @@ def test_sent_after_the_server_accepts_with_the_stored_pdf_attached(
     assert attachment.get_filename() == f"{invoice.number}.pdf"
     assert attachment.get_content() == dispatch.pdf.content  # the very PDF that is stored
 
-    trail = db_session.query(AuditEntry).filter_by(document_id=invoice.id).all()
+    trail = (
+        db_session.query(AuditEntry).filter_by(document_id=invoice.id).order_by(AuditEntry.id).all()
+    )
     sends = [e.new_value for e in trail if e.action == "send" and e.field == "state"]
     assert sends == ["queued", "sending", "sent"]
     moved = [e for e in trail if e.action == "transition" and e.new_value == "sent"]

@@ -57,7 +57,7 @@ def new_document(
         state="draft",
         **fields,
     )
-    for position, line in enumerate(lines or []):
+    for position, line in enumerate(lines or [], start=1):
         document.lines.append(DocumentLine(position=position, **line))
     with acting_as(user):
         db.session.add(document)

@@ -54,6 +54,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 PAYMENT_STATES = frozenset({"partially_paid", "paid", "disputed", "written_off"})
 # States in which an invoice is owed money (open receivables).
 OPEN_STATES = ("sent", "partially_paid", "disputed")
+# Open states that turn overdue after the due date; a disputed invoice shows as disputed.
+OVERDUE_STATES = ("sent", "partially_paid")
 # States whose content may still be edited; anything later is corrected by a credit note.
 EDITABLE_STATES = frozenset({"draft"})
 
@@ -103,8 +105,8 @@ def move(document: Document, target: str) -> None:
 
 
 def is_overdue(document: Document, today: dt.date | None = None) -> bool:
-    """An invoice still owed after its due date (in Tokyo) is overdue."""
-    if document.kind != "invoice" or document.state not in OPEN_STATES:
+    """A sent or partially paid invoice past its due date (in Tokyo) is overdue."""
+    if document.kind != "invoice" or document.state not in OVERDUE_STATES:
         return False
     if document.due_date is None:
         return False

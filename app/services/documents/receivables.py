@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from app.models.crm import Company
 from app.models.documents import DOCUMENT_STATES, Document, Payment
-from app.services.documents.lifecycle import OPEN_STATES, today_tokyo
+from app.services.documents.lifecycle import OPEN_STATES, OVERDUE_STATES, today_tokyo
 from app.services.money import round_money
 
 # Credit notes count against their invoice once issued (as payments.credited).
@@ -29,8 +29,12 @@ def open_condition():
 
 
 def overdue_condition(today: dt.date | None = None):
-    """An open invoice whose due date (in Tokyo) has passed."""
-    return sa.and_(open_condition(), Document.due_date < (today or today_tokyo()))
+    """A sent or partially paid invoice whose due date (in Tokyo) has passed."""
+    return sa.and_(
+        Document.kind == "invoice",
+        Document.state.in_(OVERDUE_STATES),
+        Document.due_date < (today or today_tokyo()),
+    )
 
 
 def state_condition(value: str, today: dt.date | None = None):
@@ -96,7 +100,7 @@ def _open_balances(session, today: dt.date):
             Company.name,
             Document.currency,
             balance.label("balance"),
-            (Document.due_date < today).label("overdue"),
+            overdue_condition(today).label("overdue"),
         )
         .join(Company, Company.id == Document.company_id)
         .outerjoin(paid, paid.c.document_id == Document.id)

@@ -13,7 +13,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, attributes
 
 from app.models.choices import CURRENCIES, TAX_RATES
-from app.models.documents import Document, DocumentLine, LegalEntity
+from app.models.documents import Document, DocumentCounter, DocumentLine, LegalEntity
 from app.services.documents.lifecycle import (
     EDITABLE_STATES,
     STATE_LABELS,
@@ -148,7 +148,10 @@ def _check_state_change(document: Document, is_new: bool) -> None:
 
 def check_legal_entity(entity: LegalEntity) -> None:
     """Normalise the registration number (T + 13 digits, check digit) and the colour."""
-    entity.registration_number = normalize_registration_number(entity.registration_number)
+    try:
+        entity.registration_number = normalize_registration_number(entity.registration_number)
+    except InvalidInput as refused:  # same rule as a company's, this model's field name
+        raise InvalidInput(str(refused), field="registration_number") from None
     colour = entity.brand_colour or "#1f4e79"
     if len(colour) != 7 or colour[0] != "#" or any(c not in _COLOURS for c in colour[1:]):
         raise InvalidInput(_("The brand colour must be #rrggbb."), field="brand_colour")
@@ -178,10 +181,24 @@ def _before_flush(session: Session, flush_context, instances) -> None:
 
 
 def _number(mapper, connection, document: Document) -> None:
-    """Give a new document its number from its kind and id (INV-000042)."""
+    """Give a new document the next number of its kind (INV-000042), gapless per kind.
+
+    The counter row is updated in the document's own transaction: concurrent inserts of
+    one kind wait for each other, and a rolled-back document gives its number back.
+    """
     if document.number:
         return
-    number = f"{NUMBER_PREFIX[document.kind]}-{document.id:06d}"
+    counters = DocumentCounter.__table__
+    last = connection.execute(
+        counters.update()
+        .where(counters.c.kind == document.kind)
+        .values(last_number=counters.c.last_number + 1)
+        .returning(counters.c.last_number)
+    ).scalar()
+    if last is None:  # a kind without its row yet (a fresh database): start it
+        connection.execute(counters.insert(), {"kind": document.kind, "last_number": 1})
+        last = 1
+    number = f"{NUMBER_PREFIX[document.kind]}-{last:06d}"
     connection.execute(
         Document.__table__.update().where(Document.__table__.c.id == document.id),
         {"number": number},
