@@ -28,6 +28,7 @@ RESOURCES = (
     "ApprovalRule",
     "LegalEntity",
     "DocumentTemplate",
+    "Outbox",
 )
 # Document kinds: (resource, screen route, API resource name).
 DOCUMENT_ROUTES = [
@@ -92,6 +93,7 @@ OPERATIONS = {
     },
     ("can_read", "ApprovalQueue"): (("GET", "/approvals/list/"), None),
     ("can_read", "ReceivablesSummary"): (("GET", "/receivables/"), None),
+    ("can_read", "Outbox"): (("GET", "/outbox/list/"), None),
     ("can_read", "AuditTrail"): (
         ("GET", "/audittrail/list/"),
         ("GET", "/api/v1/audit_trail/", None),
