@@ -35,6 +35,9 @@ def test_creation_records_amount_terms_recipient_and_status(db_session, sample, 
     assert created["terms"].new_value == "月末締め翌月末払い"
     assert created["recipient_name"].new_value == "株式会社さくら商事"
     assert created["state"].new_value == "draft"
+    company = sample["sakura"]
+    assert created["company_id"].new_value == f"株式会社さくら商事 (#{company.id})"
+    assert "notes" not in created  # nothing to say about an empty field
     assert created["name"].line_id == doc.lines[0].id  # the line's own creation
     assert {e.username for e in created.values()} == {"accounting"}
     assert all(e.document_number == doc.number for e in created.values())

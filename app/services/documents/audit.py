@@ -49,8 +49,19 @@ def text(value) -> str | None:
 def _columns(obj):
     state = inspect(obj)
     for attr in state.mapper.column_attrs:
-        if attr.key not in _SKIP and not attr.key.endswith("_by_id"):
+        # Who and when are the entry's own columns; *_by_id and *_at would repeat them.
+        if attr.key not in _SKIP and not attr.key.endswith(("_by_id", "_at")):
             yield attr.key, state.attrs[attr.key].history
+
+
+def _named(obj, key: str, value) -> str | None:
+    """A foreign key as a person reads it: the related record's name and its id."""
+    if value is None or not key.endswith("_id"):
+        return text(value)
+    related = getattr(obj, key[:-3], None)
+    if related is not None and getattr(related, "id", None) == value:
+        return f"{related!r} (#{value})"
+    return f"#{value}"
 
 
 def _document_of(session: Session, obj) -> Document | None:
@@ -78,7 +89,7 @@ def _rows_for(session: Session, obj, kind: str) -> list[dict]:
     for key, history in _columns(obj):
         if kind == "create":
             value = getattr(obj, key)
-            if value is None:
+            if value is None or value == "":
                 continue
             old, new = None, value
         elif history.has_changes():
@@ -95,7 +106,13 @@ def _rows_for(session: Session, obj, kind: str) -> list[dict]:
         else:
             action = kind
         rows.append(
-            {**base, "action": action, "field": key, "old_value": text(old), "new_value": text(new)}
+            {
+                **base,
+                "action": action,
+                "field": key,
+                "old_value": _named(obj, key, old),
+                "new_value": _named(obj, key, new),
+            }
         )
     return rows
 
