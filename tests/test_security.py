@@ -80,3 +80,17 @@ def test_secure_cookie_outside_demo():
         }
     )
     assert config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_registering_views_again_takes_no_permission_from_any_role(app, caplog):
+    """Views sharing a resource each expose some verbs; none strips the others' verbs."""
+    sm = app.appbuilder.sm
+    with app.app_context():
+        accounting = sm.find_role("Accounting")
+        before = {(pv.permission.name, pv.view_menu.name) for pv in accounting.permissions}
+        assert ("can_send_email", "Invoice") in before
+        app.appbuilder.add_permissions(update_perms=True)  # what every start does
+        sm.session.expire_all()
+        after = {(pv.permission.name, pv.view_menu.name) for pv in accounting.permissions}
+    assert after == before
+    assert "Refused to delete" not in caplog.text

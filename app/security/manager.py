@@ -27,6 +27,19 @@ class RenkeiSecurityManager(SecurityManager):
         self._grant_everything(admin)
         return seed_profiles(self, reset=reset_profiles)
 
+    def add_permissions_view(self, base_permissions, view_menu):
+        """Add a view's permissions on its resource; never take any away.
+
+        In Renkei several views share one resource (a document kind's screen, its lines'
+        screen and its REST API), each exposing only some verbs. FAB's default prunes
+        every verb the view at hand does not expose — from every role — so the last view
+        registered would strip the others' verbs. The permissions are data
+        (permissions.py); nothing is pruned behind a role administrator's back.
+        """
+        self.add_view_menu(view_menu)
+        for permission in base_permissions:
+            self.add_permission_view_menu(permission, view_menu)
+
     def _grant_everything(self, role) -> None:
         """The administrator profile holds every permission there is."""
         from flask_appbuilder.security.sqla.models import PermissionView
