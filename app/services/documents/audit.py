@@ -20,7 +20,7 @@ from app.models.publishing import DocumentPdf, EmailDispatch
 from app.services.actor import current_actor
 
 # Columns whose change is worth a line; bookkeeping columns are left out.
-_SKIP = frozenset({"id", "created_at", "updated_at", "document_id", "position", "logo"})
+_SKIP = frozenset({"id", "document_id", "position", "logo", "content"})
 # What each watched model is called in the trail, and the fields that say most about it.
 _WATCHED = {
     Document: None,
