@@ -3,12 +3,10 @@ CSV, and exported per fiscal year. Read-only: no add, edit or delete route exist
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, SQLAFilterConverter
@@ -18,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from app.models.audit import AUDIT_ACTIONS, AuditEntry
 from app.security.permissions import READ_ONLY_VERBS
 from app.services.documents.lifecycle import today_tokyo
-from app.views.csv_export import BOM, CsvExportMixin, csv_cell
+from app.views.csv_export import CsvExportMixin, csv_cell, stream_csv
 from app.views.datamodel import RenkeiInterface
 from app.views.document_labels import field_label
 from app.views.document_page import AUDIT_ACTION_LABELS
@@ -192,26 +190,7 @@ class AuditTrailView(CsvExportMixin, ModelView):
             .filter(AuditEntry.at >= start, AuditEntry.at < end)
             .order_by(AuditEntry.at, AuditEntry.id)
         )
-        return self.stream_csv(self.csv_rows(query), f"audit-trail-FY{year}.csv")
-
-    def stream_csv(self, rows, name: str) -> Response:
-        """Stream ``rows`` as a CSV download, BOM first (as the list's CSV)."""
-
-        def generate():
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\r\n")
-            yield BOM
-            for row in rows:
-                writer.writerow(row)
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate(0)
-
-        return Response(
-            generate(),
-            mimetype="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return stream_csv(self.csv_rows(query), f"audit-trail-FY{year}.csv")
 
 
 def fiscal_year_of(day: dt.date, start_month: int | None = None) -> int:

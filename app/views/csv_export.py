@@ -87,20 +87,25 @@ class CsvExportMixin:
         """Stream the filtered list as CSV."""
         # Build the query before streaming starts, so a bad filter fails with a status.
         rows = self.csv_rows(self.csv_query())
-
-        def generate():
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\r\n")
-            yield BOM
-            for row in rows:
-                writer.writerow(row)
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate(0)
-
         name = f"{self.datamodel.obj.__tablename__}-{dt.date.today().isoformat()}.csv"
-        return Response(
-            stream_with_context(generate()),
-            mimetype="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return stream_csv(rows, name)
+
+
+def stream_csv(rows, filename: str) -> Response:
+    """Stream ``rows`` (header first) as a UTF-8 CSV download with a BOM, row by row."""
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        yield BOM
+        for row in rows:
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate(0)
+
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
