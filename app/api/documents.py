@@ -311,7 +311,7 @@ class DocumentLineApi(RuleAwareApi):
 
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()
-        # Taken from the product when left out (rules.fill_line at flush).
+        # Taken from the product when left out (services.lines.complete_line at flush).
         for name in ("name", "unit_price"):
             self.add_model_schema.fields[name].required = False
 

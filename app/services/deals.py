@@ -8,44 +8,16 @@ from flask_babel import gettext as _
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from app.models.choices import DEAL_STAGES, TAX_RATES
+from app.models.choices import DEAL_STAGES
 from app.models.crm import Deal, DealLine
 from app.services.errors import InvalidInput
-from app.services.money import line_amount, round_money
+from app.services.lines import complete_line
+from app.services.money import round_money
 
 
 def fill_line(line: DealLine) -> None:
-    """Complete a line from its product and compute its net amount."""
-    product = line.product
-    if product is not None:
-        line.name = line.name or product.name
-        line.unit = line.unit or product.unit
-        if line.unit_price is None:
-            line.unit_price = product.unit_price
-        line.tax_rate = line.tax_rate or product.tax_rate
-    check_line(line)
-    currency = line.deal.currency if line.deal is not None else "JPY"
-    line.amount = line_amount(line.unit_price, line.quantity, line.discount_percent or 0, currency)
-
-
-def check_line(line: DealLine) -> None:
-    """Refuse a line that breaks a rule, naming the field."""
-    if not line.name:
-        raise InvalidInput(_("A line needs a product or an item name."), field="name")
-    if line.unit_price is None or Decimal(line.unit_price) < 0:
-        raise InvalidInput(_("The unit price cannot be negative."), field="unit_price")
-    if line.quantity is None or Decimal(line.quantity) <= 0:
-        raise InvalidInput(_("The quantity must be greater than zero."), field="quantity")
-    discount = Decimal(line.discount_percent or 0)
-    if discount < 0 or discount > 100:
-        raise InvalidInput(
-            _("The discount is a percentage from 0 to 100."), field="discount_percent"
-        )
-    if line.tax_rate not in TAX_RATES:
-        raise InvalidInput(
-            _("Unknown tax rate %(rate)s: use 10%%, 8%% (reduced) or exempt.", rate=line.tax_rate),
-            field="tax_rate",
-        )
+    """Complete a deal line; the deal's currency decides the rounding."""
+    complete_line(line, line.deal.currency if line.deal is not None else "JPY")
 
 
 def recompute_deal(deal: Deal, deleted: set) -> None:

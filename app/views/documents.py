@@ -219,7 +219,7 @@ class DocumentLineView(KeepFormOnRuleError, ModelView):
     }
 
     def pre_add(self, item):
-        """A blank price or tax rate is taken from the product at flush (rules.fill_line)."""
+        """A blank price or tax rate is taken from the product at flush (complete_line)."""
         item.tax_rate = item.tax_rate or None
         if item.discount_percent is None:
             item.discount_percent = 0

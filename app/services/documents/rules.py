@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, attributes
 
-from app.models.choices import CURRENCIES, TAX_RATES
+from app.models.choices import CURRENCIES
 from app.models.documents import Document, DocumentCounter, DocumentLine, LegalEntity
 from app.services.documents.lifecycle import (
     EDITABLE_STATES,
@@ -22,7 +22,7 @@ from app.services.documents.lifecycle import (
     today_tokyo,
 )
 from app.services.errors import InvalidInput
-from app.services.money import line_amount
+from app.services.lines import complete_line
 from app.services.registration import normalize_registration_number
 from app.services.tax import compute_totals
 
@@ -30,42 +30,6 @@ NUMBER_PREFIX = {"quote": "QT", "invoice": "INV", "delivery_note": "DN", "credit
 # Columns that may change once a document has left draft: its state and bookkeeping.
 _UNLOCKED = frozenset({"state", "sent_at", "updated_at"})
 _COLOURS = "0123456789abcdefABCDEF"
-
-
-def fill_line(line: DocumentLine, currency: str) -> None:
-    """Complete a line from its product and compute its net amount, refusing bad values."""
-    product = line.product
-    if product is not None:
-        line.name = line.name or product.name
-        line.unit = line.unit or product.unit
-        if line.unit_price is None:
-            line.unit_price = product.unit_price
-        line.tax_rate = line.tax_rate or product.tax_rate
-    # Column defaults apply only at INSERT; fill them now so the checks see real values.
-    line.tax_rate = line.tax_rate or "standard_10"
-    if line.quantity is None:
-        line.quantity = Decimal(1)
-    if line.discount_percent is None:
-        line.discount_percent = Decimal(0)
-    if not line.name:
-        raise InvalidInput(_("A line needs a product or an item name."), field="name")
-    if line.unit_price is None or Decimal(line.unit_price) < 0:
-        raise InvalidInput(_("The unit price cannot be negative."), field="unit_price")
-    if line.quantity is None or Decimal(line.quantity) <= 0:
-        raise InvalidInput(_("The quantity must be greater than zero."), field="quantity")
-    discount = Decimal(line.discount_percent or 0)
-    if not 0 <= discount <= 100:
-        raise InvalidInput(
-            _("The discount is a percentage from 0 to 100."), field="discount_percent"
-        )
-    if line.tax_rate not in TAX_RATES:
-        raise InvalidInput(
-            _("Unknown tax rate %(rate)s: use 10%%, 8%% (reduced) or exempt.", rate=line.tax_rate),
-            field="tax_rate",
-        )
-    amount = line_amount(line.unit_price, line.quantity, discount, currency)
-    if line.amount is None or Decimal(line.amount) != amount:
-        line.amount = amount
 
 
 def recompute(document: Document, deleted: set) -> None:
@@ -87,7 +51,7 @@ def recompute(document: Document, deleted: set) -> None:
         document.recipient_name = document.company.name
     live = [line for line in document.lines if line not in deleted]
     for line in live:
-        fill_line(line, document.currency)
+        complete_line(line, document.currency)
     rounding = document.legal_entity.tax_rounding if document.legal_entity else "down"
     totals = compute_totals(
         [(Decimal(line.amount), line.tax_rate) for line in live], document.currency, rounding
