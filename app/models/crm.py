@@ -18,7 +18,7 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import declared_attr, relationship
 
 from app.models.choices import DEAL_STAGES, TAX_RATES
 
@@ -165,7 +165,32 @@ class Deal(TimestampMixin, Model):
         return self.title
 
 
-class DealLine(Model):
+class LineItemMixin:
+    """The columns every line item has (deal lines, document lines); rules in services/lines."""
+
+    position = Column(Integer, nullable=False, default=0)
+
+    @declared_attr
+    def product_id(cls):
+        return Column(Integer, ForeignKey("product.id"))
+
+    @declared_attr
+    def product(cls):
+        return relationship("Product")
+
+    name = Column(String(200), nullable=False)
+    unit = Column(String(20))
+    unit_price = Column(MONEY, nullable=False)
+    quantity = Column(QUANTITY, nullable=False, default=Decimal(1))
+    discount_percent = Column(PERCENT, nullable=False, default=Decimal(0))
+    tax_rate = Column(String(20), nullable=False, default="standard_10")
+    amount = Column(MONEY, nullable=False, default=Decimal(0))
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class DealLine(LineItemMixin, Model):
     """One line item of a deal: a product or a free name, price, quantity, discount."""
 
     __tablename__ = "deal_line"
@@ -182,16 +207,3 @@ class DealLine(Model):
     id = Column(Integer, primary_key=True)
     deal_id = Column(Integer, ForeignKey("deal.id"), nullable=False, index=True)
     deal = relationship("Deal", back_populates="lines")
-    position = Column(Integer, nullable=False, default=0)
-    product_id = Column(Integer, ForeignKey("product.id"))
-    product = relationship("Product")
-    name = Column(String(200), nullable=False)
-    unit = Column(String(20))
-    unit_price = Column(MONEY, nullable=False)
-    quantity = Column(QUANTITY, nullable=False, default=Decimal(1))
-    discount_percent = Column(PERCENT, nullable=False, default=Decimal(0))
-    tax_rate = Column(String(20), nullable=False, default="standard_10")
-    amount = Column(MONEY, nullable=False, default=Decimal(0))
-
-    def __repr__(self) -> str:
-        return self.name

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.models.choices import CURRENCIES, TAX_RATES
-from app.models.crm import MONEY, PERCENT, QUANTITY, TimestampMixin, _in, utcnow
+from app.models.crm import MONEY, PERCENT, LineItemMixin, TimestampMixin, _in, utcnow
 
 DOCUMENT_KINDS = ("quote", "invoice", "delivery_note", "credit_note")
 # Stored states. "overdue" is not stored: it is derived from the due date (lifecycle.py).
@@ -149,7 +149,7 @@ class Document(TimestampMixin, Model):
         return self.number or f"#{self.id}"
 
 
-class DocumentLine(Model):
+class DocumentLine(LineItemMixin, Model):
     """One line of a document: a product or free name, price, quantity, discount, tax."""
 
     __tablename__ = "document_line"
@@ -166,19 +166,6 @@ class DocumentLine(Model):
     id = Column(Integer, primary_key=True)
     document_id = Column(Integer, ForeignKey("document.id"), nullable=False, index=True)
     document = relationship("Document", back_populates="lines")
-    position = Column(Integer, nullable=False, default=0)
-    product_id = Column(Integer, ForeignKey("product.id"))
-    product = relationship("Product")
-    name = Column(String(200), nullable=False)
-    unit = Column(String(20))
-    unit_price = Column(MONEY, nullable=False)
-    quantity = Column(QUANTITY, nullable=False, default=Decimal(1))
-    discount_percent = Column(PERCENT, nullable=False, default=Decimal(0))
-    tax_rate = Column(String(20), nullable=False, default="standard_10")
-    amount = Column(MONEY, nullable=False, default=Decimal(0))
-
-    def __repr__(self) -> str:
-        return self.name
 
 
 class Payment(Model):
