@@ -92,9 +92,12 @@ def test_deal_page_lists_documents_per_connection(admin_client, sample, connecti
     assert "入金済み" in html  # paid, in the reader's language (ja by default)
     assert "2026-11-02 10:00" in html  # last synced, in Asia/Tokyo
     assert "boom at provider" in html
+    document = db_session.query(ExternalDocument).filter_by(reference="renkei-test-1").one()
+    # "Open at provider" goes through Renkei (a provider's PDF link may need our token)
     assert re.search(
-        r'href="https://invoice.example/INV-0001" target="_blank" rel="noopener"', html
+        rf'href="/dealview/provider_document/{document.id}" target="_blank" rel="noopener"', html
     )
+    assert "https://invoice.example/INV-0001" not in html
     assert f"/dealview/refresh/{deal.id}" in html
     assert f"/dealview/create_invoice/{deal.id}/{connection.id}" in html
 

@@ -43,6 +43,9 @@ class ExternalDocument(TimestampMixin, Model):
     Created *before* the provider is called, in status ``pending`` with our
     ``reference``; the provider's id is filled in when it answers. A retry looks the
     document up at the provider by that reference first, so it is never created twice.
+    ``customer_external_id`` (and department) is the provider customer the create was
+    sent for, saved before the request leaves: a retry looks among *that* customer's
+    documents even if the deal's company changed in between.
     """
 
     __tablename__ = "external_document"
@@ -62,6 +65,8 @@ class ExternalDocument(TimestampMixin, Model):
     kind = Column(String(10), nullable=False, default="invoice")
     reference = Column(String(64), nullable=False)  # ours, written into the provider's memo
     external_id = Column(String(64))  # the provider's id, once it answered
+    customer_external_id = Column(String(64))  # partner/contact the create was sent for
+    customer_department_id = Column(String(64))  # Money Forward: its department
     number = Column(String(64))
     issue_date = Column(Date)
     due_date = Column(Date)

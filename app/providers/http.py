@@ -124,12 +124,19 @@ class ProviderHTTP:
         """DELETE ``path``."""
         return self.request("DELETE", path, params=params)
 
-    def request(self, method: str, path: str, *, params=None, body=None) -> Any:
-        """Send with retries; return the parsed JSON (None for an empty body) or raise."""
+    def download(self, path: str, params: dict | None = None, accept: str = "*/*") -> bytes:
+        """GET a file (a document's PDF): its bytes. Same token, retries and typed errors
+        as the JSON calls; an error answer is read in the provider's JSON dialect, and a
+        JSON answer where a file was due is a ProviderResponseError."""
+        return self.request("GET", path, params=params, accept=accept)
+
+    def request(self, method: str, path: str, *, params=None, body=None, accept=None) -> Any:
+        """Send with retries; return the parsed JSON (None for an empty body) or raise.
+        With ``accept`` (a file type), a successful answer's raw bytes are returned."""
         method = method.upper()
         query = {**self.default_params, **(params or {})}
         query = {k: v for k, v in query.items() if v is not None}
-        state = {"refreshed": False}
+        state = {"refreshed": False, "accept": accept}
         return call_with_retries(
             lambda: self._attempt(method, path, query, body, state),
             method=method,
@@ -140,20 +147,23 @@ class ProviderHTTP:
     # -- one attempt -------------------------------------------------------------------
     def _attempt(self, method: str, path: str, query: dict, body: Any, state: dict) -> Any:
         token = self.token_source.access_token() if self.token_source else None
-        response = self._send(method, path, query, body, token)
+        accept = state.get("accept")
+        response = self._send(method, path, query, body, token, accept)
         if response.status_code == 401 and self.token_source and not state["refreshed"]:
             # The token looked valid to us but not to them: refresh once, retry once.
             state["refreshed"] = True
             fresh = self.token_source.refresh_after_rejection(token)
             if fresh:
                 token = fresh
-                response = self._send(method, path, query, body, token)
-        return self._result(method, response, token)
+                response = self._send(method, path, query, body, token, accept)
+        if accept and 200 <= response.status_code < 300 and not _is_json(response):
+            return response.content
+        return self._result(method, response, token, expect_file=bool(accept))
 
-    def _send(self, method, path, query, body, token) -> requests.Response:
+    def _send(self, method, path, query, body, token, accept=None) -> requests.Response:
         if self.throttle:
             self.throttle.acquire(method, path)
-        headers = {"Accept": "application/json", "User-Agent": self.user_agent}
+        headers = {"Accept": accept or "application/json", "User-Agent": self.user_agent}
         data = None
         if body is not None:
             headers["Content-Type"] = "application/json; charset=utf-8"
@@ -194,7 +204,9 @@ class ProviderHTTP:
             outcome_unknown=sent and method not in IDEMPOTENT_METHODS,
         )
 
-    def _result(self, method: str, response: requests.Response, token: str | None) -> Any:
+    def _result(
+        self, method: str, response: requests.Response, token: str | None, expect_file=False
+    ) -> Any:
         status = response.status_code
         # JSON is UTF-8 unless a charset says otherwise; requests would guess the
         # encoding of e.g. application/problem+json and can garble Japanese.
@@ -210,6 +222,10 @@ class ProviderHTTP:
                 ) from None
         if 200 <= status < 300:
             problem = self.check_success(body) if self.check_success else None
+            if problem is None and expect_file:  # JSON where a file was due
+                raise ProviderResponseError(
+                    provider=self.provider, http_status=status, request_id=_request_id(response)
+                )
             if problem is None:
                 return body
         else:
@@ -251,6 +267,11 @@ class ProviderHTTP:
             _request_id(response) if response is not None else "-",
             f" error={type(exc).__name__}" if exc is not None else "",
         )
+
+
+def _is_json(response: requests.Response) -> bool:
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
 
 
 def _kind_for(status: int) -> type[ProviderError]:

@@ -35,6 +35,9 @@ class Sandbox:
     api_prefixes: tuple[str, ...] = ()  # below the mount, e.g. ("/api/v3",)
     spec: str | None = None  # key for specs.load_spec, when the provider publishes one
     spec_prefix = ""  # the api prefix the spec describes
+    # Routes (below spec_prefix) the provider documents outside its spec file, e.g. the
+    # PDF behind Money Forward's ``pdf_url``: not checked against the file.
+    beyond_spec: tuple[str, ...] = ()
     oauth_config: OAuthConfig
     default_settings: dict = {}
 
@@ -200,6 +203,10 @@ class Sandbox:
         methods = self.checker.spec["paths"].get(spec_path, {})
         return spec_path if request.method.lower() in methods else None
 
+    def _beyond_spec(self) -> bool:
+        rule = request.url_rule.rule if request.url_rule else ""
+        return rule in {self.mount + self.spec_prefix + path for path in self.beyond_spec}
+
     def _apply_fault(self, fault) -> Response | None:
         if fault.kind == "slow":
             time.sleep(fault.delay)
@@ -218,7 +225,8 @@ class Sandbox:
         if g.get("sandbox_kind") == "api":
             response = self.after_api(response)
             rel = request.path[len(self.mount) :]
-            if self.validator and not g.get("sandbox_fault") and rel.startswith(self.spec_prefix):
+            checked = rel.startswith(self.spec_prefix) and not self._beyond_spec()
+            if self.validator and not g.get("sandbox_fault") and checked:
                 problem = self.validator.check(request, response)
                 if problem:
                     if entry is not None:

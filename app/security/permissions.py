@@ -27,6 +27,7 @@ SCREEN_VERBS = {
     "refresh_billing": "read",  # the deal list's bulk action
     "progress": "read",
     "create_invoice": "read",
+    "provider_document": "read",  # "Open at provider" of one of a deal's documents
 }
 # Sync history (resource "SyncHistory"): Admin and Accounting read, Admin retries.
 SYNC_HISTORY_VERBS = {"list": "read", "show": "read", "retry": "retry"}

@@ -6,6 +6,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
+import requests
 
 from app.sandbox import sandboxes_of
 
@@ -213,3 +214,32 @@ def test_validate_mode_turns_an_off_spec_response_into_a_500(mf, sandbox, depart
     response = mf.get(f"/billings/{billing['id']}")
     assert response.status_code == 500
     assert "total_price" in response.text and "not of type 'string'" in response.text
+
+
+def test_pdf_url_serves_a_pdf_with_the_token_only(mf, sandbox, department):
+    # pdf_url is outside the spec file's paths: it answers like the API (token, 404)
+    # and its PDF is not held to the JSON schema of GET /billings/{id}.
+    billing = new_billing(mf, department, title="保守サポート")
+    assert billing["pdf_url"].endswith(f"/api/v3/billings/{billing['id']}.pdf")
+    pdf = mf.session.get(billing["pdf_url"], timeout=10)
+    assert pdf.status_code == 200, pdf.text[:500]
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and b"%%EOF" in pdf.content[-32:]
+    assert f"billing_{billing['billing_number']}.pdf" in pdf.headers["Content-Disposition"]
+    anonymous = requests.get(billing["pdf_url"], timeout=10)
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "invalid_token"
+    assert ok(mf.get(f"/billings/{billing['id']}"))["id"] == billing["id"]  # JSON still
+    assert mf.get("/billings/no-such-id.pdf").status_code == 404
+    quote = ok(
+        mf.post(
+            "/quotes",
+            json={
+                "department_id": department,
+                "quote_date": "2024-05-01",
+                "expired_date": "2024-05-31",
+            },
+        ),
+        201,
+    )
+    quoted = mf.session.get(quote["pdf_url"], timeout=10)
+    assert quoted.status_code == 200 and quoted.content.startswith(b"%PDF")

@@ -150,3 +150,12 @@ def test_requests_per_minute_per_organisation(sandbox, zoho):
     assert statuses == [200, 200, 200, 429]
     limited = zoho.get("/contacts")
     assert limited.json()["code"] != 0 and int(limited.headers["Retry-After"]) >= 1
+
+
+def test_invoice_as_pdf_with_accept_pdf(zoho, customer):
+    invoice = new_invoice(zoho, customer)
+    assert invoice["invoice_url"].startswith("http")  # Zoho's page for a person
+    pdf = zoho.get(f"/invoices/{invoice['invoice_id']}", params={"accept": "pdf"})
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert ok(zoho.get(f"/invoices/{invoice['invoice_id']}"))["invoice"]["total"]  # JSON

@@ -167,3 +167,31 @@ def test_pull_that_keeps_dropping_fails_in_words_and_moves_no_mark(
     assert _says(run.failures[0].message, UNREADABLE, reason, name=at.connection.name)
     assert db_session.get(ExternalDocument, document.id).billing_status == before
     assert db_session.get(Connection, at.connection.id).statuses_pulled_until is None
+
+
+def test_retry_after_the_company_changed_finds_the_first_invoice(
+    app, db_session, at, sample, jpy_deal, run_jobs, short_waits
+):
+    # The provider makes the invoice after we stopped waiting; then the deal moves to
+    # another company. The retry must look among the first customer's invoices (where
+    # it is), not the new company's, or it would create a second one.
+    short_waits["SYNC_RECHECK_DELAYS"] = (0.2,)
+    at.box.fault(kind="slow", delay=3, path=at.paths["invoice_post"] + "$", method="POST")
+    document, run = request_invoice(jpy_deal, at.connection, user(app))
+    run_jobs()
+    document, run = _state(db_session, document, run)
+    assert run.status == "failed" and document.external_id is None
+    first_customer = document.customer_external_id
+    assert first_customer  # recorded before the create left
+    _wait_for(lambda: len(at.box.invoices()) == 1)  # the provider finished after all
+    deal = db_session.get(Deal, jpy_deal.id)
+    deal.company = db_session.merge(sample["sakura"])
+    db_session.commit()
+    failure = db_session.query(SyncFailure).filter_by(document_id=document.id).one()
+    retry = retry_failure(failure, user(app))
+    run_jobs()
+    document, retry = _state(db_session, document, retry)
+    assert retry.status == "finished", retry.message
+    assert document.external_id == str(at.box.invoices()[0]["id"])
+    assert document.customer_external_id == first_customer
+    assert len(at.box.invoices()) == 1 and len(at.posts("invoice")) == 1

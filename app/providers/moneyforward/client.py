@@ -176,6 +176,10 @@ class MoneyForwardClient:
         """One billing with its items."""
         return self.http.get(f"/billings/{billing_id}")
 
+    def get_billing_pdf(self, billing_id: str) -> bytes:
+        """The billing's PDF (its ``pdf_url``, which needs our token like every call)."""
+        return self.http.download(f"/billings/{billing_id}.pdf", accept="application/pdf")
+
     def iter_billings(self, **filters) -> Iterator[dict]:
         """All billings; filters as the spec: range_key, from, to, q, partner_id, ..."""
         return self._iter("/billings", _dates(filters))
@@ -226,6 +230,10 @@ class MoneyForwardClient:
     def get_quote(self, quote_id: str) -> dict:
         """One quote by id."""
         return self.http.get(f"/quotes/{quote_id}")
+
+    def get_quote_pdf(self, quote_id: str) -> bytes:
+        """The quote's PDF (its ``pdf_url``, which needs our token)."""
+        return self.http.download(f"/quotes/{quote_id}.pdf", accept="application/pdf")
 
     def iter_quotes(self, **filters) -> Iterator[dict]:
         """All quotes; same filters as billings."""

@@ -149,6 +149,11 @@ class ZohoInvoiceClient:
         """One invoice with its line items."""
         return self.http.get(f"/invoices/{invoice_id}")["invoice"]
 
+    def get_invoice_pdf(self, invoice_id: str) -> bytes:
+        """The invoice as a PDF (``GET /invoices/{id}?accept=pdf``)."""
+        path = f"/invoices/{invoice_id}"
+        return self.http.download(path, {"accept": "pdf"}, accept="application/pdf")
+
     def update_invoice(self, invoice_id: str, body: dict) -> dict:
         """Update an invoice."""
         return self.http.put(f"/invoices/{invoice_id}", body)["invoice"]

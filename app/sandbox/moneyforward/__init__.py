@@ -29,6 +29,7 @@ class MoneyForwardSandbox(Sandbox):
     api_prefixes = ("/api/v3",)
     spec = "moneyforward"
     spec_prefix = "/api/v3"
+    beyond_spec = ("/billings/<billing_id>.pdf", "/quotes/<quote_id>.pdf")  # pdf_url
     oauth_config = OAuthConfig(
         authorize_path="/oauth/authorize",
         token_path="/oauth/token",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Response, request
 
 from ..common import ApiError, iso, mf_id, now, parse_date, today
-from .billings import build_billing, filtered, found
+from ..pdf import pdf_response
+from .billings import build_billing, document_pdf_of, filtered, found
 from .masters import listing
 from .model import (
     DEFAULT_CONFIG,
@@ -74,6 +75,12 @@ def register(sb, bp) -> None:
             quote.update(totals(lines, quote["_config"], with_tax_subtotals=False))
             state()["quotes"][quote["id"]] = quote
         return sb.json(quote_json(quote), 201)
+
+    @sb.route(bp, "/quotes/<quote_id>.pdf", methods=["GET"])
+    def mf_quote_pdf(quote_id):
+        quote = found(sb, "quotes", quote_id)
+        content = document_pdf_of(quote, "見積書", "quote_number", "quote_date")
+        return pdf_response(content, f"quote_{quote['quote_number']}.pdf")
 
     @sb.route(bp, "/quotes/<quote_id>", methods=["GET", "PUT", "DELETE"])
     def mf_quote(quote_id):

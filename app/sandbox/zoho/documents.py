@@ -8,6 +8,7 @@ from decimal import Decimal
 from flask import g, request
 
 from ..common import ApiError, parse_date, today
+from ..pdf import document_pdf, pdf_response
 from .api import body, found, listing, mine, next_id, ok
 from .model import CURRENCY, OPEN_STATUSES, amounts, document_json, make_lines, zoho_time
 
@@ -57,6 +58,19 @@ def fill(sb, kind: str, doc: dict, values: dict) -> None:
     if label == "invoice":
         doc["balance"] = str(Decimal(doc["total"]) - Decimal(doc.get("payment_made", "0")))
     doc["last_modified_time"] = zoho_time()
+
+
+def _pdf(doc: dict, label: str) -> bytes:
+    return document_pdf(
+        label.upper(),
+        [
+            ("Number", doc.get(f"{label}_number")),
+            ("Date", doc.get("date")),
+            ("Customer", doc.get("customer_name")),
+            ("Reference", doc.get("reference_number")),
+            ("Total", f"{doc.get('currency_code', '')} {doc.get('total')}"),
+        ],
+    )
 
 
 def register(sb, bp) -> None:
@@ -114,6 +128,8 @@ def _register_kind(sb, bp, kind: str) -> None:
                 fill(sb, kind, doc, body())
                 message = f"{title} information has been updated."
                 return ok(sb, message, **{label: document_json(doc)})
+        if request.args.get("accept") == "pdf":  # Zoho's PDF of one document
+            return pdf_response(_pdf(doc, label), f"{doc[f'{label}_number']}.pdf")
         return ok(sb, "success", **{label: document_json(doc)})
 
     def status(doc_id, action):

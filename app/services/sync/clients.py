@@ -13,6 +13,7 @@ from app.providers.freee.dialect import ACCOUNTING_API_BASE
 from app.providers.moneyforward.client import MoneyForwardClient
 from app.providers.oauth import OAuthClient
 from app.providers.ratelimit import RateLimiter
+from app.providers.retry import RetryPolicy
 from app.providers.tokens import TokenManager
 from app.providers.zoho.client import ZohoInvoiceClient
 from app.services.errors import InvalidInput
@@ -59,8 +60,9 @@ def _accounting_base(api_base_url: str) -> str:
     return base[: -len("/iv")] + "/api/1" if base.endswith("/iv") else ACCOUNTING_API_BASE
 
 
-def client_for(connection):
-    """A client of ``connection``'s provider and the session counting its calls."""
+def client_for(connection, retry: RetryPolicy | None = None):
+    """A client of ``connection``'s provider and the session counting its calls
+    (``retry``: the client's retry policy, when not the default)."""
     if connection.provider not in SUPPORTED:
         raise InvalidInput(f"Invoices cannot be sent to {connection.provider} yet.")
     tokens = TokenManager(
@@ -68,7 +70,7 @@ def client_for(connection):
         ConnectionTokenStore(db.engine, connection.id),
     )
     session = CountingSession()
-    common = dict(limiter=limiter(), session=session, timeouts=_timeouts())
+    common = dict(limiter=limiter(), session=session, timeouts=_timeouts(), retry=retry)
     if connection.provider == "zoho":
         client = ZohoInvoiceClient.for_connection(
             tokens, connection.organization_id, base_url=connection.api_base_url, **common
@@ -88,7 +90,9 @@ def client_for(connection):
     return client, session
 
 
-def adapter_for(connection) -> tuple[ProviderAdapter, CountingSession]:
+def adapter_for(
+    connection, retry: RetryPolicy | None = None
+) -> tuple[ProviderAdapter, CountingSession]:
     """The adapter of ``connection`` (dated today in Tokyo) and its call counter."""
-    client, session = client_for(connection)
+    client, session = client_for(connection, retry)
     return adapter_class(connection.provider)(client, business_today()), session

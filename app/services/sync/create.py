@@ -158,13 +158,43 @@ def _fail(run: SyncRun, document: ExternalDocument, message: str) -> None:
     runs.finish(run, message, failed=True)
 
 
+def _sent_for(document: ExternalDocument) -> CustomerIds | None:
+    """The provider customer the last create of ``document`` was sent for, if one was."""
+    if not document.customer_external_id:
+        return None
+    return CustomerIds(document.customer_external_id, document.customer_department_id)
+
+
+def _record_customer(document: ExternalDocument, customer: CustomerIds) -> None:
+    """Save, before the create leaves, whom it is sent for: a later look-up searches
+    that customer's documents even if the deal's company has changed by then."""
+    document.customer_external_id = customer.external_id
+    document.customer_department_id = customer.department_id
+    db.session.commit()
+
+
 def _create(adapter, connection, document: ExternalDocument) -> RemoteDocument:
+    """Find the invoice an earlier attempt made, else create it (once).
+
+    The look-up searches among the documents of the customer the last create was sent
+    for (recorded on the document), not the deal's company of today: if the company
+    changed between an uncertain create and this retry, the invoice made for the old
+    one is still found. Each create is preceded by a look-up under the customer of the
+    create before it, so only the last one recorded can hold an unconfirmed invoice.
+    """
     deal = document.deal
+    earlier = _sent_for(document)
+    if earlier is not None:
+        remote = adapter.find_invoice(document.reference, document.created_at, earlier)
+        if remote is not None:
+            return remote
     link = ensure_customer(adapter, connection, deal.company)
     customer = CustomerIds(link.external_id, link.department_id)
-    remote = adapter.find_invoice(document.reference, document.created_at, customer)
-    if remote is not None:
-        return remote
+    if earlier is None:  # no create was sent yet (or one from before this was recorded)
+        remote = adapter.find_invoice(document.reference, document.created_at, customer)
+        if remote is not None:
+            return remote
+    _record_customer(document, customer)
     try:
         return adapter.create_invoice(document.reference, deal, invoice_lines(deal), customer)
     except TransientError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.services.sync.adapters.base import (
     ChangeFeed,
     CustomerIds,
+    DocumentFile,
     OpenDocument,
     ProviderAdapter,
     RemoteDocument,
@@ -31,6 +32,7 @@ __all__ = [
     "SUPPORTED",
     "ChangeFeed",
     "CustomerIds",
+    "DocumentFile",
     "OpenDocument",
     "ProviderAdapter",
     "RemoteDocument",

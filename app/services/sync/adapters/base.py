@@ -7,6 +7,7 @@ provider means one adapter and one mapping, not another branch in the engine.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -57,6 +58,26 @@ class OpenDocument:
 
     external_id: str
     issue_date: date | None
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    """A document's file fetched from the provider with our token, to hand on as is."""
+
+    content: bytes
+    filename: str
+    mimetype: str = "application/pdf"
+
+
+def browsable(url: str | None) -> bool:
+    """Whether ``url`` is one a person's browser can be sent to (http or https)."""
+    return bool(url) and url.lower().startswith(("https://", "http://"))
+
+
+def pdf_filename(kind: str, number: str | None, external_id: str) -> str:
+    """A plain file name for a document's PDF: ``invoice-INV-000123.pdf``."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", number or external_id).strip("._") or "document"
+    return f"{kind}-{stem}.pdf"
 
 
 class ProviderAdapter:
@@ -112,6 +133,27 @@ class ProviderAdapter:
     def changes(self, since: datetime, open_documents: Iterable[OpenDocument]) -> ChangeFeed:
         """Invoices changed since ``since`` (UTC), as few calls as the provider allows."""
         raise NotImplementedError
+
+    def open_document(
+        self, kind: str, external_id: str, number: str | None, url: str | None
+    ) -> str | DocumentFile | None:
+        """What opens the document for a person: the provider's own page for it (a URL
+        their browser can open), else its PDF fetched with our token; None when the
+        provider offers neither. ``url`` is the link we kept; without one the document
+        is read again for a fresh one."""
+        if browsable(url):
+            return url
+        fresh = self.get_invoice(external_id).url
+        if browsable(fresh):
+            return fresh
+        content = self.document_pdf(kind, external_id)
+        if content is None:
+            return None
+        return DocumentFile(content, pdf_filename(kind, number, external_id))
+
+    def document_pdf(self, kind: str, external_id: str) -> bytes | None:
+        """The document's PDF; None for a provider that serves none."""
+        return None
 
     # -- shared --
     def remote(self, raw: dict) -> RemoteDocument:

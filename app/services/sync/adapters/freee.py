@@ -1,5 +1,8 @@
 """freee 請求書: partners (accounting API) by code, invoices listed by billing date.
 
+A person opens an invoice at freee by its ``report_url`` (帳票詳細ページ, always in
+freee's answers); the iv API has no PDF endpoint.
+
 freee's invoice list filters on dates and statuses but not on change time, so a pull
 lists every invoice billed since the oldest of our open invoices there — page by page,
 100 a page — and says so (``complete_from``), which also lets the engine notice an

@@ -6,7 +6,13 @@ from datetime import timedelta
 
 from app.models.crm import utcnow
 from app.providers.moneyforward import mapping
-from app.services.sync.adapters.base import ChangeFeed, CustomerIds, ProviderAdapter
+from app.services.sync.adapters.base import (
+    ChangeFeed,
+    CustomerIds,
+    DocumentFile,
+    ProviderAdapter,
+    pdf_filename,
+)
 
 
 class MoneyForwardAdapter(ProviderAdapter):
@@ -58,3 +64,14 @@ class MoneyForwardAdapter(ProviderAdapter):
     def changes(self, since, open_documents):
         billings = self.client.iter_billings_updated(since)
         return ChangeFeed(self.remote(billing) for billing in billings)
+
+    def open_document(self, kind, external_id, number, url):
+        # pdf_url is an API address: it answers only with our bearer token, so a
+        # person's browser cannot open it. We fetch the PDF and hand it on.
+        content = self.document_pdf(kind, external_id)
+        return DocumentFile(content, pdf_filename(kind, number, external_id))
+
+    def document_pdf(self, kind, external_id):
+        if kind == "quote":
+            return self.client.get_quote_pdf(external_id)
+        return self.client.get_billing_pdf(external_id)
