@@ -67,17 +67,27 @@ def today_tokyo() -> dt.date:
 
 def allowed_next(document: Document) -> tuple[str, ...]:
     """The states ``document`` may move to from where it is."""
-    nexts = TRANSITIONS.get(document.state, ())
-    if document.kind != "invoice":
+    return allowed_from(document.kind, document.state)
+
+
+def allowed_from(kind: str, state: str) -> tuple[str, ...]:
+    """The states a document of ``kind`` in ``state`` may move to."""
+    nexts = TRANSITIONS.get(state, ())
+    if kind != "invoice":
         nexts = tuple(s for s in nexts if s not in PAYMENT_STATES)
     return nexts
 
 
 def check_transition(document: Document, target: str) -> None:
-    """Refuse a move that is not allowed, saying which moves are."""
+    """Refuse a move of ``document`` that is not allowed, saying which moves are."""
+    check_move(document.kind, document.state, target)
+
+
+def check_move(kind: str, state: str, target: str) -> None:
+    """Refuse a move from ``state`` to ``target`` that is not allowed, saying which are."""
     if target not in STATE_LABELS or target == "overdue":
         raise InvalidInput(_("Unknown state %(state)s.", state=target), field="state")
-    allowed = allowed_next(document)
+    allowed = allowed_from(kind, state)
     if target in allowed:
         return
     if allowed:
@@ -85,14 +95,14 @@ def check_transition(document: Document, target: str) -> None:
         message = _(
             "A document in state “%(state)s” cannot become “%(target)s”; it can become: "
             "%(choices)s.",
-            state=STATE_LABELS[document.state],
+            state=STATE_LABELS[state],
             target=STATE_LABELS[target],
             choices=choices,
         )
     else:
         message = _(
             "A document in state “%(state)s” is final and cannot become “%(target)s”.",
-            state=STATE_LABELS[document.state],
+            state=STATE_LABELS[state],
             target=STATE_LABELS[target],
         )
     raise InvalidInput(message, field="state")
