@@ -21,7 +21,7 @@ def main() -> int:
     from app import create_app
     from app.cli import bootstrap, ensure_demo_users
     from app.extensions import db
-    from app.services.connections import ensure_demo_connection
+    from app.services.connections import DEMO_CONNECTIONS, ensure_demo_connections
     from app.services.demo_data import load_demo_data
 
     app = create_app()
@@ -36,7 +36,7 @@ def main() -> int:
     host = "127.0.0.1" if app.config["DEMO_MODE"] else os.environ.get("HOST", "127.0.0.1")
     if app.config["SANDBOX_ENABLED"]:
         with app.app_context():
-            ensure_demo_connection(db.session, f"http://{host}:{port}")
+            ensure_demo_connections(db.session, f"http://{host}:{port}")
     print(f"\nRenkei is running at http://{host}:{port}/", flush=True)
     print("Demo logins (user / password — profile):", flush=True)
     for username, password, role in logins:
@@ -47,11 +47,9 @@ def main() -> int:
             " /sandbox/freee/.",
             flush=True,
         )
-        print(
-            "Connect Money Forward: Integrations → Connections → Money Forward (sandbox)"
-            " → Connect.",
-            flush=True,
-        )
+        names = ", ".join(demo.name for demo in DEMO_CONNECTIONS)
+        print(f"Ready to connect: {names}.", flush=True)
+        print("Integrations → Connections → open one → Connect.", flush=True)
     if not app.config.get("REDIS_URL"):
         # No rq cron without Redis: one thread here pulls statuses at 09:00 and 18:00 JST.
         from app.jobs.demo_schedule import next_run, start_scheduler

@@ -9,7 +9,7 @@ from playwright.sync_api import sync_playwright
 from rq import Queue, SimpleWorker
 
 from app.jobs.queue import set_worker_app
-from app.services.connections import ensure_demo_connection
+from app.services.connections import ensure_demo_connections
 from tests.test_browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.browser
@@ -60,7 +60,7 @@ def test_invoice_paid_at_provider_shows_on_deal_and_list(
     page = browser_page
     base = live_server.url
     deal = sample["with_lines"]  # in JPY, like the connection
-    connection = ensure_demo_connection(db_session, base)
+    connection = ensure_demo_connections(db_session, base)["moneyforward"]
     try:
         page.goto(f"{base}/login/")
         page.fill("#username", "admin")

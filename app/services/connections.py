@@ -6,12 +6,13 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
 from app.models.connection import Connection
 from app.models.crm import utcnow
-from app.providers.catalog import PROVIDERS, default_urls
+from app.providers.catalog import PROVIDERS, default_urls, sandbox_urls
 from app.services.errors import InvalidInput
 
 STATE_LIFETIME = dt.timedelta(minutes=10)
@@ -94,29 +95,53 @@ def _hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def ensure_demo_connection(session, root_url: str) -> Connection:
-    """The demo's Money Forward connection, pointing at the built-in sandbox at ``root_url``.
+@dataclass(frozen=True)
+class DemoConnection:
+    """One connection the demo offers, on the built-in sandbox of its provider."""
 
-    It starts unconnected: the person connects it through the OAuth consent page.
+    provider: str
+    name: str
+    organization_id: str | None = None  # what the sandbox serves: Zoho org, freee company
+    data_centre: str | None = None  # Zoho only; its sandbox answers as zoho.com ("us")
+
+
+# The ids are the sandboxes' own (app/sandbox/zoho/model.py ORG_ID,
+# app/sandbox/freee/model.py COMPANY_ID).
+DEMO_CONNECTIONS = (
+    DemoConnection("moneyforward", "Money Forward (sandbox)"),
+    DemoConnection("zoho", "Zoho Invoice (sandbox)", organization_id="10234695", data_centre="com"),
+    DemoConnection("freee", "freee請求書 (sandbox)", organization_id="2000001"),
+)
+
+
+def ensure_demo_connections(session, root_url: str) -> dict[str, Connection]:
+    """The demo's connections, one per provider, on the built-in sandboxes at ``root_url``.
+
+    They start unconnected (base currency JPY, every deal type): the person connects each
+    through the sandbox's OAuth consent page. Calling again creates nothing new.
     """
-    from app.providers.catalog import sandbox_urls
-
-    api, authorize, token = sandbox_urls("moneyforward", root_url)
-    connection = session.query(Connection).filter_by(name="Money Forward (sandbox)").first()
-    if connection is None:
-        connection = Connection(
-            provider="moneyforward",
-            name="Money Forward (sandbox)",
-            client_id="renkei-demo",
-            client_secret="renkei-demo-secret",
-            base_currency="JPY",
-        )
-        session.add(connection)
-    # The port may differ from the last run: keep the URLs on this server.
-    connection.api_base_url, connection.authorize_url, connection.token_url = api, authorize, token
-    apply_defaults(connection)
+    connections = {}
+    for demo in DEMO_CONNECTIONS:
+        connection = session.query(Connection).filter_by(name=demo.name).first()
+        if connection is None:
+            connection = Connection(
+                provider=demo.provider,
+                name=demo.name,
+                client_id="renkei-demo",
+                client_secret="renkei-demo-secret",
+                base_currency="JPY",
+            )
+            session.add(connection)
+        # Kept when the person changed them; filled when blank (Zoho cannot do without).
+        connection.organization_id = connection.organization_id or demo.organization_id
+        connection.data_centre = connection.data_centre or demo.data_centre
+        # The port may differ from the last run: keep the URLs on this server.
+        urls = sandbox_urls(demo.provider, root_url)
+        connection.api_base_url, connection.authorize_url, connection.token_url = urls
+        apply_defaults(connection)
+        connections[demo.provider] = connection
     session.commit()
-    return connection
+    return connections
 
 
 def reencrypt_secrets(session) -> int:
