@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models.documents import ApprovalRequest
 from app.security.permissions import READ_ONLY_VERBS
-from app.services.documents import actions, lifecycle
+from app.services.documents import actions, approvals, lifecycle
 from app.views.document_page import DECISION_LABELS, VIEW_OF_KIND, document_url
 from app.views.money import Money, local_time
 
@@ -33,7 +33,7 @@ def _row(request: ApprovalRequest, user) -> dict:
         "kind": lifecycle.KIND_LABELS[document.kind],
         "company": document.company.name if document.company else "",
         "amount": Money(request.amount, document.currency),
-        "reasons": request.reasons.splitlines(),
+        "reasons": approvals.reasons_in_words(request.reasons),
         "requested_by": request.requested_by.username if request.requested_by else "",
         "requested_at": local_time(request.requested_at),
         "decision": DECISION_LABELS.get(request.decision, request.decision),

@@ -84,7 +84,7 @@ def _approvals(document: Document):
         {
             "requested_by": request.requested_by.username if request.requested_by else "",
             "requested_at": local_time(request.requested_at),
-            "reasons": request.reasons.splitlines(),
+            "reasons": approvals.reasons_in_words(request.reasons),
             "amount": _money(request.amount, document.currency),
             "decision": request.decision,
             "decision_label": DECISION_LABELS.get(request.decision, request.decision),
@@ -110,6 +110,13 @@ def _related(document: Document):
     ]
 
 
+def _audit_value(entry: AuditEntry, value: str | None):
+    """A trail value in words; an approval's reasons (stored as data) in the reader's language."""
+    if entry.action == "approval" and entry.field == "reasons" and value:
+        return " / ".join(approvals.reasons_in_words(value))
+    return value_label(entry.field, value)
+
+
 def audit_rows(document_id: int) -> list[dict]:
     """The document's audit trail, oldest first."""
     entries = (
@@ -124,8 +131,8 @@ def audit_rows(document_id: int) -> list[dict]:
             "user": e.username or "",
             "action": AUDIT_ACTION_LABELS.get(e.action, e.action),
             "field": field_label(e.field),
-            "old": value_label(e.field, e.old_value),
-            "new": value_label(e.field, e.new_value),
+            "old": _audit_value(e, e.old_value),
+            "new": _audit_value(e, e.new_value),
             "note": e.note or "",
             "line": e.line_id,
         }

@@ -30,7 +30,16 @@ def test_an_amount_at_the_threshold_goes_to_approval_and_is_approved(
     approvals.submit(doc, users["accounting"])
     assert doc.state == "pending_approval"
     request = approvals.pending_request(doc)
-    assert "高額" in request.reasons and request.requested_by == users["accounting"]
+    assert approvals.decode_reasons(request.reasons) == [
+        {
+            "rule": "高額",
+            "kind": "amount",
+            "value": "1000000",
+            "limit": "1000000",
+            "currency": "JPY",
+        }
+    ]
+    assert request.requested_by == users["accounting"]
     actions.perform(doc, "approve", users["approver"], comment="OK")
     assert doc.state == "approved"
     assert request.decision == "approved"
@@ -61,7 +70,9 @@ def test_a_big_discount_is_rejected_with_a_reason_the_requester_sees(
     )
     approvals.submit(doc, users["sales"])
     assert doc.state == "pending_approval"
-    assert "25%" in approvals.pending_request(doc).reasons
+    assert approvals.decode_reasons(approvals.pending_request(doc).reasons) == [
+        {"rule": "値引き", "kind": "discount", "value": "25", "limit": "20", "currency": None}
+    ]
     with pytest.raises(InvalidInput) as refused:
         actions.perform(doc, "reject", users["approver"], comment="  ")
     assert refused.value.field == "comment"

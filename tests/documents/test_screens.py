@@ -75,7 +75,8 @@ def test_approver_approves_but_cannot_edit(as_user, sample, entity, rules, users
     approvals.submit(invoice, users["sales"])
     approver = as_user("approver")
     queue = page(approver, "/approvals/list/")
-    assert invoice.number in queue and "高額" in queue  # the rule that asked, by name
+    # the rule that asked, by name, and why, in the reader's language (English here)
+    assert invoice.number in queue and "高額: the total" in queue
     html = page(approver, f"/invoices/show/{invoice.id}")
     assert 'id="btn-approve"' in html and 'id="btn-edit"' not in html
     assert approver.get(f"/invoices/edit/{invoice.id}").status_code == 403

@@ -3,12 +3,19 @@
 Submitting a draft either approves it at once (no rule applies; recorded as such) or
 opens an ApprovalRequest naming the rules that triggered. The requester may not decide
 their own request. A rejection sends the document back to draft with the reason kept.
+
+The reasons are stored as data (a JSON list of ``{"rule", "kind", "value", "limit",
+"currency"}``), not as words, so each reader sees them in their own language:
+``describe`` is the one place that turns a reason into a sentence. Requests made before
+that hold plain text, one reason a line; they are shown as they are.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+import json
+from decimal import Decimal, InvalidOperation
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.extensions import db
@@ -19,12 +26,30 @@ from app.services.documents import lifecycle
 from app.services.errors import Forbidden, InvalidInput
 from app.services.money import format_money
 
+# What a reason can be about: the document's total, or its largest line discount.
+REASON_KINDS = ("amount", "discount")
 
-def triggered_rules(document: Document) -> list[str]:
-    """The reasons, in words, why ``document`` needs approval (empty: it does not)."""
+
+def _number(value) -> str:
+    """A Decimal as stored in a reason: no exponent, no trailing zeros (1650000, 12.5)."""
+    return format(Decimal(value).normalize(), "f")
+
+
+def triggered(document: Document) -> list[dict]:
+    """Why ``document`` needs approval, as data (empty: it does not).
+
+    Each reason is ``{"rule": name, "kind": "amount" | "discount", "value": what the
+    document has, "limit": what the rule allows, "currency": for amounts, else None}``;
+    numbers are decimal strings.
+    """
     reasons = []
     max_discount = max((Decimal(line.discount_percent or 0) for line in document.lines), default=0)
-    rules = db.session.query(ApprovalRule).filter(ApprovalRule.active.is_(True)).all()
+    rules = (
+        db.session.query(ApprovalRule)
+        .filter(ApprovalRule.active.is_(True))
+        .order_by(ApprovalRule.id)
+        .all()
+    )
     for rule in rules:
         if rule.currency and rule.currency != document.currency:
             continue
@@ -34,25 +59,81 @@ def triggered_rules(document: Document) -> list[str]:
             and Decimal(document.total) >= Decimal(rule.min_amount)
         ):
             reasons.append(
-                _(
-                    "%(rule)s: the total %(total)s is at or above %(limit)s.",
-                    rule=rule.name,
-                    total=format_money(document.total, document.currency),
-                    limit=format_money(rule.min_amount, document.currency),
-                )
+                {
+                    "rule": rule.name,
+                    "kind": "amount",
+                    "value": _number(document.total),
+                    "limit": _number(rule.min_amount),
+                    "currency": document.currency,
+                }
             )
         if rule.max_discount_percent is not None and max_discount > Decimal(
             rule.max_discount_percent
         ):
             reasons.append(
-                _(
-                    "%(rule)s: a discount of %(d)s%% is above %(limit)s%%.",
-                    rule=rule.name,
-                    d=format(max_discount.normalize(), "f"),
-                    limit=format(Decimal(rule.max_discount_percent).normalize(), "f"),
-                )
+                {
+                    "rule": rule.name,
+                    "kind": "discount",
+                    "value": _number(max_discount),
+                    "limit": _number(rule.max_discount_percent),
+                    "currency": None,
+                }
             )
     return reasons
+
+
+def encode_reasons(reasons: list[dict]) -> str:
+    """Reasons as ApprovalRequest.reasons stores them (JSON, names kept readable)."""
+    return json.dumps(reasons, ensure_ascii=False)
+
+
+def decode_reasons(stored: str | None) -> list[dict | str]:
+    """Stored reasons back as data; an old request's plain text as its lines (strings)."""
+    if not stored:
+        return []
+    try:
+        reasons = json.loads(stored)
+    except ValueError:
+        reasons = None
+    if isinstance(reasons, list) and all(
+        isinstance(r, dict) and r.get("kind") in REASON_KINDS for r in reasons
+    ):
+        return reasons
+    return [line for line in stored.splitlines() if line.strip()]
+
+
+def describe(reason: dict | str) -> str:
+    """One reason in words, in the reader's language (plain text is shown as it is)."""
+    if isinstance(reason, str):
+        return reason
+    try:
+        if reason["kind"] == "amount":
+            locale = str(get_locale() or "ja_JP")
+            currency = reason.get("currency") or "JPY"
+            return _(
+                "%(rule)s: the total %(total)s is at or above %(limit)s.",
+                rule=reason["rule"],
+                total=format_money(Decimal(reason["value"]), currency, locale=locale),
+                limit=format_money(Decimal(reason["limit"]), currency, locale=locale),
+            )
+        return _(
+            "%(rule)s: a discount of %(d)s%% is above %(limit)s%%.",
+            rule=reason["rule"],
+            d=reason["value"],
+            limit=reason["limit"],
+        )
+    except (KeyError, TypeError, InvalidOperation):
+        return str(reason.get("rule") or reason)
+
+
+def reasons_in_words(stored: str | None) -> list[str]:
+    """The stored reasons of a request as sentences in the reader's language."""
+    return [describe(reason) for reason in decode_reasons(stored)]
+
+
+def triggered_rules(document: Document) -> list[str]:
+    """The reasons, in words, why ``document`` needs approval (empty: it does not)."""
+    return [describe(reason) for reason in triggered(document)]
 
 
 def pending_request(document: Document) -> ApprovalRequest | None:
@@ -71,14 +152,14 @@ def submit(document: Document, user) -> Document:
     if not document.lines:
         raise InvalidInput(_("Add at least one line before submitting."), field="lines")
     lifecycle.check_transition(document, "pending_approval")
-    reasons = triggered_rules(document)
+    reasons = triggered(document)
     with acting_as(user):
         if reasons:
             lifecycle.move(document, "pending_approval")
             db.session.add(
                 ApprovalRequest(
                     document=document,
-                    reasons="\n".join(reasons),
+                    reasons=encode_reasons(reasons),
                     amount=document.total,
                     requested_by=user,
                 )
