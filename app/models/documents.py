@@ -236,7 +236,8 @@ class ApprovalRequest(Model):
     id = Column(Integer, primary_key=True)
     document_id = Column(Integer, ForeignKey("document.id"), nullable=False, index=True)
     document = relationship("Document", back_populates="approvals")
-    # Why approval is needed: the rules that triggered, in words.
+    # Why approval is needed: the rules that triggered, as JSON data (approvals.triggered),
+    # put into words in the reader's language when shown (approvals.describe).
     reasons = Column(Text, nullable=False)
     amount = Column(MONEY, nullable=False)
     requested_by_id = Column(Integer, ForeignKey("ab_user.id"))

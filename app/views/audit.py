@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.models.audit import AUDIT_ACTIONS, AuditEntry
 from app.security.permissions import READ_ONLY_VERBS
+from app.services.documents import approvals
 from app.services.documents.lifecycle import today_tokyo
 from app.views.csv_export import CsvExportMixin, csv_cell, stream_csv
 from app.views.datamodel import RenkeiInterface
@@ -57,8 +58,16 @@ def tokyo_iso(value: dt.datetime) -> str:
 
 def shorten(text, limit: int = 60) -> str:
     """A value cut for the list (the full one is on the entry's page and in the CSV)."""
-    text = "" if text is None else str(text)
+    text = readable(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def readable(text) -> str:
+    """A stored value for a person: an approval's reasons (kept as data) in their language."""
+    text = "" if text is None else str(text)
+    if text.startswith("[{"):
+        return " / ".join(approvals.reasons_in_words(text))
+    return text
 
 
 def audit_row(entry: AuditEntry) -> list[str]:

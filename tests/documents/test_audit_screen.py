@@ -100,3 +100,15 @@ def test_the_document_page_shows_its_trail(admin_client, sample, entity):
     html = admin_client.get(f"/invoices/show/{invoice.id}").get_data(as_text=True)
     trail = html[html.index('id="audit-trail"') :]
     assert trail.count('class="audit-row"') >= 10 and "110000" in trail
+
+
+def test_approval_reasons_read_as_words_on_the_trail(admin_client, sample, entity, users, rules):
+    from app.services.documents import approvals
+
+    doc = issuing.new_document("invoice", sample["sakura"], lines=[line(discount="30")])
+    approvals.submit(doc, users["accounting"])
+    html = admin_client.get(
+        f"/audittrail/list/?_flt_0_document_number={doc.number}&_flt_0_field=reasons"
+    ).get_data(as_text=True)
+    assert "値引き" in html and "30%" in html
+    assert '"kind"' not in html and "&#34;kind&#34;" not in html  # not the stored JSON
