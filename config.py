@@ -103,6 +103,8 @@ def _smtp_settings(env: dict[str, str], mode: str) -> dict:
         "SMTP_STARTTLS": _flag(env, "SMTP_STARTTLS", not local and not use_ssl),
         "SMTP_SSL": use_ssl,
         "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT") or 10),
+        # An email "sending" longer than this is shown as unknown (maybe sent); never resent alone.
+        "EMAIL_SENDING_STALE_MINUTES": float(env.get("EMAIL_SENDING_STALE_MINUTES") or 15),
         "MAIL_FROM": env.get("MAIL_FROM", "Renkei <renkei@example.com>" if local else ""),
         # The demo's own SMTP sink (app/mail/sink.py) and its page at /sandbox/mail/.
         "MAIL_SINK_ENABLED": _flag(env, "RENKEI_MAIL_SINK", mode == "demo"),

@@ -63,13 +63,18 @@ class DocumentRoutes:
         pk = self._deserialize_pk_if_composite(pk)
         widgets = self._show(pk)
         document = self._document(pk)
+        page = document_page(document, g.user)
+        # The lines offer "+", edit and delete only while the reader may still change them.
+        for lines in widgets.get("related_views") or []:
+            if lines is not None:
+                lines.template_args["editable"] = page["may_edit"]
         return self.render_template(
             self.show_template,
             pk=pk,
             title=self.show_title,
             widgets=widgets,
             related_views=self._related_views,
-            page=document_page(document, g.user),
+            page=page,
         )
 
     @expose("/act/<int:pk>", methods=["POST"])
@@ -181,6 +186,23 @@ class DocumentRoutes:
         try:
             _sending_service().retry_send(dispatch, g.user)
             self.datamodel.session.commit()
+        except RenkeiError as exc:
+            return self._fail(exc, here)
+        flash(_("Sending again…"), "info")
+        return redirect(here)
+
+    @expose("/resend_unknown/<int:pk>", methods=["POST"])
+    @has_access
+    def resend_unknown(self, pk):
+        """Send again an email whose outcome is unknown, once confirmed (``pk``: the email)."""
+        dispatch = self.datamodel.session.get(EmailDispatch, pk)
+        if dispatch is None or dispatch.document.kind != self.kind:
+            abort(404)
+        here = url_for(".show", pk=dispatch.document_id)
+        try:
+            _sending_service().resend_unknown(
+                dispatch, g.user, confirmed=request.form.get("confirm") == "yes"
+            )
         except RenkeiError as exc:
             return self._fail(exc, here)
         flash(_("Sending again…"), "info")

@@ -15,7 +15,7 @@ from app.models.choices import TAX_RATE_LABELS
 from app.models.documents import Document
 from app.models.publishing import EmailDispatch
 from app.security.rights import user_may
-from app.services.documents import actions, approvals, lifecycle, payments
+from app.services.documents import actions, approvals, lifecycle, payments, sending
 from app.services.documents.payments import PAYMENT_METHODS
 from app.services.tax import compute_totals
 from app.views.document_data import state_badge
@@ -140,6 +140,19 @@ def audit_rows(document_id: int) -> list[dict]:
     ]
 
 
+def _dispatch_row(dispatch: EmailDispatch) -> dict:
+    """One email of the document; a "sending" that went stale reads "unknown"."""
+    state = sending.shown_state(dispatch)
+    return {
+        "id": dispatch.id,
+        "recipient": dispatch.recipient,
+        "state": state,
+        "state_label": sending.DISPATCH_STATE_LABELS.get(state, state),
+        "error": dispatch.error or "",
+        "at": local_time(dispatch.sent_at or dispatch.created_at),
+    }
+
+
 def document_page(document: Document, user) -> dict:
     """Everything the document page shows besides the fields and lines."""
     resource = actions.RESOURCE[document.kind]
@@ -171,16 +184,7 @@ def document_page(document: Document, user) -> dict:
         "audit": audit_rows(document.id),
         "may_edit": document.state == "draft" and user_may(user, "can_write", resource),
         "may_send": document.state in SENDABLE and user_may(user, "can_send_email", resource),
-        "dispatches": [
-            {
-                "id": d.id,
-                "recipient": d.recipient,
-                "state": d.state,
-                "error": d.error or "",
-                "at": local_time(d.sent_at or d.created_at),
-            }
-            for d in dispatches
-        ],
+        "dispatches": [_dispatch_row(d) for d in dispatches],
         "payments": [],
     }
     if is_invoice:

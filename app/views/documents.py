@@ -36,6 +36,26 @@ from app.views.widgets import LinkedListWidget
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
 
 
+class DocumentListWidget(LinkedListWidget):
+    """A document or line list: edit and delete only on rows that are still drafts, and
+    none at all (nor "+") when the view passes ``editable=False``."""
+
+    template = "renkei/document_list_widget.html"
+
+
+class EditableRowsMixin:
+    """Tells the list widget which of the shown rows may still change (``editable_pks``)."""
+
+    def _editable_ids(self, pks) -> set:
+        raise NotImplementedError
+
+    def _get_list_widget(self, **kwargs):
+        widgets = super()._get_list_widget(**kwargs)
+        shown = widgets["list"].template_args
+        shown["editable_pks"] = self._editable_ids(shown.get("pks") or [])
+        return widgets
+
+
 def _select(label, choices, validators=()):
     return SelectField(label, choices=choices, widget=Select2Widget(), validators=list(validators))
 
@@ -49,17 +69,20 @@ def _date(label, default=None, required=False):
     )
 
 
-class DocumentView(KeepFormOnRuleError, DocumentRoutes, CsvExportMixin, ModelView):
+class DocumentView(
+    KeepFormOnRuleError, EditableRowsMixin, DocumentRoutes, CsvExportMixin, ModelView
+):
     """What the four kinds share; a subclass names its kind and resource."""
 
     kind = ""
     datamodel = interface(Document)
     label_columns = DOCUMENT_LABELS
     page_size = 50
-    method_permission_name = {**SCREEN_VERBS, **DOCUMENT_VERBS}
+    # Sending again an email whose outcome is unknown is sending (the service checks it too).
+    method_permission_name = {**SCREEN_VERBS, **DOCUMENT_VERBS, "resend_unknown": "send_email"}
     # No delete: a mistaken document is voided, so its number and trail stay.
     base_permissions = ["can_read", "can_write", "can_send_email"]
-    list_widget = LinkedListWidget
+    list_widget = DocumentListWidget
     show_template = "renkei/document_show.html"
     list_columns = ["number", "company", "display_state", "issue_date", "due_date", "total"]
     order_columns = ["number", "issue_date", "due_date", "total"]
@@ -130,6 +153,16 @@ class DocumentView(KeepFormOnRuleError, DocumentRoutes, CsvExportMixin, ModelVie
         "currency": _select(_l("Currency"), currency_choices()),
     }
 
+    def _editable_ids(self, pks) -> set:
+        if not pks:
+            return set()
+        rows = (
+            self.datamodel.session.query(Document.id)
+            .filter(Document.id.in_(pks), Document.state.in_(lifecycle.EDITABLE_STATES))
+            .all()
+        )
+        return {row.id for row in rows}
+
     def pre_add(self, item):
         """The view's kind, its creator, and the default issuer when none was chosen."""
         item.kind = self.kind
@@ -141,11 +174,15 @@ class DocumentView(KeepFormOnRuleError, DocumentRoutes, CsvExportMixin, ModelVie
             item.recipient_name = item.company.name
 
 
-class DocumentLineView(KeepFormOnRuleError, ModelView):
-    """A document's lines (a related view on its page); product fills price and tax."""
+class DocumentLineView(KeepFormOnRuleError, EditableRowsMixin, ModelView):
+    """A document's lines (a related view on its page); product fills price and tax.
+
+    Only a draft's lines offer edit and delete; the document page also hides "+" once
+    the document has left draft (document_actions.show passes ``editable``)."""
 
     kind = ""
     datamodel = interface(DocumentLine)
+    list_widget = DocumentListWidget
     label_columns = DOCUMENT_LABELS
     method_permission_name = {**SCREEN_VERBS, "delete": "write"}
     base_permissions = ["can_read", "can_write"]
@@ -217,6 +254,17 @@ class DocumentLineView(KeepFormOnRuleError, ModelView):
             _l("Tax rate"), [("", "")] + tax_rate_choices(), [Optional(), v.known_tax_rate]
         ),
     }
+
+    def _editable_ids(self, pks) -> set:
+        if not pks:
+            return set()
+        rows = (
+            self.datamodel.session.query(DocumentLine.id)
+            .join(Document, DocumentLine.document_id == Document.id)
+            .filter(DocumentLine.id.in_(pks), Document.state.in_(lifecycle.EDITABLE_STATES))
+            .all()
+        )
+        return {row.id for row in rows}
 
     def pre_add(self, item):
         """A blank price or tax rate is taken from the product at flush (complete_line)."""

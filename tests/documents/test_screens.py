@@ -307,3 +307,27 @@ def test_a_line_from_the_product_master_fills_price_tax_and_totals(
     assert added.position == 1
     # 1,000 at 10 % + 10,800 at 8 %: 1,100 + 11,664
     assert document.total == Decimal(12764)
+
+
+def test_lines_offer_add_edit_and_delete_only_on_a_draft(as_user, sample, entity, db_session):
+    draft = issuing.new_document("invoice", sample["sakura"], lines=[line()])
+    done = sent(issuing.new_document("invoice", sample["acme"], lines=[line()]), db_session)
+    accounting = as_user("accounting")
+    html = page(accounting, f"/invoices/show/{draft.id}")
+    assert f"/invoicelines/add?_flt_0_document={draft.id}" in html
+    assert f"/invoicelines/edit/{draft.lines[0].id}" in html
+    assert f"/invoicelines/delete/{draft.lines[0].id}" in html
+    html = page(accounting, f"/invoices/show/{done.id}")
+    assert f"/invoicelines/show/{done.lines[0].id}" in html  # the line is still shown
+    assert "/invoicelines/add" not in html
+    assert "/invoicelines/edit/" not in html and "/invoicelines/delete/" not in html
+    # A reader who may not write invoices gets no buttons on a draft either.
+    html = page(as_user("readonly"), f"/invoices/show/{draft.id}")
+    assert "/invoicelines/add" not in html and "/invoicelines/edit/" not in html
+    # The lists: edit on the draft's row only; the lines list the same.
+    listed = page(accounting, "/invoices/list/")
+    assert f"/invoices/edit/{draft.id}" in listed and f"/invoices/edit/{done.id}" not in listed
+    assert "/invoices/add" in listed
+    lines = page(accounting, "/invoicelines/list/")
+    assert f"/invoicelines/edit/{draft.lines[0].id}" in lines
+    assert f"/invoicelines/edit/{done.lines[0].id}" not in lines

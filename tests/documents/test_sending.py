@@ -14,6 +14,7 @@ from rq import Queue, SimpleWorker
 from app.jobs.queue import set_worker_app
 from app.mail.sink import start_sink
 from app.models.audit import AuditEntry
+from app.models.crm import utcnow
 from app.models.publishing import EmailDispatch
 from app.services.documents import approvals, issuing, lifecycle, payments, sending
 from app.services.errors import Forbidden, InvalidInput
@@ -280,3 +281,119 @@ def test_the_demo_sends_in_process_without_redis(app, db_session, invoice, users
         app.config["REDIS_URL"] = saved
     refreshed(db_session, invoice)
     assert dispatch.state == "sent" and invoice.state == "sent" and len(mail.messages()) == 1
+
+
+def stuck(db_session, monkeypatch, dispatch, minutes_ago):
+    """Force ``dispatch`` into "sending" as a worker that died ``minutes_ago`` leaves it:
+    attempt 1 made, the trail's "→ sending" written back then."""
+    import datetime as dt
+
+    from app.services.documents import audit
+
+    then = utcnow() - dt.timedelta(minutes=minutes_ago)
+    with monkeypatch.context() as patch:
+        patch.setattr(audit, "utcnow", lambda: then)
+        dispatch.state = "sending"
+        dispatch.attempts = 1
+        db_session.commit()
+    return dispatch
+
+
+def test_a_stale_sending_is_unknown_and_sent_again_only_when_confirmed(
+    app, db_session, invoice, users, mail, run_jobs, monkeypatch
+):
+    dispatch = stuck(
+        db_session, monkeypatch, sending.request_send(invoice, users["accounting"]), 30
+    )
+    run_jobs()  # the job queued for it finds it "sending": nothing is sent again on its own
+    refreshed(db_session, dispatch, invoice)
+    assert dispatch.state == "sending" and mail.messages() == []
+    assert sending.shown_state(dispatch) == "unknown"
+
+    client = app.test_client()
+    login(client, "accounting")
+    url = f"/invoices/show/{invoice.id}?_l_=en"
+    html = client.get(url).get_data(as_text=True)
+    assert "Unknown — may have been sent" in html
+    assert f'id="btn-resend-unknown-{dispatch.id}"' in html and 'name="confirm"' in html
+    outbox = client.get("/outbox/list/?_l_=en").get_data(as_text=True)
+    assert "Unknown — may have been sent" in outbox
+    assert 'id="outbox-resend-unknown"' in client.get(f"/outbox/show/{dispatch.id}").get_data(
+        as_text=True
+    )
+    readonly = app.test_client()
+    login(readonly, "readonly")  # sees the state, is offered no button
+    html = readonly.get(url).get_data(as_text=True)
+    assert "Unknown — may have been sent" in html and "btn-resend-unknown" not in html
+
+    # Refused: without the send right, and without the confirmation (screen and service).
+    with pytest.raises(Forbidden):
+        sending.resend_unknown(dispatch, users["sales"], confirmed=True)
+    with force_locale("en"), pytest.raises(InvalidInput, match="twice"):
+        sending.resend_unknown(dispatch, users["accounting"], confirmed=False)
+    resend = f"/invoices/resend_unknown/{dispatch.id}"
+    token = csrf_token(client, url)
+    assert client.post(resend, data={"csrf_token": token}).status_code == 302
+    refreshed(db_session, dispatch)
+    assert dispatch.state == "sending" and mail.messages() == []
+
+    # Confirmed: queued again, and a real worker sends it to the server.
+    client.post(resend, data={"csrf_token": token, "confirm": "yes"})
+    refreshed(db_session, dispatch)
+    assert dispatch.state == "queued"
+    run_jobs()
+    refreshed(db_session, dispatch, invoice)
+    assert (dispatch.state, dispatch.attempts) == ("sent", 2)
+    assert invoice.state == "sent"
+    [received] = mail.messages()
+    assert received.rcpt_tos == (TO,) and received.parsed["Message-ID"] == dispatch.message_id
+    trail = (
+        db_session.query(AuditEntry)
+        .filter_by(document_id=invoice.id, action="send")
+        .order_by(AuditEntry.id)
+        .all()
+    )
+    requeued = [e for e in trail if e.field == "state" and e.old_value == "sending"]
+    assert [(e.new_value, e.username) for e in requeued] == [
+        ("queued", "accounting"),
+        ("sent", "accounting"),
+    ]
+    # and a note saying which email was sent again although its first attempt is unknown
+    # (in the language of the person who did it).
+    [note] = [e for e in trail if e.note and f"#{dispatch.id}" in e.note]
+    assert note.username == "accounting" and TO in note.note
+
+
+def test_a_fresh_sending_cannot_be_sent_again(
+    app, db_session, sample, entity, users, mail, run_jobs, monkeypatch
+):
+    quote = approved("quote", sample, users)
+    dispatch = stuck(db_session, monkeypatch, sending.request_send(quote, users["accounting"]), 1)
+    assert sending.shown_state(dispatch) == "sending"
+    with pytest.raises(InvalidInput, match="more than 15 minutes"):
+        sending.resend_unknown(dispatch, users["accounting"], confirmed=True)
+    client = app.test_client()
+    login(client, "accounting")
+    url = f"/quotes/show/{quote.id}?_l_=en"
+    html = client.get(url).get_data(as_text=True)
+    assert "Unknown — may have been sent" not in html and "btn-resend-unknown" not in html
+    client.post(
+        f"/quotes/resend_unknown/{dispatch.id}",
+        data={"csrf_token": csrf_token(client, url), "confirm": "yes"},
+    )
+    refreshed(db_session, dispatch)
+    assert dispatch.state == "sending"
+    with force_locale("en"):  # the requests left their language on the app context
+        # A new send of the same document is refused while it may still be on its way.
+        with pytest.raises(InvalidInput, match="on its way"):
+            sending.request_send(quote, users["accounting"])
+        # The limit is a setting: with 0 minutes the same email is unknown at once.
+        app.config["EMAIL_SENDING_STALE_MINUTES"] = 0
+        try:
+            assert sending.shown_state(dispatch) == "unknown"
+            with pytest.raises(InvalidInput, match="Send again anyway"):
+                sending.request_send(quote, users["accounting"])
+        finally:
+            app.config["EMAIL_SENDING_STALE_MINUTES"] = 15
+    run_jobs()
+    assert mail.messages() == []

@@ -6,26 +6,34 @@ queues ``send_document_email``. The job hands the message to the SMTP server; on
 the server has accepted it are the dispatch and the document marked sent. A failure
 leaves the dispatch "failed" with the reason in words, and the document as it was.
 Every step is written to the audit trail (EmailDispatch and Document changes are watched).
+
+A dispatch left in "sending" past EMAIL_SENDING_STALE_MINUTES (the worker died after the
+server may have accepted the message, before we saved) is shown as unknown. It is never
+sent again on its own: ``resend_unknown`` re-queues it only for someone who may send and
+who confirmed that the customer may get the email twice.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.mail import MailError, build_message, send_message
+from app.models.audit import AuditEntry
 from app.models.crm import utcnow
 from app.models.documents import Document
 from app.models.publishing import EmailDispatch
+from app.security.rights import user_may
 from app.services.actor import acting_as
-from app.services.documents import actions, lifecycle, payments, templates
+from app.services.documents import actions, audit, lifecycle, payments, templates
 from app.services.documents.pdf import pdf_filename, render_document
 from app.services.errors import Forbidden, InvalidInput
 from app.services.money import format_money
@@ -33,6 +41,16 @@ from app.services.money import format_money
 # A document may be sent once approved, and sent again (a copy) while it is current.
 SENDABLE = ("approved", *lifecycle.OPEN_STATES, "paid")
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+# How a dispatch's state reads; "unknown" is never stored, it is a stale "sending".
+UNKNOWN = "unknown"
+DISPATCH_STATE_LABELS = {
+    "queued": _l("Queued"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+    UNKNOWN: _l("Unknown — may have been sent"),
+}
+DEFAULT_STALE_MINUTES = 15
 # The kind's name in the document's language (not the reader's): it is the customer's mail.
 TITLES = {
     "ja": {
@@ -110,11 +128,19 @@ def request_send(document: Document, user, recipient: str | None = None) -> Emai
             _("No sender address: set MAIL_FROM or the legal entity's email."), field="sender"
         )
     busy = (
-        db.session.query(EmailDispatch.id)
+        db.session.query(EmailDispatch)
         .filter(EmailDispatch.document_id == document.id)
         .filter(EmailDispatch.state.in_(("queued", "sending")))
         .first()
     )
+    if busy is not None and is_unknown(busy):
+        raise InvalidInput(
+            _(
+                "Whether the last email of this document reached the server is unknown: "
+                "check with the recipient, then use “Send again anyway” on that email."
+            ),
+            field="state",
+        )
     if busy is not None:
         raise InvalidInput(_("An email of this document is already on its way."), field="state")
     template = templates.require_active("email", document.kind, document.language)
@@ -155,6 +181,107 @@ def retry_send(dispatch: EmailDispatch, user, recipient: str | None = None) -> E
             dispatch.recipient = recipient.strip()
         dispatch.state = "queued"
         dispatch.error = None
+        db.session.commit()
+        _enqueue(dispatch, user)
+    return dispatch
+
+
+def stale_after() -> timedelta:
+    """How long a dispatch may stay "sending" before its outcome counts as unknown."""
+    minutes = current_app.config.get("EMAIL_SENDING_STALE_MINUTES", DEFAULT_STALE_MINUTES)
+    return timedelta(minutes=float(minutes))
+
+
+def sending_since(dispatch: EmailDispatch) -> datetime:
+    """When ``dispatch`` last went into "sending", read from the audit trail.
+
+    The trail's rows of an email carry its document, not its id; a document has at most
+    one email queued or sending (``request_send`` refuses a second), so the document's
+    last "→ sending" is this one's. Without such a row: when the dispatch was made.
+    """
+    at = (
+        db.session.query(AuditEntry.at)
+        .filter(
+            AuditEntry.document_id == dispatch.document_id,
+            AuditEntry.action == "send",
+            AuditEntry.field == "state",
+            AuditEntry.new_value == "sending",
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(1)
+        .scalar()
+    )
+    return at or dispatch.created_at
+
+
+def is_unknown(dispatch: EmailDispatch, now: datetime | None = None) -> bool:
+    """A dispatch "sending" for longer than the limit: it may or may not have gone out."""
+    if dispatch.state != "sending":
+        return False
+    return sending_since(dispatch) <= (now or utcnow()) - stale_after()
+
+
+def shown_state(dispatch: EmailDispatch) -> str:
+    """The state a person sees: the stored one, or "unknown" for a stale "sending"."""
+    return UNKNOWN if is_unknown(dispatch) else dispatch.state
+
+
+def readable_kinds(user) -> list[str]:
+    """The document kinds whose emails ``user`` may see (can_read on the kind)."""
+    return [
+        kind for kind, resource in actions.RESOURCE.items() if user_may(user, "can_read", resource)
+    ]
+
+
+def may_see(user, dispatch: EmailDispatch) -> bool:
+    """Whether ``user`` may read ``dispatch`` (it belongs to a kind they may read)."""
+    return user_may(user, "can_read", actions.RESOURCE[dispatch.document.kind])
+
+
+def resend_unknown(dispatch: EmailDispatch, user, confirmed: bool) -> EmailDispatch:
+    """Queue again an email whose outcome is unknown, once the user confirmed it.
+
+    The customer may get it twice, so this is never done on its own: it needs the send
+    right, a dispatch "sending" for longer than the limit, and ``confirmed``. The trail
+    records who did it (sending → queued, and a note); the job then counts the attempt.
+    """
+    document = dispatch.document
+    _check_may_send(document, user)
+    dispatch = db.session.get(
+        EmailDispatch, dispatch.id, with_for_update=True, populate_existing=True
+    )
+    if not is_unknown(dispatch):
+        db.session.rollback()
+        raise InvalidInput(
+            _(
+                "Only an email that has been “sending” for more than %(minutes)d minutes "
+                "can be sent again this way.",
+                minutes=int(stale_after().total_seconds() // 60),
+            ),
+            field="state",
+        )
+    if not confirmed:
+        db.session.rollback()
+        raise InvalidInput(
+            _("Confirm that the recipient may receive this email twice before sending it again."),
+            field="confirm",
+        )
+    _check_sendable(document)
+    with acting_as(user):
+        dispatch.state = "queued"
+        dispatch.error = None
+        audit.record_event(
+            db.session,
+            document,
+            "send",
+            _(
+                "Email #%(id)d to %(to)s sent again by hand: whether attempt %(n)d reached "
+                "the server is unknown.",
+                id=dispatch.id,
+                to=dispatch.recipient,
+                n=dispatch.attempts or 0,
+            ),
+        )
         db.session.commit()
         _enqueue(dispatch, user)
     return dispatch
