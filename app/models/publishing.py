@@ -105,6 +105,9 @@ class EmailDispatch(Model):
     requested_by_id = Column(Integer, ForeignKey("ab_user.id"))
     requested_by = relationship(User)
     created_at = Column(DateTime, default=utcnow, nullable=False)
+    # When the last attempt began talking to the mail server: a "sending" older than
+    # EMAIL_SENDING_STALE_MINUTES means the worker died and the outcome is unknown.
+    sending_started_at = Column(DateTime)
     sent_at = Column(DateTime)
 
     def __repr__(self) -> str:

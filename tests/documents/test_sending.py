@@ -285,17 +285,13 @@ def test_the_demo_sends_in_process_without_redis(app, db_session, invoice, users
 
 def stuck(db_session, monkeypatch, dispatch, minutes_ago):
     """Force ``dispatch`` into "sending" as a worker that died ``minutes_ago`` leaves it:
-    attempt 1 made, the trail's "→ sending" written back then."""
+    attempt 1 begun back then, never finished."""
     import datetime as dt
 
-    from app.services.documents import audit
-
-    then = utcnow() - dt.timedelta(minutes=minutes_ago)
-    with monkeypatch.context() as patch:
-        patch.setattr(audit, "utcnow", lambda: then)
-        dispatch.state = "sending"
-        dispatch.attempts = 1
-        db_session.commit()
+    dispatch.state = "sending"
+    dispatch.sending_started_at = utcnow() - dt.timedelta(minutes=minutes_ago)
+    dispatch.attempts = 1
+    db_session.commit()
     return dispatch
 
 

@@ -27,7 +27,6 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.mail import MailError, build_message, send_message
-from app.models.audit import AuditEntry
 from app.models.crm import utcnow
 from app.models.documents import Document
 from app.models.publishing import EmailDispatch
@@ -193,25 +192,8 @@ def stale_after() -> timedelta:
 
 
 def sending_since(dispatch: EmailDispatch) -> datetime:
-    """When ``dispatch`` last went into "sending", read from the audit trail.
-
-    The trail's rows of an email carry its document, not its id; a document has at most
-    one email queued or sending (``request_send`` refuses a second), so the document's
-    last "→ sending" is this one's. Without such a row: when the dispatch was made.
-    """
-    at = (
-        db.session.query(AuditEntry.at)
-        .filter(
-            AuditEntry.document_id == dispatch.document_id,
-            AuditEntry.action == "send",
-            AuditEntry.field == "state",
-            AuditEntry.new_value == "sending",
-        )
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(1)
-        .scalar()
-    )
-    return at or dispatch.created_at
+    """When ``dispatch``'s last attempt began (when it was made, if none began)."""
+    return dispatch.sending_started_at or dispatch.created_at
 
 
 def is_unknown(dispatch: EmailDispatch, now: datetime | None = None) -> bool:
@@ -355,6 +337,7 @@ def deliver(dispatch_id: int, user_id: int | None) -> str:
                 ),
             )
         dispatch.state = "sending"
+        dispatch.sending_started_at = utcnow()
         dispatch.attempts = (dispatch.attempts or 0) + 1
         db.session.commit()
         try:
