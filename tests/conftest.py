@@ -161,6 +161,24 @@ def live_server(app):
         yield server
 
 
+def drain_queues(app, redis_conn) -> None:
+    """Run every queued job, whatever its queue, to the end with a real RQ worker (burst)."""
+    from rq import Queue, SimpleWorker
+
+    from app.jobs.queue import set_worker_app
+
+    set_worker_app(app)
+    queues = Queue.all(connection=redis_conn)
+    if queues:
+        SimpleWorker(queues, connection=redis_conn).work(burst=True)
+
+
+@pytest.fixture()
+def run_jobs(app, redis_conn):
+    """``run_jobs()`` drains the queues as a production worker would (see drain_queues)."""
+    return lambda: drain_queues(app, redis_conn)
+
+
 @pytest.fixture()
 def redis_conn():
     import redis

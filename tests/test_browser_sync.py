@@ -6,22 +6,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import sync_playwright
-from rq import Queue, SimpleWorker
 
-from app.jobs.queue import set_worker_app
 from app.services.connections import ensure_demo_connections
+from tests.conftest import drain_queues
 from tests.test_browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.browser
 SCREENS = Path("/tmp/screens")
-
-
-def run_jobs(app, redis_conn):
-    """Run every queued job (the engine's queues, whatever their names) to the end."""
-    set_worker_app(app)
-    queues = Queue.all(connection=redis_conn)
-    if queues:
-        SimpleWorker(queues, connection=redis_conn).work(burst=True)
 
 
 @pytest.fixture()
@@ -48,7 +39,7 @@ def finish_run(page, app, redis_conn):
     """The page shows the run's progress bar; run the jobs and wait for its reload."""
     assert "run=" in page.url
     assert page.locator("#sync-progress .progress-bar").count() == 1
-    run_jobs(app, redis_conn)
+    drain_queues(app, redis_conn)
     page.wait_for_url(lambda url: "run=" not in url, timeout=60_000)
     page.wait_for_load_state()
 

@@ -9,9 +9,7 @@ from email import policy
 
 import pytest
 from flask_babel import force_locale
-from rq import Queue, SimpleWorker
 
-from app.jobs.queue import set_worker_app
 from app.mail.sink import start_sink
 from app.models.audit import AuditEntry
 from app.models.crm import utcnow
@@ -63,18 +61,6 @@ def mail(app, sink):
     yield sink
     sink.clear()
     app.config.update(saved)
-
-
-@pytest.fixture()
-def run_jobs(app, redis_conn):
-    """Run every queued job with a real RQ SimpleWorker (burst), as production workers do."""
-
-    def run() -> None:
-        set_worker_app(app)
-        queue = Queue("default", connection=redis_conn)
-        SimpleWorker([queue], connection=redis_conn).work(burst=True)
-
-    return run
 
 
 def approved(kind, sample, users, **fields):

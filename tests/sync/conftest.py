@@ -9,9 +9,7 @@ from decimal import Decimal
 import pytest
 import requests
 import sqlalchemy as sa
-from rq import Queue, SimpleWorker
 
-from app.jobs.queue import set_worker_app
 from app.models.crm import Company, Deal
 from tests.factories import make_connected_mf
 
@@ -93,18 +91,6 @@ def jpy_deal(db_session, sample):
     db_session.add(deal)
     db_session.commit()
     return deal
-
-
-@pytest.fixture()
-def run_jobs(app, redis_conn):
-    """Run every queued job with a real RQ SimpleWorker (burst)."""
-
-    def run() -> None:
-        set_worker_app(app)
-        queue = Queue("default", connection=redis_conn)
-        SimpleWorker([queue], connection=redis_conn).work(burst=True)
-
-    return run
 
 
 def user(app, username: str = "admin"):
