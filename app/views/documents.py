@@ -36,13 +36,6 @@ from app.views.widgets import LinkedListWidget
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
 
 
-class DocumentListWidget(LinkedListWidget):
-    """A document or line list: edit and delete only on rows that are still drafts, and
-    none at all (nor "+") when the view passes ``editable=False``."""
-
-    template = "renkei/document_list_widget.html"
-
-
 class EditableRowsMixin:
     """Tells the list widget which of the shown rows may still change (``editable_pks``)."""
 
@@ -82,7 +75,7 @@ class DocumentView(
     method_permission_name = {**SCREEN_VERBS, **DOCUMENT_VERBS, "resend_unknown": "send_email"}
     # No delete: a mistaken document is voided, so its number and trail stay.
     base_permissions = ["can_read", "can_write", "can_send_email"]
-    list_widget = DocumentListWidget
+    list_widget = LinkedListWidget
     show_template = "renkei/document_show.html"
     list_columns = ["number", "company", "display_state", "issue_date", "due_date", "total"]
     order_columns = ["number", "issue_date", "due_date", "total"]
@@ -182,7 +175,7 @@ class DocumentLineView(KeepFormOnRuleError, EditableRowsMixin, ModelView):
 
     kind = ""
     datamodel = interface(DocumentLine)
-    list_widget = DocumentListWidget
+    list_widget = LinkedListWidget
     label_columns = DOCUMENT_LABELS
     method_permission_name = {**SCREEN_VERBS, "delete": "write"}
     base_permissions = ["can_read", "can_write"]
