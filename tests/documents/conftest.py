@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from app.mail.sink import start_sink
 from app.models.documents import ApprovalRule, LegalEntity
 from tests.factories import make_sample
 
@@ -65,3 +66,30 @@ def line(name="導入支援", price="100000", qty="1", rate="standard_10", disco
         "tax_rate": rate,
         "discount_percent": Decimal(discount),
     }
+
+
+@pytest.fixture(scope="module")
+def sink():
+    """A local SMTP sink on a free loopback port, for the module."""
+    server = start_sink(0)
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def mail(app, sink):
+    """The app mails the sink over plain SMTP on loopback; settings restored afterwards."""
+    keys = ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_SSL", "SMTP_USERNAME", "MAIL_FROM")
+    saved = {key: app.config.get(key) for key in keys}
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=sink.port,
+        SMTP_STARTTLS=False,
+        SMTP_SSL=False,
+        SMTP_USERNAME="",
+        MAIL_FROM="株式会社レンケイ 経理部 <billing@renkei.example>",
+    )
+    sink.clear()
+    yield sink
+    sink.clear()
+    app.config.update(saved)

@@ -11,13 +11,8 @@ from app.services.documents import sending
 from tests.conftest import csrf_token, login
 from tests.documents import test_sending as sending_tests
 
-# The SMTP sink, the real RQ worker and English messages, as in test_sending.
-sink, mail, run_jobs, english = (
-    sending_tests.sink,
-    sending_tests.mail,
-    sending_tests.run_jobs,
-    sending_tests.english,
-)
+# English messages, as in test_sending (the sink, mail and run_jobs fixtures are shared).
+english = sending_tests.english
 approved = sending_tests.approved
 
 GRANTS = [

@@ -10,7 +10,6 @@ from email import policy
 import pytest
 from flask_babel import force_locale
 
-from app.mail.sink import start_sink
 from app.models.audit import AuditEntry
 from app.models.crm import utcnow
 from app.models.publishing import EmailDispatch
@@ -35,32 +34,6 @@ def english(db_session):
     """Messages in English, so the tests can read them (the default locale is Japanese)."""
     with force_locale("en"):
         yield
-
-
-@pytest.fixture(scope="module")
-def sink():
-    server = start_sink(0)
-    yield server
-    server.stop()
-
-
-@pytest.fixture()
-def mail(app, sink):
-    """The app mails the sink over plain SMTP on loopback; settings restored afterwards."""
-    keys = ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_SSL", "SMTP_USERNAME", "MAIL_FROM")
-    saved = {key: app.config.get(key) for key in keys}
-    app.config.update(
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=sink.port,
-        SMTP_STARTTLS=False,
-        SMTP_SSL=False,
-        SMTP_USERNAME="",
-        MAIL_FROM="株式会社レンケイ 経理部 <billing@renkei.example>",
-    )
-    sink.clear()
-    yield sink
-    sink.clear()
-    app.config.update(saved)
 
 
 def approved(kind, sample, users, **fields):
