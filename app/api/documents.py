@@ -23,20 +23,7 @@ from app.services.errors import Forbidden, InvalidInput, NotFound, RenkeiError
 from app.views.document_data import FilterDocumentKind, interface
 
 ACTION_NAMES = list(actions.ACTION_LABELS)
-_FIELDS = [
-    "legal_entity",
-    "company",
-    "contact",
-    "recipient_name",
-    "recipient_email",
-    "currency",
-    "language",
-    "issue_date",
-    "transaction_date",
-    "due_date",
-    "terms",
-    "notes",
-]
+_FIELDS = list(issuing.HEADER_FIELDS)
 _SHOWN = [
     "id",
     "number",

@@ -93,20 +93,7 @@ class DocumentView(
         "recipient_email",
     ]
     search_columns = ["number", "state", "company", "issue_date", "due_date", "total", "currency"]
-    add_columns = edit_columns = [
-        "legal_entity",
-        "company",
-        "contact",
-        "recipient_name",
-        "recipient_email",
-        "currency",
-        "language",
-        "issue_date",
-        "transaction_date",
-        "due_date",
-        "terms",
-        "notes",
-    ]
+    add_columns = edit_columns = list(issuing.HEADER_FIELDS)
     show_columns = [
         "number",
         "display_state",

@@ -16,6 +16,21 @@ from app.services.errors import InvalidInput
 
 # Default payment term when none is given: 30 days, as most Japanese B2B invoices.
 DEFAULT_DUE_DAYS = 30
+# What a person writes on a draft's header, on the screen and through the API alike.
+HEADER_FIELDS = [
+    "legal_entity",
+    "company",
+    "contact",
+    "recipient_name",
+    "recipient_email",
+    "currency",
+    "language",
+    "issue_date",
+    "transaction_date",
+    "due_date",
+    "terms",
+    "notes",
+]
 _LINE_FIELDS = ("product", "name", "unit", "unit_price", "quantity", "discount_percent", "tax_rate")
 
 
