@@ -201,6 +201,17 @@ class DealApi(CrmApi):
     }
 
 
+# What a person writes on a line item (deal or document), and how the API checks it.
+LINE_FIELDS = ["name", "unit", "unit_price", "quantity", "discount_percent", "tax_rate"]
+LINE_VALIDATORS = {
+    "name": Length(min=1, max=200),
+    "unit_price": NOT_NEGATIVE,
+    "quantity": Range(min=0, min_inclusive=False, error="The quantity must be > 0."),
+    "discount_percent": Range(min=0, max=100, error="The discount is 0 to 100 %."),
+    "tax_rate": TAX_RATE,
+}
+
+
 class DealLineApi(CrmApi):
     class_permission_name = "Deal"
     resource_name = "deal_line"
@@ -210,34 +221,13 @@ class DealLineApi(CrmApi):
         "position",
         "product.id",
         "product.code",
-        "name",
-        "unit",
-        "unit_price",
-        "quantity",
-        "discount_percent",
-        "tax_rate",
+        *LINE_FIELDS,
         "amount",
     ]
     list_columns = show_columns = ["id", *_columns]
-    add_columns = edit_columns = [
-        "deal",
-        "position",
-        "product",
-        "name",
-        "unit",
-        "unit_price",
-        "quantity",
-        "discount_percent",
-        "tax_rate",
-    ]
+    add_columns = edit_columns = ["deal", "position", "product", *LINE_FIELDS]
     search_columns = ["deal", "product", "tax_rate"]
-    validators_columns = {
-        "name": Length(min=1, max=200),
-        "unit_price": NOT_NEGATIVE,
-        "quantity": Range(min=0, min_inclusive=False, error="The quantity must be > 0."),
-        "discount_percent": Range(min=0, max=100, error="The discount is 0 to 100 %."),
-        "tax_rate": TAX_RATE,
-    }
+    validators_columns = LINE_VALIDATORS
 
 
 CRM_APIS = [CompanyApi, ContactApi, ProductApi, DealTypeApi, DealApi, DealLineApi]

@@ -14,7 +14,7 @@ from flask_appbuilder.api import ModelRestApi, expose, protect, safe
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from marshmallow.validate import Length, OneOf, Range
 
-from app.api.crm import CURRENCY, NOT_NEGATIVE, TAX_RATE, CrmApi
+from app.api.crm import CURRENCY, LINE_FIELDS, LINE_VALIDATORS, CrmApi
 from app.models.audit import AuditEntry
 from app.models.documents import Document, DocumentLine
 from app.security.permissions import API_VERBS, DOCUMENT_VERBS
@@ -261,38 +261,13 @@ class DocumentLineApi(RuleAwareApi):
 
     kind = ""
     method_permission_name = {**API_VERBS, "delete": "write"}
-    _columns = [
-        "document.id",
-        "position",
-        "product.id",
-        "name",
-        "unit",
-        "unit_price",
-        "quantity",
-        "discount_percent",
-        "tax_rate",
-        "amount",
-    ]
+    _columns = ["document.id", "position", "product.id", *LINE_FIELDS, "amount"]
     list_columns = show_columns = ["id", *_columns]
-    add_columns = edit_columns = [
-        "document",
-        "position",
-        "product",
-        "name",
-        "unit",
-        "unit_price",
-        "quantity",
-        "discount_percent",
-        "tax_rate",
-    ]
+    add_columns = edit_columns = ["document", "position", "product", *LINE_FIELDS]
     search_columns = ["document", "product", "tax_rate"]
     validators_columns = {
-        "name": Length(min=1, max=200),
+        **LINE_VALIDATORS,
         "unit": Length(max=20),
-        "unit_price": NOT_NEGATIVE,
-        "quantity": Range(min=0, min_inclusive=False, error="The quantity must be > 0."),
-        "discount_percent": Range(min=0, max=100, error="The discount is 0 to 100 %."),
-        "tax_rate": TAX_RATE,
         "position": Range(min=0, max=10_000, error="The position is 0 to 10000."),
     }
 
