@@ -111,6 +111,13 @@ def _smtp_settings(env: dict[str, str], mode: str) -> dict:
     }
 
 
+def _engine_options(database_url: str) -> dict:
+    """SQLite (the demo) waits up to 30 s for another writer's lock (services/locking.py)."""
+    if database_url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {}
+
+
 def load_config(env: dict[str, str] | None = None) -> dict:
     """Build the Flask config dict from ``env`` (os.environ by default)."""
     env = dict(os.environ if env is None else env)
@@ -144,6 +151,7 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "ENCRYPTION_KEYS": encryption_keys,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         # Redis is optional in demo mode: without it jobs run in-process.
         "REDIS_URL": env.get("REDIS_URL", "" if demo else "redis://127.0.0.1:6379/0"),
         "RQ_QUEUE": env.get("RQ_QUEUE", "renkei"),
