@@ -154,3 +154,21 @@ class ProviderResponseError(ProviderError):
     """The provider answered something we cannot read (not JSON where JSON was due)."""
 
     default_message = "The provider sent an answer we could not read."
+
+
+class ProviderDataError(ProviderResponseError):
+    """The provider answered, but one value is in a form we do not know.
+
+    Names the field and the value, so the sync history says exactly what to look at
+    (``Money Forward: billing_date '2026.12.02' is not a date …``).
+    """
+
+    default_message = "The provider sent a value we could not read."
+
+    def __init__(self, field: str, value, expected: str, **kwargs):
+        self.field = field
+        self.value = value
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "…"
+        super().__init__(f"{field} {shown} is not {expected}", **kwargs)

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from .common import ApiError
 from .control import register_control
+from .example_forms import form_mismatches
 from .faults import FaultInjector, drop_connection
 from .oauth import OAuthConfig, OAuthServer, seed_oauth
 from .traffic import RateLimiter, RequestLog
@@ -44,7 +45,13 @@ class Sandbox:
     def __init__(self, store, validate: bool = False, token_ttl: int = 3600):
         self.store = store
         self.mount = f"/sandbox/{self.name}"
-        self.initial_settings = {**self.default_settings, "token_ttl": int(token_ttl)}
+        # "strict": answer in the provider's own written forms (its examples), and check
+        # every answer against them; "lenient" is the old ISO-only habit, for comparison.
+        self.initial_settings = {
+            "forms": "strict",
+            **self.default_settings,
+            "token_ttl": int(token_ttl),
+        }
         self.settings = dict(self.initial_settings)
         self.faults = FaultInjector()
         self.log = RequestLog()
@@ -228,14 +235,30 @@ class Sandbox:
             checked = rel.startswith(self.spec_prefix) and not self._beyond_spec()
             if self.validator and not g.get("sandbox_fault") and checked:
                 problem = self.validator.check(request, response)
-                if problem:
-                    if entry is not None:
-                        entry["validation_error"] = problem
-                    response = Response(f"sandbox validation failed\n{problem}\n", status=500)
-                    response.mimetype = "text/plain"
+            else:
+                problem = None
+            if not problem and self.strict and not g.get("sandbox_fault"):
+                problem = self._form_problem(response)
+            if problem:
+                if entry is not None:
+                    entry["validation_error"] = problem
+                response = Response(f"sandbox validation failed\n{problem}\n", status=500)
+                response.mimetype = "text/plain"
         if entry is not None:
             entry["status"] = None if g.get("sandbox_dropped") else response.status_code
         return response
+
+    @property
+    def strict(self) -> bool:
+        """Answers in the provider's documented forms (the default)."""
+        return self.settings.get("forms", "strict") == "strict"
+
+    def _form_problem(self, response: Response) -> str | None:
+        """A JSON answer whose dates or times are not written as the provider writes them."""
+        if response.mimetype != "application/json" or response.status_code >= 400:
+            return None
+        problems = form_mismatches(self.name, response.get_json(silent=True))
+        return "answer not in the provider's forms: " + "; ".join(problems) if problems else None
 
     def _build_blueprint(self) -> Blueprint:
         bp = Blueprint(f"sandbox_{self.name}", __name__, url_prefix=self.mount)

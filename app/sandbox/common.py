@@ -52,12 +52,16 @@ def parse_time(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=JST)
 
 
-def parse_date(text, field: str) -> date:
-    """A YYYY-MM-DD date or an ApiError naming ``field``."""
+def parse_date(text, field: str, slashes: bool = False) -> date:
+    """A YYYY-MM-DD date (or YYYY/MM/DD where ``slashes``) or an ApiError naming ``field``."""
+    value = str(text)
+    if slashes and len(value) == 10 and value[4] == value[7] == "/":
+        value = value.replace("/", "-")
     try:
-        return date.fromisoformat(str(text))
+        return date.fromisoformat(value)
     except ValueError:
-        raise ApiError(400, f"{field} is not a valid date (YYYY-MM-DD)", field) from None
+        shown = "YYYY-MM-DD or YYYY/MM/DD" if slashes else "YYYY-MM-DD"
+        raise ApiError(400, f"{field} is not a valid date ({shown})", field) from None
 
 
 def today() -> date:

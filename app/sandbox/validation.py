@@ -12,6 +12,7 @@ Two layers:
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import functools
 import json
 import re
@@ -22,6 +23,41 @@ import jsonschema
 from .specs import load_spec
 
 _REQUIRED = re.compile(r"'(?P<name>[^']+)' is a required property")
+_SLASH_DATE = re.compile(r"^\d{4}/\d{2}/\d{2}$")
+_MF_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4}$")
+
+
+def _date_either_way(value) -> bool:
+    """Money Forward's ``format: date``: ISO (its request examples) or YYYY/MM/DD (its
+    answers and its BillingItem example)."""
+    if not isinstance(value, str):
+        return True
+    text = value.replace("/", "-") if _SLASH_DATE.match(value) else value
+    try:
+        _dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+def _time_either_way(value) -> bool:
+    """Money Forward's ``format: date-time``: RFC 3339, or '2023-03-20 14:56:10 +0900'
+    as every example in its spec writes it."""
+    if not isinstance(value, str):
+        return True
+    try:
+        if _MF_TIME.match(value):
+            _dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S %z")
+            return True
+        return "T" in value and _dt.datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
+# The formats a provider's own examples use where its schema's ``format`` says less.
+EXAMPLE_FORMATS = {
+    "moneyforward": {"date": _date_either_way, "date-time": _time_either_way},
+}
 
 
 class BodyChecker:
@@ -29,6 +65,7 @@ class BodyChecker:
 
     def __init__(self, provider: str):
         spec = load_spec(provider)
+        self.formats = EXAMPLE_FORMATS.get(provider, {})
         self.openapi_31 = str(spec.get("openapi", "")).startswith("3.1")
         root = {"components": spec["components"], "paths": spec["paths"]}
         if not self.openapi_31:
@@ -40,7 +77,11 @@ class BodyChecker:
     def _validator(self, pointer: str):
         schema = {**self._root, "$ref": pointer}
         cls = jsonschema.Draft202012Validator if self.openapi_31 else jsonschema.Draft7Validator
-        return cls(schema, format_checker=cls.FORMAT_CHECKER)
+        checker = copy.deepcopy(cls.FORMAT_CHECKER)
+        if "/parameters/" not in pointer:  # query strings stay ISO (from/to: YYYY-MM-DD)
+            for name, check in self.formats.items():
+                checker.checks(name)(check)
+        return cls(schema, format_checker=checker)
 
     def errors(self, pointer: str, instance) -> list[tuple[str, str]]:
         """[(field path, message)] for ``instance`` against the schema at ``pointer``."""
@@ -166,7 +207,10 @@ class SpecValidator:
         self.host_url = f"{server.scheme}://{server.netloc}" if server.netloc else "http://sandbox"
         self.base_path = server.path.rstrip("/")
         self.mount = mount.rstrip("/")
-        config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
+        config = Config(
+            extra_media_type_deserializers={"application/problem+json": json.loads},
+            extra_format_validators=EXAMPLE_FORMATS.get(provider, {}),
+        )
         self.api = OpenAPI.from_dict(_without_security(spec), config=config)
 
     def check(self, request, response) -> str | None:

@@ -14,6 +14,20 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
+from ..wire_values import parse_amount, parse_date, parse_id, parse_status
+
+PROVIDER = "freee"
+# 決済ステータス: only "settled" means the money came in; a canceled or failed payment
+# leaves the invoice unpaid (cancel_status says whether the invoice itself is void).
+PAYMENT_STATUS = {
+    "settled": "paid",
+    "unsettled": "unpaid",
+    "unprocessed": "unpaid",
+    "failed": "unpaid",
+    "canceled": "unpaid",
+}
+CANCEL_STATUS = {"canceled": "void", "uncanceled": "open"}
+
 # freee's prefecture_code is the index in this tuple (0 = 北海道); -1 means not set.
 PREFECTURES = (
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
@@ -118,27 +132,27 @@ def invoice_body(partner_id: int, title: str, lines, today: date) -> dict:
 
 def invoice_status(invoice: dict) -> str:
     """Our billing status for a freee invoice (before the overdue rule)."""
-    if invoice.get("cancel_status") == "canceled":
+    cancel = invoice.get("cancel_status") or "uncanceled"
+    if parse_status(cancel, CANCEL_STATUS, "cancel_status", PROVIDER) == "void":
         return "void"
-    if invoice.get("payment_status") == "settled":
-        return "paid"
-    return "unpaid"
+    payment = invoice.get("payment_status") or "unsettled"
+    return parse_status(payment, PAYMENT_STATUS, "payment_status", PROVIDER)
 
 
-def _day(value) -> date | None:
-    return date.fromisoformat(value[:10]) if value else None
+def partner_id(partner: dict) -> str:
+    """A freee partner's id as text (an integer at freee)."""
+    return parse_id(partner.get("id"), "id", PROVIDER)
 
 
 def remote_fields(invoice: dict) -> dict:
     """What we keep of a freee invoice: billing date is our issue date, payment date due."""
-    total = invoice.get("total_amount")
     word = "canceled" if invoice.get("cancel_status") == "canceled" else None
     return {
-        "external_id": str(invoice["id"]),
+        "external_id": parse_id(invoice.get("id"), "id", PROVIDER),
         "number": invoice.get("invoice_number"),
-        "issue_date": _day(invoice.get("billing_date")),
-        "due_date": _day(invoice.get("payment_date")),
-        "total": Decimal(str(total)) if total is not None else None,
+        "issue_date": parse_date(invoice.get("billing_date"), "billing_date", PROVIDER),
+        "due_date": parse_date(invoice.get("payment_date"), "payment_date", PROVIDER),
+        "total": parse_amount(invoice.get("total_amount"), "total_amount", PROVIDER),
         "payment_status": word or invoice.get("payment_status"),
         "status": invoice_status(invoice),
         "url": invoice.get("report_url"),

@@ -19,6 +19,7 @@ from ..http import ProviderHTTP
 from ..paging import iter_pages
 from ..ratelimit import ConnectionThrottle, RateLimiter
 from ..retry import RetryPolicy
+from ..wire_values import parse_count
 from . import dialect
 
 JST = timezone(timedelta(hours=9))
@@ -83,7 +84,9 @@ class MoneyForwardClient:
 
         def more(body, items, page) -> bool:
             pagination = body.get("pagination") or {}
-            return page < int(pagination.get("total_pages") or 0)
+            return page < (
+                parse_count(pagination.get("total_pages"), "total_pages", self.provider) or 0
+            )
 
         return iter_pages(fetch, "data", more)
 
@@ -131,7 +134,8 @@ class MoneyForwardClient:
         """Every department of a partner (the endpoint pages only when it must)."""
         first = self.http.get(f"/partners/{partner_id}/departments")
         items = list(first.get("data") or [])
-        pages = int((first.get("pagination") or {}).get("total_pages") or 1)
+        total = (first.get("pagination") or {}).get("total_pages")
+        pages = parse_count(total, "total_pages", self.provider) or 1
         for page in range(2, pages + 1):
             body = self.http.get(f"/partners/{partner_id}/departments", {"page": page})
             items.extend(body.get("data") or [])

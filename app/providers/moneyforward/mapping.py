@@ -12,7 +12,10 @@ import hashlib
 import json
 import re
 from datetime import date, timedelta
-from decimal import Decimal
+
+from ..wire_values import parse_amount, parse_date, parse_id, parse_status
+
+PROVIDER = "moneyforward"
 
 EXCISE_BY_TAX_RATE = {
     "standard_10": "ten_percent",
@@ -30,6 +33,8 @@ STATUS_BY_PAYMENT = {
     "未払い": "unpaid",
     "振込済み": "paid",
 }
+# A quote's 受注ステータス, kept in Money Forward's own words.
+ORDER_STATUS = {s: s for s in ("failure", "default", "not_received", "received")}
 ZIP_RE = re.compile(r"^\d{3}-?\d{4}$")
 DUE_DAYS = 30
 
@@ -96,25 +101,51 @@ def company_problems(company) -> list[str]:
 
 
 def billing_status(billing: dict) -> str:
-    """Our billing status for a Money Forward billing (before the overdue rule)."""
-    return STATUS_BY_PAYMENT.get(str(billing.get("payment_status") or "0"), "draft")
-
-
-def _day(value) -> date | None:
-    return date.fromisoformat(value[:10]) if value else None
+    """Our billing status for a Money Forward billing (before the overdue rule); an
+    unset payment status is a draft, an unknown one a ProviderDataError."""
+    value = billing.get("payment_status")
+    if value is None or value == "":
+        return "draft"
+    return parse_status(value, STATUS_BY_PAYMENT, "payment_status", PROVIDER)
 
 
 def remote_fields(billing: dict) -> dict:
     """What we keep of a billing: id, number, billing date (our issue date), due date,
-    total, the provider's payment status word, our status and its link."""
-    total = billing.get("total_price")
+    total, the provider's payment status word, our status and its link.
+
+    Dates come as ``2022/12/09`` (every example of the v3 spec) or ISO; the total as
+    a decimal string ('100.0') or a number."""
     return {
-        "external_id": billing["id"],
+        "external_id": parse_id(billing.get("id"), "id", PROVIDER),
         "number": billing.get("billing_number"),
-        "issue_date": _day(billing.get("billing_date")),
-        "due_date": _day(billing.get("due_date")),
-        "total": Decimal(str(total)) if total is not None else None,
+        "issue_date": parse_date(billing.get("billing_date"), "billing_date", PROVIDER),
+        "due_date": parse_date(billing.get("due_date"), "due_date", PROVIDER),
+        "total": parse_amount(billing.get("total_price"), "total_price", PROVIDER),
         "payment_status": billing.get("payment_status"),
         "status": billing_status(billing),
         "url": billing.get("pdf_url"),
     }
+
+
+def quote_fields(quote: dict) -> dict:
+    """What a Money Forward quote says, in our types: id, number, quote date, expiry
+    date, total and its order status."""
+    return {
+        "external_id": parse_id(quote.get("id"), "id", PROVIDER),
+        "number": quote.get("quote_number"),
+        "issue_date": parse_date(quote.get("quote_date"), "quote_date", PROVIDER),
+        "expiry_date": parse_date(quote.get("expired_date"), "expired_date", PROVIDER),
+        "total": parse_amount(quote.get("total_price"), "total_price", PROVIDER),
+        "order_status": parse_status(
+            quote.get("order_status") or "default", ORDER_STATUS, "order_status", PROVIDER
+        ),
+    }
+
+
+def partner_ids(partner: dict) -> tuple[str, str | None]:
+    """(partner id, first department id) of a Money Forward partner answer."""
+    departments = partner.get("departments") or []
+    first = (
+        parse_id(departments[0].get("id"), "departments[0].id", PROVIDER) if departments else None
+    )
+    return parse_id(partner.get("id"), "id", PROVIDER), first

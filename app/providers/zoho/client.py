@@ -18,6 +18,7 @@ from ..http import ProviderHTTP
 from ..paging import iter_pages
 from ..ratelimit import ConnectionThrottle, RateLimiter
 from ..retry import RetryPolicy
+from ..wire_values import parse_datetime
 from . import dialect
 
 ZOHO_TIME = "%Y-%m-%dT%H:%M:%S%z"  # e.g. 2024-05-01T10:00:00+0900
@@ -29,8 +30,8 @@ def zoho_time(moment: datetime) -> str:
 
 
 def parse_zoho_time(text: str) -> datetime:
-    """Read a Zoho time stamp."""
-    return datetime.strptime(text, ZOHO_TIME)
+    """Read a Zoho time stamp ('2013-11-17T02:17:40-0800', or with a colon in the zone)."""
+    return parse_datetime(text, "last_modified_time", dialect.PROVIDER)
 
 
 class ZohoInvoiceClient:

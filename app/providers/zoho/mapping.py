@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, timedelta
-from decimal import Decimal
+
+from ..wire_values import parse_amount, parse_date, parse_id, parse_status
+
+PROVIDER = "zoho"
 
 PERCENT_BY_TAX_RATE = {"standard_10": 10, "reduced_8": 8, "exempt": 0}
 # Zoho's invoice statuses → our billing statuses. Zoho's own "overdue" is computed in
@@ -67,8 +70,8 @@ def tax_ids(taxes: list[dict]) -> dict[str, str]:
     found: dict[str, str] = {}
     for code, percent in PERCENT_BY_TAX_RATE.items():
         for tax in taxes:
-            if Decimal(str(tax.get("tax_percentage", -1))) == percent:
-                found[code] = str(tax["tax_id"])
+            if parse_amount(tax.get("tax_percentage"), "tax_percentage", PROVIDER) == percent:
+                found[code] = parse_id(tax.get("tax_id"), "tax_id", PROVIDER)
                 break
     return found
 
@@ -100,22 +103,25 @@ def invoice_body(customer_id: str, lines, taxes_by_rate: dict[str, str], today: 
 
 def invoice_status(invoice: dict) -> str:
     """Our billing status for a Zoho invoice (before the overdue rule)."""
-    return STATUS.get(str(invoice.get("status") or ""), "unpaid")
+    return parse_status(invoice.get("status"), STATUS, "status", PROVIDER)
 
 
-def _day(value) -> date | None:
-    return date.fromisoformat(value[:10]) if value else None
+def contact_id(contact: dict) -> str:
+    """A Zoho contact's id as text (Zoho's examples write it as a number)."""
+    return parse_id(contact.get("contact_id"), "contact_id", PROVIDER)
 
 
 def remote_fields(invoice: dict) -> dict:
-    """What we keep of a Zoho invoice (its status word is shown as the payment status)."""
-    total = invoice.get("total")
+    """What we keep of a Zoho invoice (its status word is shown as the payment status).
+
+    Zoho writes ids and amounts as JSON numbers in its examples, dates as YYYY-MM-DD
+    and unset dates as " "."""
     return {
-        "external_id": str(invoice["invoice_id"]),
+        "external_id": parse_id(invoice.get("invoice_id"), "invoice_id", PROVIDER),
         "number": invoice.get("invoice_number"),
-        "issue_date": _day(invoice.get("date")),
-        "due_date": _day(invoice.get("due_date")),
-        "total": Decimal(str(total)) if total is not None else None,
+        "issue_date": parse_date(invoice.get("date"), "date", PROVIDER),
+        "due_date": parse_date(invoice.get("due_date"), "due_date", PROVIDER),
+        "total": parse_amount(invoice.get("total"), "total", PROVIDER),
         "payment_status": invoice.get("status"),
         "status": invoice_status(invoice),
         "url": invoice.get("invoice_url"),

@@ -16,7 +16,7 @@ from ..base import Sandbox
 from ..common import ApiError, iso, now
 from ..oauth import OAuthConfig
 from . import billings, masters, quotes
-from .model import ORDER_STATUS, PAYMENT_LABELS, billing_json, quote_json, seed
+from .model import ORDER_STATUS, PAYMENT_LABELS, billing_json, provider_forms, quote_json, seed
 
 READ_SCOPE = "mfc/invoice/data.read"
 WRITE_SCOPE = "mfc/invoice/data.write"
@@ -50,6 +50,10 @@ class MoneyForwardSandbox(Sandbox):
 
     def token_extras(self, issued_at: int) -> dict:
         return {"created_at": issued_at}  # Money Forward's token JSON carries it
+
+    def json(self, payload, status: int = 200):
+        """Answers in Money Forward's written forms unless the sandbox is lenient."""
+        return super().json(provider_forms(payload) if self.strict else payload, status)
 
     def route(self, bp, rule: str, **options):
         return bp.route(self.api_prefixes[0] + rule, **options)

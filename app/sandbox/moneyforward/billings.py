@@ -82,10 +82,10 @@ def build_billing(sb, body: dict, lines_in: list[dict]) -> dict:
     state = sb.state
     header = document_header(state, body.get("department_id"))
     header.pop("partner_detail")  # a Quote field; the Billing schema has none
-    billing_date = parse_date(body["billing_date"], "billing_date")
+    billing_date = parse_date(body["billing_date"], "billing_date", slashes=True)
     partner = state["partners"][header["partner_id"]]
     if body.get("due_date"):
-        due = parse_date(body["due_date"], "due_date")
+        due = parse_date(body["due_date"], "due_date", slashes=True)
     elif partner.get("payment_deadline_setting"):
         due = due_from_setting(partner["payment_deadline_setting"], billing_date)
     else:
@@ -166,8 +166,8 @@ def register(sb, bp) -> None:
                     header.pop("partner_detail")
                     billing.update(header)
                 for key in ("billing_date", "due_date", "sales_date"):
-                    if body.get(key):
-                        parse_date(body[key], key)
+                    if body.get(key):  # kept as ISO whichever form was sent
+                        body[key] = parse_date(body[key], key, slashes=True).isoformat()
                 billing.update({k: body[k] for k in BILLING_FIELDS if k in body})
                 billing["updated_at"] = iso(now())
         return sb.json(billing_json(billing))

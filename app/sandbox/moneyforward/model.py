@@ -9,7 +9,7 @@ and read back as the Japanese labels the Billing schema lists.
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from ..common import ApiError, iso, mf_id, now, plain, round_to, ruby_decimal, to_decimal
@@ -192,3 +192,29 @@ def document_header(state: dict, department_id: str) -> dict:
         "office_name": office["name"],
         "office_detail": office_detail(office),
     }
+
+
+DATE_KEYS = frozenset(
+    ("billing_date", "due_date", "sales_date", "quote_date", "expired_date", "delivery_date")
+)
+TIME_KEYS = frozenset(("created_at", "updated_at"))
+
+
+def provider_forms(payload):
+    """``payload`` (stored with ISO dates and times) as Money Forward writes it: dates
+    ``2022/12/09`` and times ``2023-03-20 14:56:10 +0900``, as in every example of its
+    v3 spec (the schema says only ``format: date`` / ``date-time``)."""
+    if isinstance(payload, list):
+        return [provider_forms(value) for value in payload]
+    if not isinstance(payload, dict):
+        return payload
+    written = {}
+    for key, value in payload.items():
+        if key in DATE_KEYS and isinstance(value, str) and len(value) == 10:
+            written[key] = value.replace("-", "/")
+        elif key in TIME_KEYS and isinstance(value, str) and "T" in value:
+            moment = datetime.fromisoformat(value)
+            written[key] = moment.strftime("%Y-%m-%d %H:%M:%S %z")
+        else:
+            written[key] = provider_forms(value)
+    return written

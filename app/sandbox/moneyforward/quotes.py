@@ -44,8 +44,8 @@ def register(sb, bp) -> None:
         sb.check_body("/quotes", "post", body)
         with sb.store.write():
             header = document_header(state(), body.get("department_id"))
-            quote_date = parse_date(body["quote_date"], "quote_date")
-            expired = parse_date(body["expired_date"], "expired_date")
+            quote_date = parse_date(body["quote_date"], "quote_date", slashes=True)
+            expired = parse_date(body["expired_date"], "expired_date", slashes=True)
             if expired < quote_date:
                 raise ApiError(
                     400, "expired_dateはquote_date以降の日付を入力してください", "expired_date"
@@ -95,8 +95,8 @@ def register(sb, bp) -> None:
                 if body.get("department_id"):
                     quote.update(document_header(state(), body["department_id"]))
                 for key in ("quote_date", "expired_date"):
-                    if body.get(key):
-                        parse_date(body[key], key)
+                    if body.get(key):  # kept as ISO whichever form was sent
+                        body[key] = parse_date(body[key], key, slashes=True).isoformat()
                 quote.update({k: body[k] for k in QUOTE_FIELDS if k in body})
                 quote["updated_at"] = iso(now())
         return sb.json(quote_json(quote))

@@ -28,13 +28,13 @@ class FreeeAdapter(ProviderAdapter):
         partner = self.client.find_partner_by_code(company.code[:30])
         if partner is None:
             return None
-        ids = CustomerIds(str(partner["id"]))
+        ids = CustomerIds(mapping.partner_id(partner))
         self.update_customer(ids, company)
         return ids
 
     def create_customer(self, company):
         partner = self.client.create_partner(mapping.partner_body(company))
-        return CustomerIds(str(partner["id"]))
+        return CustomerIds(mapping.partner_id(partner))
 
     def update_customer(self, ids, company):
         self.client.update_partner(int(ids.external_id), mapping.partner_body(company))

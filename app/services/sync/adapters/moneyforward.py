@@ -25,20 +25,22 @@ class MoneyForwardAdapter(ProviderAdapter):
         partner = self.client.find_partner_by_code(company.code[:30])
         if partner is None:
             return None
-        departments = partner.get("departments") or self.client.list_departments(partner["id"])
-        if departments:
-            department_id = departments[0]["id"]
-        else:
+        partner_id, department_id = mapping.partner_ids(partner)
+        if department_id is None:
+            listed = self.client.list_departments(partner_id)
+            department_id = mapping.partner_ids({"id": partner_id, "departments": listed})[1]
+        if department_id is None:
             body = mapping.department_body(company)
-            department_id = self.client.create_department(partner["id"], body)["id"]
-        ids = CustomerIds(partner["id"], department_id)
+            department = self.client.create_department(partner_id, body)
+            department_id = mapping.partner_ids({"id": partner_id, "departments": [department]})[1]
+        ids = CustomerIds(partner_id, department_id)
         self.update_customer(ids, company)
         return ids
 
     def create_customer(self, company):
         body = {**mapping.partner_body(company), "departments": [mapping.department_body(company)]}
         partner = self.client.create_partner({k: v for k, v in body.items() if v})
-        return CustomerIds(partner["id"], partner["departments"][0]["id"])
+        return CustomerIds(*mapping.partner_ids(partner))
 
     def update_customer(self, ids, company):
         body = {k: v for k, v in mapping.partner_body(company).items() if v}

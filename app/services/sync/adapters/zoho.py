@@ -21,13 +21,13 @@ class ZohoAdapter(ProviderAdapter):
         contact = self.client.find_contact(mapping.contact_body(company)["contact_name"])
         if contact is None:
             return None
-        ids = CustomerIds(str(contact["contact_id"]))
+        ids = CustomerIds(mapping.contact_id(contact))
         self.update_customer(ids, company)
         return ids
 
     def create_customer(self, company):
         contact = self.client.create_contact(mapping.contact_body(company))
-        return CustomerIds(str(contact["contact_id"]))
+        return CustomerIds(mapping.contact_id(contact))
 
     def update_customer(self, ids, company):
         self.client.update_contact(ids.external_id, mapping.contact_body(company))
