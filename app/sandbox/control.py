@@ -5,7 +5,9 @@ JSON endpoints, for tests and the demo:
   ``DELETE faults``; ``expire_tokens`` acts at once on every current access token;
 - ``POST reset`` wipes the provider's state (the demo client comes back);
 - ``GET requests?since=<index>`` → {"requests": [...], "next_index": n}, newest last;
-- ``POST clients`` {"client_id", "client_secret", "redirect_uri" (or a list)};
+- ``POST clients`` {"client_id", "client_secret", "redirect_uri" (or a list),
+  "token_endpoint_auth_method"?}; the token requests' log entries say which
+  client authentication they used (``client_auth``) and which form fields came;
 - ``POST tokens`` {"client_id", "scope"?, "expires_in"?} → the provider's token JSON;
 - ``GET documents``; ``POST documents/<id>/status`` {"status": "paid"|…} or the
   provider's own field names; ``DELETE documents/<id>``;
@@ -100,7 +102,10 @@ def register_control(sandbox, bp) -> None:
         uris = [uris] if isinstance(uris, str) else list(uris)
         if not body.get("client_id") or not body.get("client_secret") or not uris:
             return refuse("client_id, client_secret and redirect_uri are required")
-        sandbox.oauth.register_client(body["client_id"], body["client_secret"], uris)
+        method = body.get("token_endpoint_auth_method") or None
+        if method not in (None, "client_secret_basic", "client_secret_post"):
+            return refuse("token_endpoint_auth_method: client_secret_basic or client_secret_post")
+        sandbox.oauth.register_client(body["client_id"], body["client_secret"], uris, method)
         return sandbox.json({"client_id": body["client_id"], "redirect_uris": uris}, 201)
 
     @bp.post("/_sandbox/tokens")

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import unquote_plus, urlencode, urlsplit
 
-from flask import Response, jsonify, redirect, render_template_string, request
+from flask import Response, g, jsonify, redirect, render_template_string, request
 
 from .html import AUTHORIZE_HTML, OAUTH_ERROR_HTML
 
@@ -78,11 +78,17 @@ class OAuthServer:
         bp.add_url_rule(self.config.token_path, "oauth_token", self.token, methods=["POST"])
 
     # -- clients -------------------------------------------------------------------
-    def register_client(self, client_id: str, secret: str, redirect_uris: list[str]) -> None:
+    def register_client(
+        self, client_id: str, secret: str, redirect_uris: list[str], auth_method: str | None = None
+    ) -> None:
+        """Register an app; ``auth_method`` ("client_secret_basic" or
+        "client_secret_post") makes the token endpoint accept only that one, as Money
+        Forward's アプリポータル does with the クライアント認証方式 chosen there."""
         with self.sandbox.store.write():
             self.state["clients"][client_id] = {
                 "client_secret": secret,
                 "redirect_uris": list(redirect_uris),
+                "auth_method": auth_method,
             }
 
     def _redirect_ok(self, client: dict, uri: str) -> bool:
@@ -164,12 +170,21 @@ class OAuthServer:
         auth = request.authorization
         if auth and auth.type == "basic" and "basic" in self.config.client_auth:
             client_id, secret = unquote_plus(auth.username or ""), unquote_plus(auth.password or "")
+            method = "client_secret_basic"
         elif "post" in self.config.client_auth and params.get("client_id"):
             client_id, secret = params["client_id"], params.get("client_secret", "")
+            method = "client_secret_post"
         else:
             return None
+        entry = g.get("sandbox_entry")
+        if entry is not None:  # what the token endpoint received, never the secret itself
+            entry["client_auth"] = method
+            entry["grant_type"] = params.get("grant_type")
+            entry["form_fields"] = sorted(params)
         client = self.state["clients"].get(client_id)
         if client is None or not secrets.compare_digest(client["client_secret"], secret):
+            return None
+        if client.get("auth_method") not in (None, method):
             return None
         return client_id
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from app.models.connection import Connection
 from app.models.crm import utcnow
+from app.providers import registry
 from app.providers.errors import ProviderError
 from app.providers.oauth import OAuthClient, OAuthSettings
 from app.services.connections import connection_for_state, issue_state
@@ -16,22 +17,17 @@ from app.services.token_store import store_tokens
 
 
 def oauth_settings(connection: Connection, redirect_uri: str) -> OAuthSettings:
-    """The OAuth settings of ``connection`` as the provider expects them."""
-    extra: tuple[tuple[str, str], ...] = ()
-    scope = connection.scopes or ""
-    if connection.provider == "zoho":
-        # Zoho gives a refresh token only with access_type=offline; scopes are comma-separated.
-        extra = (("access_type", "offline"), ("prompt", "consent"))
-        scope = ",".join(s for s in scope.replace(",", " ").split() if s)
-    return OAuthSettings(
-        provider=connection.provider,
+    """The OAuth settings of ``connection``: the provider's registry entry (client
+    authentication, consent parameters, scope form) with the connection's own app
+    credentials, URLs and scopes."""
+    return registry.oauth_settings(
+        connection.provider,
         client_id=connection.client_id,
         client_secret=connection.client_secret or "",
+        redirect_uri=redirect_uri,
         authorize_url=connection.authorize_url,
         token_url=connection.token_url,
-        redirect_uri=redirect_uri,
-        scope=scope,
-        authorize_params=extra,
+        scope=connection.scopes,
     )
 
 
@@ -56,6 +52,8 @@ def complete(session, query: Mapping[str, str], redirect_uri: str) -> Connection
         connection.last_error = str(exc)
         raise InvalidInput(str(exc)) from exc
     store_tokens(connection, tokens)
+    for name, value in registry.entry(connection.provider).connected(tokens).items():
+        setattr(connection, name, value)  # e.g. the company chosen at freee
     connection.status = "connected"
     connection.connected_at = utcnow()
     connection.last_error = None

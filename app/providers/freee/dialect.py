@@ -36,7 +36,7 @@ def oauth_settings(
     *,
     authorize_url: str = AUTHORIZE_URL,
     token_url: str = TOKEN_URL,
-    scope: str = SCOPE,
+    scope: str | None = SCOPE,
     select_company: bool = True,
 ) -> OAuthSettings:
     """OAuth settings for freee; ``prompt=select_company`` lets the user pick the company
@@ -48,10 +48,17 @@ def oauth_settings(
         authorize_url=authorize_url,
         token_url=token_url,
         redirect_uri=redirect_uri,
-        scope=scope,
+        scope=scope or SCOPE,
         authorize_params=(("prompt", "select_company"),) if select_company else (),
         client_auth="post",
     )
+
+
+def connected(tokens) -> dict:
+    """The company the user chose on freee's consent page (``prompt=select_company``
+    makes the token answer carry its ``company_id``): the connection works on it."""
+    company = (tokens.extras or {}).get("company_id")
+    return {"organization_id": str(company)} if company not in (None, "") else {}
 
 
 def read_error(status: int, body: Any, text: str) -> ErrorDetails:

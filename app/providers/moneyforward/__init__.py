@@ -1,5 +1,9 @@
 """Money Forward Cloud Invoice v3."""
 
+from ..entry import ProviderEntry
+from . import dialect
 from .client import MoneyForwardClient
 
-__all__ = ["MoneyForwardClient"]
+ENTRY = ProviderEntry(dialect.PROVIDER, dialect.oauth_settings)
+
+__all__ = ["ENTRY", "MoneyForwardClient"]

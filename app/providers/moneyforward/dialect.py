@@ -20,6 +20,13 @@ AUTHORIZE_URL = "https://api.biz.moneyforward.com/authorize"
 TOKEN_URL = "https://api.biz.moneyforward.com/token"
 SCOPE = "mfc/invoice/data.write"  # write includes read (GET) per Money Forward's guide
 MAX_PER_PAGE = 100
+# Client authentication at the token endpoint. An app registered in Money Forward's
+# アプリポータル chooses its クライアント認証方式 there, CLIENT_SECRET_BASIC or
+# CLIENT_SECRET_POST (guide "連携用アプリを登録する",
+# https://biz.moneyforward.com/support/app-portal/guide/g011.html); the token endpoint
+# then accepts only that one. Renkei sends HTTP Basic (client_secret_basic), so the app
+# is registered with CLIENT_SECRET_BASIC (README, "Connecting a real provider").
+CLIENT_AUTH = "basic"
 
 # 3 creates/updates a second (documented for v2, enforced in practice); spacing keeps
 # network jitter from squeezing four writes into Money Forward's one-second window.
@@ -43,8 +50,8 @@ def oauth_settings(
     *,
     authorize_url: str = AUTHORIZE_URL,
     token_url: str = TOKEN_URL,
-    scope: str = SCOPE,
-    client_auth: str = "basic",
+    scope: str | None = SCOPE,
+    client_auth: str = CLIENT_AUTH,
 ) -> OAuthSettings:
     """OAuth settings for a Money Forward connection (URLs overridable for the sandbox)."""
     return OAuthSettings(
@@ -54,7 +61,7 @@ def oauth_settings(
         authorize_url=authorize_url,
         token_url=token_url,
         redirect_uri=redirect_uri,
-        scope=scope,
+        scope=scope or SCOPE,
         client_auth=client_auth,
     )
 

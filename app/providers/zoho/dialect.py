@@ -61,11 +61,13 @@ def oauth_settings(
     dc: str = "com",
     authorize_url: str | None = None,
     token_url: str | None = None,
-    scope: str = SCOPE,
+    scope: str | None = SCOPE,
 ) -> OAuthSettings:
     """OAuth settings for Zoho; ``access_type=offline`` and ``prompt=consent`` make Zoho
-    issue a refresh token every time the user connects."""
+    issue a refresh token every time the user connects. Zoho separates scopes with
+    commas; scopes typed with spaces are joined with commas."""
     base = accounts_base(dc)
+    scope = ",".join(s for s in (scope or SCOPE).replace(",", " ").split() if s)
     return OAuthSettings(
         provider=PROVIDER,
         client_id=client_id,
