@@ -20,7 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models.crm import utcnow
 from app.models.sync import ExternalDocument, PartnerLink, SyncRun
-from app.providers.errors import ProviderError, TransientError, ValidationError
+from app.providers.errors import (
+    ProviderDataError,
+    ProviderError,
+    TransientError,
+    ValidationError,
+)
 from app.security.rights import CREATE_AT_PROVIDER, user_may
 from app.services.sync import runs
 from app.services.sync.adapters import CustomerIds, RemoteDocument
@@ -133,6 +138,14 @@ def _message(exc: ProviderError) -> str:
             "created twice.",
             provider=exc.provider_name,
             reason=_reason(exc),
+        )
+    if isinstance(exc, ProviderDataError):
+        return _(
+            "%(provider)s answered in a form Renkei cannot read (%(reason)s). The invoice "
+            "may exist there; Retry looks for it before creating, so it is never created "
+            "twice.",
+            provider=exc.provider_name,
+            reason=exc.message,
         )
     if isinstance(exc, TransientError):
         return _(
