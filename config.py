@@ -191,5 +191,8 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         # providers. Off in production unless asked for.
         "SANDBOX_ENABLED": env.get("RENKEI_SANDBOX", "1" if demo else "0") == "1",
         "SANDBOX_STATE_PATH": str(INSTANCE_DIR / "sandbox.json") if demo else None,
+        # Hold every sandbox exchange to the providers' OpenAPI files (openapi-core):
+        # on in the tests, so the whole suite talks to spec-checked sandboxes.
+        "SANDBOX_VALIDATE": mode == "test" or env.get("RENKEI_SANDBOX_VALIDATE") == "1",
         **_smtp_settings(env, mode),
     }

@@ -54,5 +54,10 @@ def _mount_sandboxes(app: Flask, csrf) -> None:
     """Serve the provider emulators under /sandbox (demo and tests only)."""
     from app.sandbox import register_sandboxes
 
-    for blueprint in register_sandboxes(app, state_path=app.config.get("SANDBOX_STATE_PATH")):
+    blueprints = register_sandboxes(
+        app,
+        state_path=app.config.get("SANDBOX_STATE_PATH"),
+        validate=bool(app.config.get("SANDBOX_VALIDATE")),
+    )
+    for blueprint in blueprints:
         csrf.exempt(blueprint)
