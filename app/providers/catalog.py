@@ -67,6 +67,12 @@ SANDBOX_PATHS = {
 
 def default_urls(provider: str, data_centre: str = "com") -> tuple[str, str, str]:
     """(API base, authorize, token) URLs of the real provider."""
+    if provider == "zoho":  # its dialect knows each data centre (Canada: zohocloud.ca)
+        from .zoho import dialect as zoho
+
+        accounts = zoho.accounts_base(data_centre or "com")
+        api = zoho.api_base(data_centre or "com")
+        return api, f"{accounts}/oauth/v2/auth", f"{accounts}/oauth/v2/token"
     info = PROVIDERS[provider]
     urls = (info.api_base_url, info.authorize_url, info.token_url)
     return tuple(u.replace("{dc}", data_centre or "com") for u in urls)
