@@ -29,8 +29,9 @@ def zoho_time(moment: datetime) -> str:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).strftime(ZOHO_TIME)
 
 
-def parse_zoho_time(text: str) -> datetime:
-    """Read a Zoho time stamp ('2013-11-17T02:17:40-0800', or with a colon in the zone)."""
+def parse_zoho_time(text: str | None) -> datetime | None:
+    """Read a Zoho time stamp ('2013-11-17T02:17:40-0800', or with a colon in the zone);
+    None for a blank one (Zoho writes unset values as " ")."""
     return parse_datetime(text, "last_modified_time", dialect.PROVIDER)
 
 
@@ -177,8 +178,8 @@ class ZohoInvoiceClient:
         }
         since = since if since.tzinfo else since.replace(tzinfo=UTC)
         for invoice in self._iter("/invoices", "invoices", params):
-            stamp = invoice.get("last_modified_time")
-            if not stamp or parse_zoho_time(stamp) >= since:
+            moment = parse_zoho_time(invoice.get("last_modified_time"))  # None when blank
+            if moment is None or moment >= since:
                 yield invoice
 
     def mark_invoice_sent(self, invoice_id: str) -> dict:
