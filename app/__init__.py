@@ -40,6 +40,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
         register_apis(appbuilder)
+    from app.views.refusals import install as install_refusals
+
+    install_refusals(app)  # typed errors → flash and redirect, or 4xx JSON on /api/
     if app.config["SANDBOX_ENABLED"]:
         _mount_sandboxes(app, csrf)
     if app.config["MAIL_SINK_ENABLED"]:

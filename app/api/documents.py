@@ -15,11 +15,12 @@ from flask_appbuilder.models.sqla.filters import FilterEqual
 from marshmallow.validate import Length, OneOf, Range
 
 from app.api.crm import CURRENCY, LINE_FIELDS, LINE_VALIDATORS, CrmApi
+from app.api.refusals import answered
 from app.models.audit import AuditEntry
 from app.models.documents import Document, DocumentLine
 from app.security.permissions import API_VERBS, DOCUMENT_VERBS
 from app.services.documents import actions, issuing, payments
-from app.services.errors import Forbidden, InvalidInput, NotFound, RenkeiError
+from app.services.errors import Forbidden, InvalidInput, NotFound
 from app.views.document_data import FilterDocumentKind, interface
 
 ACTION_NAMES = list(actions.ACTION_LABELS)
@@ -63,27 +64,20 @@ def _summary(document: Document) -> dict:
 
 
 class RuleAwareApi(CrmApi):
-    """Business errors raised before the save (pre_add, pre_update) answer 422, not 500."""
+    """Business errors raised before the save (pre_add, pre_update) answer 4xx, not 500,
+    and a write signed in by the session cookie needs the page's CSRF token."""
 
-    def _refused(self, exc: RenkeiError):
-        self.datamodel.session.rollback()
-        if isinstance(exc, Forbidden):
-            return self.response_403()
-        if isinstance(exc, NotFound):
-            return self.response_404()
-        return self.response_422(message={getattr(exc, "field", None) or "_schema": [str(exc)]})
-
+    @answered
     def post_headless(self):
-        try:
-            return super().post_headless()
-        except RenkeiError as exc:
-            return self._refused(exc)
+        return super().post_headless()
 
+    @answered
     def put_headless(self, pk):
-        try:
-            return super().put_headless(pk)
-        except RenkeiError as exc:
-            return self._refused(exc)
+        return super().put_headless(pk)
+
+    @answered
+    def delete_headless(self, pk):
+        return super().delete_headless(pk)
 
 
 class DocumentApi(RuleAwareApi):
@@ -130,6 +124,7 @@ class DocumentApi(RuleAwareApi):
     @expose("/<int:pk>/action/<name>", methods=["POST"])
     @protect()
     @safe
+    @answered
     def act(self, pk, name):
         """Run a lifecycle action on a document.
         ---
@@ -173,13 +168,10 @@ class DocumentApi(RuleAwareApi):
         """
         body = request.get_json(silent=True)
         comment = body.get("comment") if isinstance(body, dict) else None
-        try:
-            document = self._document(pk)
-            if comment is not None and not isinstance(comment, str):
-                raise InvalidInput("The comment must be text.", field="comment")
-            result = actions.perform(document, name, g.user, comment)
-        except RenkeiError as exc:
-            return self._refused(exc)
+        document = self._document(pk)
+        if comment is not None and not isinstance(comment, str):
+            raise InvalidInput("The comment must be text.", field="comment")
+        result = actions.perform(document, name, g.user, comment)
         if name in ("convert", "credit"):
             return self.response(201, result=_summary(result))
         return self.response(200, result=_summary(document))
@@ -205,6 +197,7 @@ class DocumentApi(RuleAwareApi):
     @expose("/<int:pk>/payment", methods=["POST"])
     @protect()
     @safe
+    @answered
     def payment(self, pk):
         """Record a payment against an invoice.
         ---
@@ -243,16 +236,13 @@ class DocumentApi(RuleAwareApi):
             422:
               $ref: '#/components/responses/422'
         """
-        try:
-            document = self._document(pk)
-            if not actions.may(g.user, document, "record_payment"):
-                raise Forbidden("You may not record payments.")
-            amount, paid_on, method, reference = self._payment_input()
-            payments.record_payment(
-                document, amount, paid_on, user=g.user, method=method, reference=reference
-            )
-        except RenkeiError as exc:
-            return self._refused(exc)
+        document = self._document(pk)
+        if not actions.may(g.user, document, "record_payment"):
+            raise Forbidden("You may not record payments.")
+        amount, paid_on, method, reference = self._payment_input()
+        payments.record_payment(
+            document, amount, paid_on, user=g.user, method=method, reference=reference
+        )
         return self.response(201, result=_summary(document))
 
 

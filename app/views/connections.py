@@ -21,9 +21,9 @@ from app.models.connection import Connection
 from app.providers.catalog import PROVIDERS, ZOHO_DATA_CENTRES
 from app.services import connections as verbs
 from app.services import oauth_flow
-from app.services.errors import RenkeiError
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
+from app.views.refusals import back_to
 
 STATUS_LABELS = {
     "new": _l("Not connected yet"),
@@ -184,13 +184,10 @@ class ConnectionView(ModelView):
         if connection is None:
             flash(str(_l("No such connection.")), "danger")
             return redirect(url_for(".list"))
-        try:
-            verb(connection)
-            self.datamodel.session.commit()
-            flash(str(done), "success")
-        except RenkeiError as exc:
-            self.datamodel.session.rollback()
-            flash(str(exc), "danger")
+        back_to(url_for(".show", pk=pk))
+        verb(connection)
+        self.datamodel.session.commit()
+        flash(str(done), "success")
         return redirect(url_for(".show", pk=pk))
 
     @expose("/pause/<int:pk>", methods=["POST"])
@@ -232,12 +229,9 @@ class ConnectionView(ModelView):
     def oauth_callback(self):
         """The provider sends the browser back here with a code (or an error) and our state."""
         session = self.datamodel.session
-        try:
-            connection = oauth_flow.complete(session, request.args, callback_url())
-        except RenkeiError as exc:
-            session.commit()  # the state is used up even when the answer is refused
-            flash(str(exc), "danger")
-            return redirect(url_for(".list"))
+        # The state is used up even when the answer is refused: keep it (commit).
+        back_to(url_for(".list"), keep_changes=True)
+        connection = oauth_flow.complete(session, request.args, callback_url())
         session.commit()
         flash(str(_l("Connected to %(name)s.", name=connection.name)), "success")
         return redirect(url_for(".show", pk=connection.id))

@@ -19,8 +19,9 @@ from app.models.crm import Deal
 from app.models.publishing import EmailDispatch
 from app.security.rights import user_may
 from app.services.documents import actions, issuing, payments
-from app.services.errors import Forbidden, RenkeiError
+from app.services.errors import Forbidden, InvalidInput
 from app.views.document_page import document_page, document_url
+from app.views.refusals import back_to, safe_next
 
 
 def _pdf_service():
@@ -36,10 +37,11 @@ def _sending_service():
     return sending
 
 
-def _safe_next(default: str) -> str:
-    target = request.form.get("next") or request.args.get("next") or ""
-    # Only a path on this site: never an open redirect.
-    return target if target.startswith("/") and not target.startswith("//") else default
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        raise InvalidInput(_("The payment date is not a date."), field="paid_on") from None
 
 
 class DocumentRoutes:
@@ -50,11 +52,6 @@ class DocumentRoutes:
         if document is None:
             abort(404)
         return document
-
-    def _fail(self, exc: RenkeiError, target: str):
-        self.datamodel.session.rollback()
-        flash(str(exc), "danger")
-        return redirect(target)
 
     @expose("/show/<pk>")
     @has_access
@@ -83,11 +80,8 @@ class DocumentRoutes:
         """Run one lifecycle action (submit, approve, reject with a reason, void …)."""
         document = self._document(pk)
         name = request.form.get("action", "")
-        here = _safe_next(url_for(".show", pk=pk))
-        try:
-            result = actions.perform(document, name, g.user, request.form.get("comment"))
-        except RenkeiError as exc:
-            return self._fail(exc, here)
+        here = back_to(safe_next(url_for(".show", pk=pk)))
+        result = actions.perform(document, name, g.user, request.form.get("comment"))
         label = actions.ACTION_LABELS[name]
         if name in ("convert", "credit"):
             flash(_("%(action)s: %(number)s was created.", action=label, number=result.number))
@@ -100,23 +94,17 @@ class DocumentRoutes:
     def payment(self, pk):
         """Record a payment (full or partial) against an invoice."""
         document = self._document(pk)
-        here = url_for(".show", pk=pk)
-        try:
-            if not actions.may(g.user, document, "record_payment"):
-                raise Forbidden(_("You may not record payments."))
-            paid_on = request.form.get("paid_on") or None
-            payments.record_payment(
-                document,
-                request.form.get("amount", ""),
-                dt.date.fromisoformat(paid_on) if paid_on else None,
-                user=g.user,
-                method=request.form.get("method") or "bank_transfer",
-                reference=request.form.get("reference") or None,
-            )
-        except ValueError:
-            return self._fail(RenkeiError(_("The payment date is not a date.")), here)
-        except RenkeiError as exc:
-            return self._fail(exc, here)
+        here = back_to(url_for(".show", pk=pk))
+        if not actions.may(g.user, document, "record_payment"):
+            raise Forbidden(_("You may not record payments."))
+        payments.record_payment(
+            document,
+            request.form.get("amount", ""),
+            _date(request.form.get("paid_on")),
+            user=g.user,
+            method=request.form.get("method") or "bank_transfer",
+            reference=request.form.get("reference") or None,
+        )
         flash(_("The payment was recorded."), "success")
         return redirect(here)
 
@@ -125,11 +113,9 @@ class DocumentRoutes:
     def pdf(self, pk):
         """Download the document as PDF (made from the approved template)."""
         document = self._document(pk)
-        try:
-            made = _pdf_service().render_document(document, g.user)
-            self.datamodel.session.commit()
-        except RenkeiError as exc:
-            return self._fail(exc, url_for(".show", pk=pk))
+        back_to(url_for(".show", pk=pk))
+        made = _pdf_service().render_document(document, g.user)
+        self.datamodel.session.commit()
         return Response(
             made.content,
             mimetype="application/pdf",
@@ -149,11 +135,9 @@ class DocumentRoutes:
         items = items if isinstance(items, list) else [items]
         # action_post loads the ids without the list's filter: keep this view's kind only.
         items = [i for i in items if i is not None and i.kind == self.kind]
-        try:
-            content = _pdf_service().zip_pdfs(items, g.user)
-            self.datamodel.session.commit()
-        except RenkeiError as exc:
-            return self._fail(exc, url_for(".list"))
+        back_to(url_for(".list"))
+        content = _pdf_service().zip_pdfs(items, g.user)
+        self.datamodel.session.commit()
         name = f"{self.kind}-{dt.date.today().isoformat()}.zip"
         return Response(
             content,
@@ -166,12 +150,8 @@ class DocumentRoutes:
     def send(self, pk):
         """Email the PDF to the recipient (queued; the page shows how it went)."""
         document = self._document(pk)
-        here = url_for(".show", pk=pk)
-        try:
-            _sending_service().request_send(document, g.user)
-            self.datamodel.session.commit()
-        except RenkeiError as exc:
-            return self._fail(exc, here)
+        here = back_to(url_for(".show", pk=pk))
+        _sending_service().request_send(document, g.user)
         flash(_("Sending to %(to)s…", to=document.recipient_email or ""), "info")
         return redirect(here)
 
@@ -182,12 +162,8 @@ class DocumentRoutes:
         dispatch = self.datamodel.session.get(EmailDispatch, pk)
         if dispatch is None or dispatch.document.kind != self.kind:
             abort(404)
-        here = url_for(".show", pk=dispatch.document_id)
-        try:
-            _sending_service().retry_send(dispatch, g.user)
-            self.datamodel.session.commit()
-        except RenkeiError as exc:
-            return self._fail(exc, here)
+        here = back_to(url_for(".show", pk=dispatch.document_id))
+        _sending_service().retry_send(dispatch, g.user)
         flash(_("Sending again…"), "info")
         return redirect(here)
 
@@ -198,13 +174,10 @@ class DocumentRoutes:
         dispatch = self.datamodel.session.get(EmailDispatch, pk)
         if dispatch is None or dispatch.document.kind != self.kind:
             abort(404)
-        here = url_for(".show", pk=dispatch.document_id)
-        try:
-            _sending_service().resend_unknown(
-                dispatch, g.user, confirmed=request.form.get("confirm") == "yes"
-            )
-        except RenkeiError as exc:
-            return self._fail(exc, here)
+        here = back_to(url_for(".show", pk=dispatch.document_id))
+        _sending_service().resend_unknown(
+            dispatch, g.user, confirmed=request.form.get("confirm") == "yes"
+        )
         flash(_("Sending again…"), "info")
         return redirect(here)
 
@@ -215,13 +188,9 @@ class DocumentRoutes:
         deal = self.datamodel.session.get(Deal, deal_id)
         if deal is None:
             abort(404)
-        back = url_for("DealView.show", pk=deal_id)
+        back_to(url_for("DealView.show", pk=deal_id))
         if not user_may(g.user, "can_write", self.class_permission_name):
-            flash(_("You may not create this kind of document."), "danger")
-            return redirect(back)
-        try:
-            document = issuing.from_deal(deal, self.kind, user=g.user)
-        except RenkeiError as exc:
-            return self._fail(exc, back)
+            raise Forbidden(_("You may not create this kind of document."))
+        document = issuing.from_deal(deal, self.kind, user=g.user)
         flash(_("%(number)s was created from the deal.", number=document.number), "success")
         return redirect(url_for(".show", pk=document.id))

@@ -23,8 +23,8 @@ from app.models.publishing import EmailDispatch
 from app.security.permissions import READ_ONLY_VERBS
 from app.services.documents import actions, sending
 from app.services.documents.sending import DISPATCH_STATE_LABELS, eml_bytes, retry_send
-from app.services.errors import RenkeiError
 from app.views.datamodel import datamodel
+from app.views.refusals import back_to, flashed
 
 
 def _readable_kinds() -> list[str]:
@@ -173,13 +173,9 @@ class OutboxView(ModelView):
     def resend_unknown(self, pk):
         """Send again an email whose outcome is unknown, once confirmed."""
         dispatch = self._visible(pk)
-        try:
-            sending.resend_unknown(dispatch, g.user, confirmed=request.form.get("confirm") == "yes")
-        except RenkeiError as exc:
-            self.datamodel.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            flash(_("Sending again…"), "info")
+        back_to(url_for(".show", pk=pk))
+        sending.resend_unknown(dispatch, g.user, confirmed=request.form.get("confirm") == "yes")
+        flash(_("Sending again…"), "info")
         return redirect(url_for(".show", pk=pk))
 
     @action(
@@ -196,15 +192,11 @@ class OutboxView(ModelView):
         # FAB loads the posted ids without the base filter: keep the kinds this person reads.
         kinds = set(_readable_kinds())
         items = [i for i in items if i is not None and i.document.kind in kinds]
-        session = self.datamodel.session
         queued = 0
         for dispatch in items:
-            try:
+            with flashed(f"{dispatch.document} → {dispatch.recipient}: ") as refusal:
                 retry_send(dispatch, g.user)
-                queued += 1
-            except RenkeiError as exc:
-                session.rollback()
-                flash(f"{dispatch.document} → {dispatch.recipient}: {exc}", "danger")
+            queued += refusal.message is None
         if queued:
             flash(_("%(n)d email(s) queued again.", n=queued), "info")
         if len(items) == 1:

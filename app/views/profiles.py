@@ -6,8 +6,8 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 
-from app.services.errors import RenkeiError
 from app.services.profiles import matrix_for, save_matrix
+from app.views.refusals import back_to
 
 # Names in the grid, translated; a resource or verb without a label shows its code.
 LABELS = {
@@ -70,12 +70,9 @@ class ProfilesView(BaseView):
         for value in request.form.getlist("perm"):
             resource, _, verb = value.partition(":")
             ticked.add((resource, verb))
-        try:
-            save_matrix(self.appbuilder.session, role, ticked)
-            flash(str(_l("Profile %(name)s saved.", name=role.name)), "success")
-        except RenkeiError as exc:
-            self.appbuilder.session.rollback()
-            flash(str(exc), "danger")
+        back_to(url_for(".edit", role_id=role_id))
+        save_matrix(self.appbuilder.session, role, ticked)
+        flash(str(_l("Profile %(name)s saved.", name=role.name)), "success")
         return redirect(url_for(".edit", role_id=role_id))
 
     def _role(self, role_id):

@@ -18,10 +18,10 @@ from app.models.choices import BILLING_STATUS_LABELS
 from app.models.connection import Connection
 from app.models.sync import ExternalDocument, SyncFailure, SyncRun
 from app.security.permissions import SYNC_HISTORY_VERBS
-from app.services.errors import RenkeiError
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
 from app.views.money import Money, local_time
+from app.views.refusals import back_to
 
 CREATE_AT_PROVIDER = ("can_create_at_provider", "ProviderDocument")
 SYNC_HISTORY_READ = ("can_read", "SyncHistory")
@@ -128,12 +128,8 @@ class DealSyncMixin:
         if deal is None or connection is None:
             flash(str(_l("No such deal or connection.")), "danger")
             return redirect(url_for(".list"))
-        try:
-            _document, run = _engine().request_invoice(deal, connection, g.user)
-        except RenkeiError as exc:
-            session.rollback()
-            flash(str(exc), "danger")
-            return redirect(url_for(".show", pk=pk))
+        back_to(url_for(".show", pk=pk))
+        _document, run = _engine().request_invoice(deal, connection, g.user)
         return self._started(run, _l("Creating the invoice…"), ".show", pk=pk)
 
     @expose("/refresh/<int:pk>", methods=["POST"])
@@ -164,12 +160,8 @@ class DealSyncMixin:
         return self._refresh([item.id for item in items if item is not None], ".list")
 
     def _refresh(self, deal_ids, endpoint, **values):
-        try:
-            run = _engine().request_status_refresh(g.user, deal_ids)
-        except RenkeiError as exc:
-            self.datamodel.session.rollback()
-            flash(str(exc), "danger")
-            return redirect(url_for(endpoint, **values))
+        back_to(url_for(endpoint, **values))
+        run = _engine().request_status_refresh(g.user, deal_ids)
         return self._started(run, _l("Refreshing billing status…"), endpoint, **values)
 
     @expose("/provider_document/<int:document_id>")
@@ -184,12 +176,8 @@ class DealSyncMixin:
             flash(str(_l("No such document.")), "danger")
             return redirect(url_for(".list"))
         deal_id = document.deal_id
-        try:
-            opened = _engine().open_at_provider(document)
-        except RenkeiError as exc:
-            self.datamodel.session.rollback()
-            flash(str(exc), "danger")
-            return redirect(url_for(".show", pk=deal_id))
+        back_to(url_for(".show", pk=deal_id))
+        opened = _engine().open_at_provider(document)
         if isinstance(opened, str):
             return redirect(opened)
         return send_file(
@@ -301,12 +289,8 @@ class SyncRunView(ModelView):
         if failure is None:
             flash(str(_l("No such failure.")), "danger")
             return redirect(url_for(".list"))
-        try:
-            run = _engine().retry_failure(failure, g.user)
-        except RenkeiError as exc:
-            session.rollback()
-            flash(str(exc), "danger")
-            return redirect(url_for(".show", pk=failure.run_id))
+        back_to(url_for(".show", pk=failure.run_id))
+        run = _engine().retry_failure(failure, g.user)
         session.commit()
         flash(str(_l("Retrying…")), "info")
         return redirect(url_for(".show", pk=run.id, run=run.id))

@@ -15,10 +15,10 @@ from app.models.publishing import DocumentTemplate
 from app.security.permissions import TEMPLATE_VERBS
 from app.security.rights import user_may
 from app.services.documents.lifecycle import KIND_LABELS
-from app.services.errors import RenkeiError
 from app.views.datamodel import RenkeiInterface
 from app.views.documents import LANGUAGES, _select
 from app.views.money import local_time
+from app.views.refusals import back_to, flashed
 from app.views.widgets import LinkedListWidget
 
 PURPOSE_LABELS = {"pdf": _l("PDF layout"), "email": _l("Email")}
@@ -146,7 +146,7 @@ class DocumentTemplateView(ModelView):
         }
         error = None
         if request.method == "POST":
-            try:
+            with flashed() as refusal:
                 made = _services().propose(
                     form["purpose"],
                     form["kind"],
@@ -156,11 +156,8 @@ class DocumentTemplateView(ModelView):
                     user=g.user,
                     change_note=form["change_note"],
                 )
-            except RenkeiError as exc:
-                self.datamodel.session.rollback()
-                error = str(exc)
-                flash(error, "danger")
-            else:
+            error = refusal.message
+            if error is None:
                 flash(_("Version %(v)s was saved and waits for approval.", v=made.version), "info")
                 return redirect(url_for(".show", pk=made.id))
         return self.render_template(
@@ -175,13 +172,9 @@ class DocumentTemplateView(ModelView):
 
     def _decide(self, pk, approve: bool):
         template = self._version(pk)
-        try:
-            _services().decide(template, g.user, approve, request.form.get("comment"))
-        except RenkeiError as exc:
-            self.datamodel.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            flash(_("Approved.") if approve else _("Rejected."), "success")
+        back_to(url_for(".show", pk=pk))
+        _services().decide(template, g.user, approve, request.form.get("comment"))
+        flash(_("Approved.") if approve else _("Rejected."), "success")
         return redirect(url_for(".show", pk=pk))
 
     @expose("/approve/<int:pk>", methods=["POST"])
@@ -203,9 +196,6 @@ class DocumentTemplateView(ModelView):
         template = self._version(pk)
         if template.purpose != "pdf":
             abort(404)
-        try:
-            content = _services().preview_pdf(template)
-        except RenkeiError as exc:
-            flash(str(exc), "danger")
-            return redirect(url_for(".show", pk=pk))
+        back_to(url_for(".show", pk=pk))
+        content = _services().preview_pdf(template)
         return Response(content, mimetype="application/pdf")
