@@ -228,7 +228,7 @@ class ApprovalRequest(Model):
     __tablename__ = "approval_request"
     __table_args__ = (
         CheckConstraint(
-            "decision IS NULL OR decision IN ('approved', 'rejected')",
+            "decision IS NULL OR decision IN ('approved', 'rejected', 'withdrawn')",
             name="ck_approval_decision",
         ),
         {"extend_existing": True},
@@ -240,6 +240,9 @@ class ApprovalRequest(Model):
     # put into words in the reader's language when shown (approvals.describe).
     reasons = Column(Text, nullable=False)
     amount = Column(MONEY, nullable=False)
+    # SHA-256 of the content submitted (approvals.fingerprint): a decision applies only
+    # while the document still has exactly this content.
+    fingerprint = Column(String(64))
     requested_by_id = Column(Integer, ForeignKey("ab_user.id"))
     requested_by = relationship(User, foreign_keys=[requested_by_id])
     requested_at = Column(DateTime, default=utcnow, nullable=False)

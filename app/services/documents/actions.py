@@ -2,6 +2,8 @@
 
 Screens and the REST API call ``perform``; it checks the user's right for the action
 (resources and verbs from app/security/permissions.py) and then runs the service verb.
+Every verb locks the row it changes (services.locking.lock), re-checks its rule and
+commits once, so N identical requests at once have one outcome.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from app.models.documents import Document
 from app.security.rights import user_may
 from app.services.actor import acting_as
 from app.services.documents import approvals, issuing, lifecycle, payments
+from app.services.documents.transaction import locked
 from app.services.errors import Forbidden, InvalidInput
 
 # The resource of each kind (as in permissions.DOCUMENT_TYPES).
@@ -111,8 +114,10 @@ def perform(document: Document, action: str, user, comment: str | None = None):
         "write_off": "written_off",
         "resolve": "sent",
     }[action]
-    with acting_as(user):
+    with acting_as(user), locked(document):
+        # re-checked after the lock: lifecycle.move refuses a move already made
         lifecycle.move(document, target)
+        approvals.withdraw(document)  # a request never outlives the state it was for
         if action == "resolve":
             payments.settle(document)
         db.session.commit()

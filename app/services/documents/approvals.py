@@ -12,6 +12,7 @@ that hold plain text, one reason a line; they are shown as they are.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from decimal import Decimal, InvalidOperation
 
@@ -23,6 +24,7 @@ from app.models.crm import utcnow
 from app.models.documents import ApprovalRequest, ApprovalRule, Document
 from app.services.actor import acting_as
 from app.services.documents import lifecycle
+from app.services.documents.transaction import locked
 from app.services.errors import Forbidden, InvalidInput
 from app.services.money import format_money
 
@@ -137,8 +139,65 @@ def triggered_rules(document: Document) -> list[str]:
 
 
 def pending_request(document: Document) -> ApprovalRequest | None:
-    """The undecided request of ``document``, if any."""
-    return next((r for r in document.approvals if r.decision is None), None)
+    """The undecided request of ``document`` (the newest, should an old one be left open)."""
+    open_requests = [r for r in document.approvals if r.decision is None]
+    return max(open_requests, key=lambda r: r.id or 0, default=None)
+
+
+def fingerprint(document: Document) -> str:
+    """SHA-256 of what an approver approves: the money header and every line."""
+
+    def plain(value):
+        if isinstance(value, Decimal):
+            return _number(value)
+        return None if value is None else str(value)
+
+    content = {
+        "kind": document.kind,
+        "currency": document.currency,
+        "legal_entity": document.legal_entity_id,
+        "company": document.company_id,
+        "totals": [plain(document.subtotal), plain(document.tax), plain(document.total)],
+        "lines": sorted(
+            (
+                [
+                    plain(getattr(line, name))
+                    for name in (
+                        "position",
+                        "product_id",
+                        "name",
+                        "unit",
+                        "unit_price",
+                        "quantity",
+                        "discount_percent",
+                        "tax_rate",
+                        "amount",
+                    )
+                ]
+                for line in document.lines
+            ),
+            key=lambda values: [v or "" for v in values],
+        ),
+    }
+    encoded = json.dumps(content, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def _matches(request: ApprovalRequest, document: Document) -> bool:
+    """Whether ``document`` still has the content ``request`` was made for."""
+    if request.fingerprint:
+        return request.fingerprint == fingerprint(document)
+    # A request made before fingerprints: at least the amount must be the same.
+    return Decimal(request.amount) == Decimal(document.total)
+
+
+def withdraw(document: Document, why: str | None = None) -> None:
+    """Close every open request of ``document`` undecided (reopened, changed, resubmitted)."""
+    for request in document.approvals:
+        if request.decision is None:
+            request.decision = "withdrawn"
+            request.decided_at = utcnow()
+            request.comment = why or _("Withdrawn: the document went back to draft.")
 
 
 def latest_rejection(document: Document) -> ApprovalRequest | None:
@@ -148,45 +207,67 @@ def latest_rejection(document: Document) -> ApprovalRequest | None:
 
 
 def submit(document: Document, user) -> Document:
-    """Ask for approval when a rule says so; otherwise approve the draft at once."""
-    if not document.lines:
-        raise InvalidInput(_("Add at least one line before submitting."), field="lines")
-    lifecycle.check_transition(document, "pending_approval")
-    reasons = triggered(document)
-    with acting_as(user):
-        if reasons:
-            lifecycle.move(document, "pending_approval")
-            db.session.add(
-                ApprovalRequest(
-                    document=document,
-                    reasons=encode_reasons(reasons),
-                    amount=document.total,
-                    requested_by=user,
+    """Ask for approval when a rule says so; otherwise approve the draft at once.
+
+    The request records who asked and a fingerprint of the content (``fingerprint``): a
+    decision applies to that content only.
+    """
+    with locked(document):
+        if not document.lines:
+            raise InvalidInput(_("Add at least one line before submitting."), field="lines")
+        lifecycle.check_transition(document, "pending_approval")
+        reasons = triggered(document)
+        with acting_as(user):
+            withdraw(document, _("Withdrawn: the document was submitted again."))
+            if reasons:
+                lifecycle.move(document, "pending_approval")
+                db.session.add(
+                    ApprovalRequest(
+                        document=document,
+                        reasons=encode_reasons(reasons),
+                        amount=document.total,
+                        fingerprint=fingerprint(document),
+                        requested_by=user,
+                    )
                 )
-            )
-        else:
-            lifecycle.move(document, "approved")
-        db.session.commit()
+            else:
+                lifecycle.move(document, "approved")
+            db.session.commit()
     return document
 
 
 def decide(document: Document, user, approve: bool, comment: str | None = None) -> ApprovalRequest:
-    """Approve or reject the pending request; a rejection needs a reason."""
-    request = pending_request(document)
-    if request is None or document.state != "pending_approval":
-        raise InvalidInput(_("This document is not waiting for approval."), field="state")
-    if request.requested_by_id is not None and request.requested_by_id == getattr(user, "id", None):
-        raise Forbidden(_("You cannot decide on your own request; another approver must."))
-    comment = (comment or "").strip()
-    if not approve and not comment:
-        raise InvalidInput(
-            _("Say why it is rejected, so the requester can fix it."), field="comment"
-        )
-    with acting_as(user):
-        request.decision = "approved" if approve else "rejected"
-        request.decided_by = user
-        request.decided_at = utcnow()
-        request.comment = comment or None
-        lifecycle.move(document, "approved" if approve else "draft")
-        db.session.commit()
+    """Approve or reject the pending request; a rejection needs a reason.
+
+    Under the document's lock: the request must still be open, its requester is not the
+    decider, and the document must still have the content it was submitted with; a
+    request whose content changed is withdrawn (the document goes back to draft).
+    """
+    with locked(document):
+        request = pending_request(document)
+        if request is None or document.state != "pending_approval":
+            raise InvalidInput(_("This document is not waiting for approval."), field="state")
+        if request.requested_by_id is not None and request.requested_by_id == getattr(
+            user, "id", None
+        ):
+            raise Forbidden(_("You cannot decide on your own request; another approver must."))
+        if not _matches(request, document):
+            stale = _("The document changed after it was submitted: submit it again.")
+            with acting_as(user):
+                withdraw(document, stale)
+                lifecycle.move(document, "draft")
+                db.session.commit()
+            raise InvalidInput(stale, field="state")
+        comment = (comment or "").strip()
+        if not approve and not comment:
+            raise InvalidInput(
+                _("Say why it is rejected, so the requester can fix it."), field="comment"
+            )
+        with acting_as(user):
+            request.decision = "approved" if approve else "rejected"
+            request.decided_by = user
+            request.decided_at = utcnow()
+            request.comment = comment or None
+            lifecycle.move(document, "approved" if approve else "draft")
+            db.session.commit()
     return request

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models.documents import Document, Payment
 from app.services.actor import acting_as
 from app.services.documents import lifecycle
+from app.services.documents.transaction import locked
 from app.services.errors import InvalidInput
 from app.services.money import format_money, round_money
 
@@ -51,49 +52,54 @@ def record_payment(
     reference: str | None = None,
     note: str | None = None,
 ) -> Payment:
-    """Record a payment; the invoice becomes partially paid or paid by its balance."""
-    if invoice.kind != "invoice":
-        raise InvalidInput(_("Payments are recorded against invoices."), field="document")
-    if invoice.state not in lifecycle.OPEN_STATES:
-        raise InvalidInput(
-            _(
-                "A payment can be recorded only on a sent, partially paid or disputed "
-                "invoice; this one is “%(state)s”.",
-                state=lifecycle.STATE_LABELS[invoice.state],
-            ),
-            field="state",
-        )
-    try:
-        amount = round_money(Decimal(str(amount)), invoice.currency)
-    except (InvalidOperation, ValueError):
-        raise InvalidInput(_("The amount is not a number."), field="amount") from None
-    if amount <= 0:
-        raise InvalidInput(_("A payment must be greater than zero."), field="amount")
-    owed = balance(invoice)
-    if amount > owed:
-        raise InvalidInput(
-            _(
-                "The payment (%(amount)s) is more than the balance (%(owed)s).",
-                amount=format_money(amount, invoice.currency),
-                owed=format_money(owed, invoice.currency),
-            ),
-            field="amount",
-        )
-    if method not in PAYMENT_METHODS:
-        raise InvalidInput(_("Unknown payment method %(m)s.", m=method), field="method")
-    with acting_as(user):
-        payment = Payment(
-            document=invoice,
-            amount=amount,
-            paid_on=paid_on or lifecycle.today_tokyo(),
-            method=method,
-            reference=reference,
-            note=note,
-            recorded_by=user,
-        )
-        db.session.add(payment)
-        settle(invoice, owed - amount)
-        db.session.commit()
+    """Record a payment; the invoice becomes partially paid or paid by its balance.
+
+    The invoice row is locked first, so concurrent payments are checked one after the
+    other against the balance the previous one left.
+    """
+    with locked(invoice):
+        if invoice.kind != "invoice":
+            raise InvalidInput(_("Payments are recorded against invoices."), field="document")
+        if invoice.state not in lifecycle.OPEN_STATES:
+            raise InvalidInput(
+                _(
+                    "A payment can be recorded only on a sent, partially paid or disputed "
+                    "invoice; this one is “%(state)s”.",
+                    state=lifecycle.STATE_LABELS[invoice.state],
+                ),
+                field="state",
+            )
+        try:
+            amount = round_money(Decimal(str(amount)), invoice.currency)
+        except (InvalidOperation, ValueError):
+            raise InvalidInput(_("The amount is not a number."), field="amount") from None
+        if amount <= 0:
+            raise InvalidInput(_("A payment must be greater than zero."), field="amount")
+        owed = balance(invoice)
+        if amount > owed:
+            raise InvalidInput(
+                _(
+                    "The payment (%(amount)s) is more than the balance (%(owed)s).",
+                    amount=format_money(amount, invoice.currency),
+                    owed=format_money(owed, invoice.currency),
+                ),
+                field="amount",
+            )
+        if method not in PAYMENT_METHODS:
+            raise InvalidInput(_("Unknown payment method %(m)s.", m=method), field="method")
+        with acting_as(user):
+            payment = Payment(
+                document=invoice,
+                amount=amount,
+                paid_on=paid_on or lifecycle.today_tokyo(),
+                method=method,
+                reference=reference,
+                note=note,
+                recorded_by=user,
+            )
+            db.session.add(payment)
+            settle(invoice, owed - amount)
+            db.session.commit()
     return payment
 
 
