@@ -18,6 +18,7 @@ from app.models.crm import utcnow
 from app.models.documents import ApprovalRequest, Document, DocumentLine, Payment
 from app.models.publishing import DocumentPdf, EmailDispatch
 from app.services.actor import current_actor
+from app.services.documents.rules import LINE_MOVES
 
 # Columns whose change is worth a line; bookkeeping columns are left out.
 _SKIP = frozenset({"id", "document_id", "position", "logo", "content"})
@@ -124,7 +125,27 @@ def _write_trail(session: Session, flush_context) -> None:
         for obj in objects:
             if type(obj) in _WATCHED and (kind != "update" or session.is_modified(obj)):
                 rows.extend(_rows_for(session, obj, kind))
+    rows.extend(_move_rows(session))
     _insert(session.connection(), rows)
+
+
+def _move_rows(session: Session) -> list[dict]:
+    """A line moved from one document to another: one entry on each of the two."""
+    rows = []
+    for line, old_id in session.info.pop(LINE_MOVES, None) or []:
+        old, new = session.get(Document, old_id), line.document
+        if old is None or new is None:
+            continue
+        change = {
+            "line_id": line.id,
+            "action": "update",
+            "field": "document_id",
+            "old_value": f"{old.number} (#{old.id})",
+            "new_value": f"{new.number} (#{new.id})",
+        }
+        for document in (old, new):
+            rows.append({**change, "document_id": document.id, "document_number": document.number})
+    return rows
 
 
 def _insert(connection, rows: list[dict]) -> None:

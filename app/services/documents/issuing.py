@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.extensions import db
@@ -12,7 +13,9 @@ from app.models.crm import Company, Deal
 from app.models.documents import DOCUMENT_KINDS, Document, DocumentLine, LegalEntity
 from app.services.actor import acting_as
 from app.services.documents.lifecycle import today_tokyo
+from app.services.documents.transaction import locked
 from app.services.errors import InvalidInput
+from app.services.money import format_money
 
 # Default payment term when none is given: 30 days, as most Japanese B2B invoices.
 DEFAULT_DUE_DAYS = 30
@@ -103,8 +106,9 @@ def from_deal(deal: Deal, kind: str = "invoice", *, user=None) -> Document:
     )
 
 
-def _copy(document: Document, kind: str, user, **fields) -> Document:
-    lines = [{k: getattr(line, k) for k in _LINE_FIELDS} for line in document.lines]
+def _copy(document: Document, kind: str, user, lines=None, **fields) -> Document:
+    if lines is None:
+        lines = [{k: getattr(line, k) for k in _LINE_FIELDS} for line in document.lines]
     return new_document(
         kind,
         document.company,
@@ -124,34 +128,108 @@ def _copy(document: Document, kind: str, user, **fields) -> Document:
 
 
 def convert_quote(quote: Document, *, user=None) -> Document:
-    """A draft invoice from an approved or sent quote, with the same lines and terms."""
-    if quote.kind != "quote":
-        raise InvalidInput(_("Only a quote converts into an invoice."), field="kind")
-    if quote.state not in ("approved", "sent"):
-        raise InvalidInput(
-            _("Only an approved or sent quote converts into an invoice."), field="state"
+    """A draft invoice from an approved or sent quote, with the same lines and terms.
+
+    The quote's row is locked first: of two conversions at once, the second sees the
+    invoice the first made and is refused.
+    """
+    with locked(quote):
+        if quote.kind != "quote":
+            raise InvalidInput(_("Only a quote converts into an invoice."), field="kind")
+        if quote.state not in ("approved", "sent"):
+            raise InvalidInput(
+                _("Only an approved or sent quote converts into an invoice."), field="state"
+            )
+        existing = (
+            db.session.query(Document)
+            .filter(Document.source_id == quote.id, Document.kind == "invoice")
+            .filter(Document.state != "void")
+            .first()
         )
-    existing = (
-        db.session.query(Document)
-        .filter(Document.source_id == quote.id, Document.kind == "invoice")
-        .filter(Document.state != "void")
-        .first()
+        if existing is not None:
+            raise InvalidInput(
+                _("This quote was already converted into %(number)s.", number=existing.number),
+                field="source",
+            )
+        return _copy(quote, "invoice", user)
+
+
+def credited_elsewhere(invoice_id: int, credit_note_id: int | None = None) -> Decimal:
+    """The total of ``invoice_id``'s credit notes that are not void, but this one.
+
+    Drafts count: what a draft credits is spoken for, so two credit notes written at
+    the same time cannot both take the whole invoice.
+    """
+    query = sa.select(sa.func.coalesce(sa.func.sum(Document.total), 0)).where(
+        Document.source_id == invoice_id,
+        Document.kind == "credit_note",
+        Document.state != "void",
     )
-    if existing is not None:
+    if credit_note_id is not None:
+        query = query.where(Document.id != credit_note_id)
+    return Decimal(db.session.execute(query).scalar())
+
+
+def creditable(invoice: Document, credit_note_id: int | None = None) -> Decimal:
+    """What may still be credited on ``invoice``: its total less its other credit notes."""
+    return Decimal(invoice.total) - credited_elsewhere(invoice.id, credit_note_id)
+
+
+def lock_invoice_row(session, invoice_id: int) -> None:
+    """Hold ``invoice_id``'s row until the transaction ends (SELECT … FOR UPDATE), so
+    credit notes of one invoice are checked against its ceiling one at a time."""
+    table = Document.__table__
+    session.execute(sa.select(table.c.id).where(table.c.id == invoice_id).with_for_update())
+
+
+def check_creditable(note: Document, session=None) -> None:
+    """Refuse a credit note whose total is above what its invoice has left to credit."""
+    invoice = note.source
+    if note.kind != "credit_note" or invoice is None or note.state == "void":
+        return
+    lock_invoice_row(session or db.session, invoice.id)
+    ceiling = creditable(invoice, note.id)
+    if Decimal(note.total or 0) > ceiling:
         raise InvalidInput(
-            _("This quote was already converted into %(number)s.", number=existing.number),
-            field="source",
+            _(
+                "A credit note for %(number)s can credit at most %(ceiling)s (its total less "
+                "its other credit notes); this one is %(total)s.",
+                number=invoice.number,
+                ceiling=format_money(max(ceiling, Decimal(0)), invoice.currency),
+                total=format_money(note.total, note.currency),
+            ),
+            field="lines",
         )
-    return _copy(quote, "invoice", user)
 
 
 def credit_note_for(invoice: Document, *, user=None) -> Document:
-    """A draft credit note for a sent invoice, crediting it in full (edit it to credit less)."""
-    if invoice.kind != "invoice":
-        raise InvalidInput(_("A credit note corrects an invoice."), field="kind")
-    if invoice.state in ("draft", "pending_approval", "approved", "void"):
-        raise InvalidInput(
-            _("This invoice was not sent: edit it (reopen it as a draft) instead of crediting."),
-            field="state",
-        )
-    return _copy(invoice, "credit_note", user, notes=_("Credit for %(n)s", n=invoice.number))
+    """A draft credit note for a sent invoice: in full when nothing was credited yet,
+    otherwise empty (add lines up to what remains creditable).
+
+    The invoice's row is locked first, so two credit notes at once cannot both take it.
+    """
+    with locked(invoice):
+        if invoice.kind != "invoice":
+            raise InvalidInput(_("A credit note corrects an invoice."), field="kind")
+        if invoice.state in ("draft", "pending_approval", "approved", "void"):
+            raise InvalidInput(
+                _(
+                    "This invoice was not sent: edit it (reopen it as a draft) instead of "
+                    "crediting."
+                ),
+                field="state",
+            )
+        remaining = creditable(invoice)
+        if remaining <= 0:
+            raise InvalidInput(
+                _(
+                    "%(number)s is already fully credited: edit or void its existing credit "
+                    "notes instead.",
+                    number=invoice.number,
+                ),
+                field="source",
+            )
+        notes = _("Credit for %(n)s", n=invoice.number)
+        if remaining >= Decimal(invoice.total):
+            return _copy(invoice, "credit_note", user, notes=notes)
+        return _copy(invoice, "credit_note", user, notes=notes, lines=[])

@@ -9,11 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, attributes
 
 from app.models.choices import CURRENCIES
 from app.models.documents import Document, DocumentCounter, DocumentLine, LegalEntity
+from app.services.documents.issuing import check_creditable
 from app.services.documents.lifecycle import (
     EDITABLE_STATES,
     STATE_LABELS,
@@ -25,6 +26,8 @@ from app.services.lines import complete_line
 from app.services.registration import normalize_registration_number
 from app.services.tax import compute_totals
 
+# session.info key: the lines moved between documents in this flush, for the audit trail.
+LINE_MOVES = "renkei.line_moves"
 NUMBER_PREFIX = {"quote": "QT", "invoice": "INV", "delivery_note": "DN", "credit_note": "CN"}
 # Columns that may change once a document has left draft: its state and bookkeeping.
 _UNLOCKED = frozenset({"state", "sent_at", "updated_at"})
@@ -48,7 +51,8 @@ def recompute(document: Document, deleted: set) -> None:
         raise InvalidInput(_("The due date cannot be before the issue date."), field="due_date")
     if not document.recipient_name and document.company is not None:
         document.recipient_name = document.company.name
-    live = [line for line in document.lines if line not in deleted]
+    # A line moved to another document may still sit in this one's loaded collection.
+    live = [line for line in document.lines if line not in deleted and line.document is document]
     for line in live:
         complete_line(line, document.currency)
     rounding = document.legal_entity.tax_rounding if document.legal_entity else "down"
@@ -118,9 +122,26 @@ def check_legal_entity(entity: LegalEntity) -> None:
         raise InvalidInput(_("The brand colour must be #rrggbb."), field="brand_colour")
 
 
+def _moved_from(session: Session, line: DocumentLine) -> int | None:
+    """The document a persistent line is being moved away from (None: it is not moving)."""
+    if line in session.new or line.id is None:
+        return None
+    if not (
+        attributes.get_history(line, "document").added
+        or attributes.get_history(line, "document_id").added
+    ):
+        return None
+    stored = session.execute(
+        select(DocumentLine.document_id).where(DocumentLine.id == line.id)
+    ).scalar()
+    target = line.document.id if line.document is not None else line.document_id
+    return stored if stored is not None and stored != target else None
+
+
 def _before_flush(session: Session, flush_context, instances) -> None:
     deleted = set(session.deleted)
     touched: dict[Document, bool] = {}
+    moves = session.info[LINE_MOVES] = []
     for obj in list(session.new) + list(session.dirty) + list(deleted):
         if isinstance(obj, Document) and obj not in deleted:
             touched.setdefault(obj, False)
@@ -130,6 +151,11 @@ def _before_flush(session: Session, flush_context, instances) -> None:
                 doc = session.get(Document, obj.document_id) if obj.document_id else None
             if doc is not None and doc not in deleted:
                 touched[doc] = True
+            old_id = _moved_from(session, obj) if obj not in deleted else None
+            if old_id is not None:
+                # Both documents change: each must still be a draft (the edit lock).
+                touched[session.get(Document, old_id)] = True
+                moves.append((obj, old_id))
         elif isinstance(obj, LegalEntity) and obj not in deleted:
             check_legal_entity(obj)
     for document, lines_changed in touched.items():
@@ -139,6 +165,8 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             _check_lock(document, lines_changed)
         if is_new or lines_changed or _committed_state(document) in EDITABLE_STATES:
             recompute(document, deleted)
+        if document.kind == "credit_note" and (is_new or lines_changed):
+            check_creditable(document, session)
 
 
 def _number(mapper, connection, document: Document) -> None:

@@ -32,8 +32,9 @@ from app.models.documents import Document
 from app.models.publishing import EmailDispatch
 from app.security.rights import user_may
 from app.services.actor import acting_as
-from app.services.documents import actions, audit, lifecycle, payments, templates
+from app.services.documents import actions, audit, issuing, lifecycle, payments, templates
 from app.services.documents.pdf import pdf_filename, render_document
+from app.services.documents.transaction import locked
 from app.services.errors import Forbidden, InvalidInput
 from app.services.money import format_money
 
@@ -108,6 +109,31 @@ def _check_may_send(document: Document, user) -> None:
         )
 
 
+def _check_not_busy(document: Document, but: EmailDispatch | None = None) -> None:
+    """Refuse while another email of ``document`` is queued or sending."""
+    busy = (
+        db.session.query(EmailDispatch)
+        .filter(EmailDispatch.document_id == document.id)
+        .filter(EmailDispatch.state.in_(("queued", "sending")))
+        .filter(EmailDispatch.id != (but.id if but is not None else -1))
+        .first()
+    )
+    if busy is not None and is_unknown(busy):
+        raise InvalidInput(
+            _(
+                "Whether the last email of this document reached the server is unknown: "
+                "check with the recipient, then use “Send again anyway” on that email."
+            ),
+            field="state",
+        )
+    if busy is not None:
+        raise InvalidInput(_("An email of this document is already on its way."), field="state")
+
+
+def _lock_dispatch(dispatch: EmailDispatch) -> EmailDispatch:
+    return db.session.get(EmailDispatch, dispatch.id, with_for_update=True, populate_existing=True)
+
+
 def request_send(document: Document, user, recipient: str | None = None) -> EmailDispatch:
     """Queue the email of ``document`` (to ``recipient`` or its recipient email)."""
     _check_may_send(document, user)
@@ -126,62 +152,60 @@ def request_send(document: Document, user, recipient: str | None = None) -> Emai
         raise InvalidInput(
             _("No sender address: set MAIL_FROM or the legal entity's email."), field="sender"
         )
-    busy = (
-        db.session.query(EmailDispatch)
-        .filter(EmailDispatch.document_id == document.id)
-        .filter(EmailDispatch.state.in_(("queued", "sending")))
-        .first()
-    )
-    if busy is not None and is_unknown(busy):
-        raise InvalidInput(
-            _(
-                "Whether the last email of this document reached the server is unknown: "
-                "check with the recipient, then use “Send again anyway” on that email."
-            ),
-            field="state",
-        )
-    if busy is not None:
-        raise InvalidInput(_("An email of this document is already on its way."), field="state")
+    _check_not_busy(document)
     template = templates.require_active("email", document.kind, document.language)
     subject, body = templates.render_email(template, email_context(document))
-    pdf = render_document(document, user)
-    dispatch = EmailDispatch(
-        document=document,
-        recipient=address,
-        subject=subject,
-        body=body,
-        template=template,
-        pdf=pdf,
-        state="queued",
-        attempts=0,
-        requested_by=user,
-    )
-    with acting_as(user):
-        db.session.add(dispatch)
-        db.session.commit()
-        _enqueue(dispatch, user)
+    pdf = render_document(document, user)  # stored (and committed) on its own
+    with locked(document):
+        # Re-checked under the document's lock: of N sends at once, one queues an email.
+        _check_sendable(document)
+        _check_not_busy(document)
+        if document.kind == "credit_note":
+            issuing.check_creditable(document)
+        dispatch = EmailDispatch(
+            document=document,
+            recipient=address,
+            subject=subject,
+            body=body,
+            template=template,
+            pdf=pdf,
+            state="queued",
+            attempts=0,
+            requested_by=user,
+        )
+        with acting_as(user):
+            db.session.add(dispatch)
+            db.session.commit()
+            _enqueue(dispatch, user)
     return dispatch
 
 
 def retry_send(dispatch: EmailDispatch, user, recipient: str | None = None) -> EmailDispatch:
-    """Queue a failed dispatch again (optionally to a corrected ``recipient``)."""
+    """Queue a failed dispatch again (optionally to a corrected ``recipient``).
+
+    The document, then the email, are locked and re-checked: of N retries at once, one
+    queues the email again.
+    """
     document = dispatch.document
     _check_may_send(document, user)
-    if dispatch.state != "failed":
-        raise InvalidInput(_("Only a failed email can be retried."), field="state")
-    _check_sendable(document)
-    with acting_as(user):
-        if recipient and recipient.strip() != dispatch.recipient:
-            if not _EMAIL.match(recipient.strip()):
-                raise InvalidInput(
-                    _("“%(address)s” is not an email address.", address=recipient),
-                    field="recipient_email",
-                )
-            dispatch.recipient = recipient.strip()
-        dispatch.state = "queued"
-        dispatch.error = None
-        db.session.commit()
-        _enqueue(dispatch, user)
+    with locked(document):
+        dispatch = _lock_dispatch(dispatch)
+        if dispatch.state != "failed":
+            raise InvalidInput(_("Only a failed email can be retried."), field="state")
+        _check_sendable(document)
+        _check_not_busy(document, but=dispatch)
+        with acting_as(user):
+            if recipient and recipient.strip() != dispatch.recipient:
+                if not _EMAIL.match(recipient.strip()):
+                    raise InvalidInput(
+                        _("“%(address)s” is not an email address.", address=recipient),
+                        field="recipient_email",
+                    )
+                dispatch.recipient = recipient.strip()
+            dispatch.state = "queued"
+            dispatch.error = None
+            db.session.commit()
+            _enqueue(dispatch, user)
     return dispatch
 
 
@@ -229,11 +253,12 @@ def resend_unknown(dispatch: EmailDispatch, user, confirmed: bool) -> EmailDispa
     """
     document = dispatch.document
     _check_may_send(document, user)
-    dispatch = db.session.get(
-        EmailDispatch, dispatch.id, with_for_update=True, populate_existing=True
-    )
+    with locked(document):
+        return _resend_unknown(_lock_dispatch(dispatch), document, user, confirmed)
+
+
+def _resend_unknown(dispatch: EmailDispatch, document: Document, user, confirmed: bool):
     if not is_unknown(dispatch):
-        db.session.rollback()
         raise InvalidInput(
             _(
                 "Only an email that has been “sending” for more than %(minutes)d minutes "
@@ -243,7 +268,6 @@ def resend_unknown(dispatch: EmailDispatch, user, confirmed: bool) -> EmailDispa
             field="state",
         )
     if not confirmed:
-        db.session.rollback()
         raise InvalidInput(
             _("Confirm that the recipient may receive this email twice before sending it again."),
             field="confirm",
@@ -336,6 +360,11 @@ def deliver(dispatch_id: int, user_id: int | None) -> str:
                     state=lifecycle.STATE_LABELS[document.state],
                 ),
             )
+        if document.kind == "credit_note" and document.state == "approved":
+            try:  # issuing it must not credit more than its invoice has left
+                issuing.check_creditable(document)
+            except InvalidInput as exc:
+                return _fail(dispatch, str(exc))
         dispatch.state = "sending"
         dispatch.sending_started_at = utcnow()
         dispatch.attempts = (dispatch.attempts or 0) + 1
