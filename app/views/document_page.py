@@ -35,7 +35,12 @@ PAYMENT_METHOD_LABELS = {
     "offset": _l("Offset"),
     "other": _l("Other"),
 }
-DECISION_LABELS = {"approved": _l("Approved"), "rejected": _l("Rejected"), None: _l("Waiting")}
+DECISION_LABELS = {
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+    None: _l("Waiting"),
+}
 AUDIT_ACTION_LABELS = {
     "create": _l("Create"),
     "update": _l("Change"),

@@ -196,12 +196,22 @@ def test_four_credits_make_one_credit_note(db_session, live_server, sent_invoice
     assert notes == 1
 
 
-@pytest.mark.parametrize(("action", "state"), [("void", "void"), ("write_off", "written_off")])
-def test_four_state_moves_move_once(db_session, live_server, sent_invoice, action, state):
+@pytest.mark.parametrize(
+    ("before", "action", "state"),
+    [
+        ("sent", "void", "void"),
+        ("sent", "write_off", "written_off"),
+        ("sent", "dispute", "disputed"),
+        ("disputed", "resolve", "sent"),
+    ],
+)
+def test_four_state_moves_move_once(db_session, live_server, sent_invoice, before, action, state):
+    if before != "sent":
+        lifecycle.move(sent_invoice, before)
+        db_session.commit()
     headers = bearer(live_server, "accounting")
-    results = api_posts(
-        live_server, headers, f"/api/v1/invoice/{sent_invoice.id}/action/{action}", 4
-    )
+    url = f"/api/v1/invoice/{sent_invoice.id}/action/{action}"
+    results = api_posts(live_server, headers, url, 4)
     assert statuses(results) == [200] + [422] * 3
     moves = count(
         db_session,
@@ -210,4 +220,62 @@ def test_four_state_moves_move_once(db_session, live_server, sent_invoice, actio
         AuditEntry.action == "transition",
         AuditEntry.new_value == state,
     )
-    assert moves == 1
+    assert moves == (2 if state == "sent" else 1)  # "sent" once before, once by resolve
+
+
+def test_four_reopens_reopen_once(db_session, live_server, sample, entity, users):
+    quote = issuing.new_document("quote", sample["sakura"], lines=[line()])
+    approvals.submit(quote, users["sales"])
+    assert quote.state == "approved"
+    headers = bearer(live_server, "sales")
+    results = api_posts(live_server, headers, f"/api/v1/quote/{quote.id}/action/reopen", 4)
+    assert statuses(results) == [200] + [422] * 3
+    reopened = count(
+        db_session,
+        AuditEntry,
+        AuditEntry.document_id == quote.id,
+        AuditEntry.action == "transition",
+        AuditEntry.new_value == "draft",
+    )
+    assert reopened == 1
+
+
+def test_six_retries_of_a_failed_email_send_it_once(
+    db_session, live_server, sample, entity, users, mail, run_jobs
+):
+    from app.services.documents import sending
+
+    doc = issuing.new_document(
+        "invoice", sample["sakura"], lines=[line()], recipient_email="a@example.com"
+    )
+    approvals.submit(doc, users["accounting"])
+    mail.fail_next("tempfail")
+    dispatch = sending.request_send(doc, users["accounting"])
+    run_jobs()
+    db_session.refresh(dispatch)
+    assert dispatch.state == "failed" and mail.messages() == []
+    url = f"{live_server.url}/invoices/retry_send/{dispatch.id}"
+    browsers = [browser(live_server, "accounting") for _ in range(6)]
+    results = together(
+        [
+            (
+                lambda s=s, t=t: s.post(
+                    url, data={"csrf_token": t}, allow_redirects=False, timeout=60
+                )
+            )
+            for s, t in browsers
+        ]
+    )
+    assert statuses(results) == [302] * 6
+    queued = count(
+        db_session,
+        AuditEntry,
+        AuditEntry.document_id == doc.id,
+        AuditEntry.action == "send",
+        AuditEntry.field == "state",
+        AuditEntry.old_value == "failed",
+        AuditEntry.new_value == "queued",
+    )
+    assert queued == 1
+    run_jobs()
+    assert len(mail.messages()) == 1
