@@ -102,6 +102,20 @@ def test_a_request_whose_content_changed_is_refused_and_closed(
     assert db_session.get(Document, quote.id).state == "draft"
 
 
+def test_editing_a_draft_closes_a_request_left_open(db_session, sample, entity, users, rules):
+    quote = issuing.new_document("quote", sample["sakura"], lines=[line(price="2000000")])
+    approvals.submit(quote, users["sales"])
+    # a request left open on a draft (as reopen left them before it closed them)
+    db_session.execute(sa.update(Document).where(Document.id == quote.id).values(state="draft"))
+    db_session.commit()
+    db_session.expire_all()
+    quote = db_session.get(Document, quote.id)
+    quote.lines[0].unit_price = Decimal(60_000_000)
+    db_session.commit()
+    (request,) = quote.approvals
+    assert request.decision == "withdrawn"
+
+
 # Item 3: lines do not move between documents once either has left draft.
 
 

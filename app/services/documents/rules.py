@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, attributes
 
 from app.models.choices import CURRENCIES
 from app.models.documents import Document, DocumentCounter, DocumentLine, LegalEntity
+from app.services.documents.approvals import withdraw
 from app.services.documents.issuing import check_creditable
 from app.services.documents.lifecycle import (
     EDITABLE_STATES,
@@ -71,18 +72,32 @@ def _committed_state(document: Document) -> str | None:
     return document.state
 
 
-def _check_lock(document: Document, lines_changed: bool) -> None:
-    """Refuse content changes to a document that has left draft."""
-    state = _committed_state(document)
-    if state in EDITABLE_STATES:
-        return
-    changed = {
+def _changed_content(document: Document) -> set[str]:
+    """The content columns of ``document`` changed in this flush (not state, bookkeeping)."""
+    return {
         attr.key
         for attr in inspect(document).attrs
         if attr.key not in _UNLOCKED
         and attr.history.has_changes()
         and attr.key not in ("lines", "payments", "approvals", "source")
     }
+
+
+def _withdraw_on_edit(document: Document, lines_changed: bool) -> None:
+    """A draft edited while a request is still open: the request no longer says what is
+    being approved, so it is closed (approvals.decide would refuse it anyway)."""
+    if _committed_state(document) != "draft" or not (lines_changed or _changed_content(document)):
+        return
+    if any(r.decision is None for r in document.approvals):
+        withdraw(document, _("Withdrawn: the document was edited."))
+
+
+def _check_lock(document: Document, lines_changed: bool) -> None:
+    """Refuse content changes to a document that has left draft."""
+    state = _committed_state(document)
+    if state in EDITABLE_STATES:
+        return
+    changed = _changed_content(document)
     if changed or lines_changed:
         raise InvalidInput(
             _(
@@ -163,6 +178,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
         _check_state_change(document, is_new)
         if not is_new:
             _check_lock(document, lines_changed)
+            _withdraw_on_edit(document, lines_changed)
         if is_new or lines_changed or _committed_state(document) in EDITABLE_STATES:
             recompute(document, deleted)
         if document.kind == "credit_note" and (is_new or lines_changed):
