@@ -19,11 +19,13 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import relationship
 
@@ -230,6 +232,14 @@ class ApprovalRequest(Model):
         CheckConstraint(
             "decision IS NULL OR decision IN ('approved', 'rejected', 'withdrawn')",
             name="ck_approval_decision",
+        ),
+        # At most one open request per document (migration 0008_docs).
+        Index(
+            "uq_approval_open_request",
+            "document_id",
+            unique=True,
+            postgresql_where=text("decision IS NULL"),
+            sqlite_where=text("decision IS NULL"),
         ),
         {"extend_existing": True},
     )
