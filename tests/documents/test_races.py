@@ -150,13 +150,13 @@ def test_six_converts_make_one_invoice(db_session, live_server, sample, entity, 
     assert count(db_session, Document, Document.source_id == quote.id) == 1
 
 
-def test_four_approvals_approve_once(db_session, live_server, sample, entity, users, rules):
+def test_eight_approvals_approve_once(db_session, live_server, sample, entity, users, rules):
     doc = issuing.new_document("quote", sample["sakura"], lines=[line(price="2000000")])
     approvals.submit(doc, users["sales"])
     assert doc.state == "pending_approval"
     headers = bearer(live_server, "approver")
-    results = api_posts(live_server, headers, f"/api/v1/quote/{doc.id}/action/approve", 4)
-    assert statuses(results) == [200] + [422] * 3
+    results = api_posts(live_server, headers, f"/api/v1/quote/{doc.id}/action/approve", 8)
+    assert statuses(results) == [200] + [422] * 7
     decided = count(
         db_session,
         AuditEntry,
