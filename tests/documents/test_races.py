@@ -14,7 +14,7 @@ import requests
 import sqlalchemy as sa
 
 from app.models.audit import AuditEntry
-from app.models.documents import ApprovalRequest, Document, Payment
+from app.models.documents import ApprovalRequest, Document, DocumentLine, Payment
 from app.models.publishing import EmailDispatch
 from app.services.documents import approvals, issuing, lifecycle, payments
 from tests.documents.conftest import line
@@ -279,3 +279,39 @@ def test_six_retries_of_a_failed_email_send_it_once(
     assert queued == 1
     run_jobs()
     assert len(mail.messages()) == 1
+
+
+def test_two_credit_notes_raised_at_once_stay_within_the_invoice(
+    db_session, live_server, sample, entity, users
+):
+    invoice = issuing.new_document(
+        "invoice", sample["sakura"], lines=[line(price="100000")], recipient_email="a@b.example"
+    )
+    approvals.submit(invoice, users["accounting"])
+    lifecycle.move(invoice, "sent")
+    db_session.commit()
+    first = issuing.credit_note_for(invoice, user=users["accounting"])
+    first.lines[0].unit_price = Decimal(10000)
+    db_session.commit()
+    second = issuing.credit_note_for(invoice, user=users["accounting"])
+    assert second.lines == []
+    second.lines.append(DocumentLine(position=1, name="返金", unit_price=Decimal(10000)))
+    db_session.commit()
+    lines = [first.lines[0].id, second.lines[0].id]
+    headers = bearer(live_server, "accounting")
+    results = together(
+        [
+            (
+                lambda pk=pk: requests.put(
+                    f"{live_server.url}/api/v1/credit_note_line/{pk}",
+                    json={"unit_price": 80000},
+                    headers=headers,
+                    timeout=60,
+                )
+            )
+            for pk in lines
+        ]
+    )
+    assert statuses(results) == [200, 422]
+    db_session.expire_all()
+    assert sum(db_session.get(Document, d.id).total for d in (first, second)) == Decimal(99000)
