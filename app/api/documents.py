@@ -2,7 +2,9 @@
 lifecycle actions, payments on invoices, and the audit trail (read only).
 
 The state is never written directly: it moves through ``POST /<kind>/<pk>/action/<name>``
-(actions.perform checks the right). Rules refused at flush answer 422 with their sentence.
+(actions.perform checks the right). Typed errors answer 403/404/422 through one boundary
+(api/refusals.answered); a write signed in by the session cookie, not a JWT, needs the
+page's CSRF token.
 """
 
 from __future__ import annotations
