@@ -15,6 +15,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.api import register_apis
     from app.cli import register_cli
     from app.extensions import csrf, db, migrate
+    from app.jobs import wire_jobs
     from app.security.manager import RenkeiSecurityManager
     from app.services.deals import install_deal_rules
     from app.services.documents import install_document_rules
@@ -31,6 +32,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     install_deal_rules()
     install_document_rules()
+    wire_jobs(app)  # services queue jobs through launchers; they never import a job
     with app.app_context():
         appbuilder = AppBuilder(
             security_manager_class=RenkeiSecurityManager,

@@ -19,6 +19,7 @@ from marshmallow.validate import Length, OneOf, Range
 from app.api.crm import CURRENCY, LINE_FIELDS, LINE_VALIDATORS, CrmApi
 from app.api.refusals import answered
 from app.models.audit import AuditEntry
+from app.models.document_kinds import KINDS, DocumentKind
 from app.models.documents import Document, DocumentLine
 from app.security.permissions import API_VERBS, DOCUMENT_VERBS
 from app.services.documents import actions, issuing, payments
@@ -306,7 +307,8 @@ class AuditTrailApi(ModelRestApi):
     order_columns = ["id", "at", "document_number"]
 
 
-def _kind_apis(kind: str, resource: str, name: str):
+def _kind_apis(spec: DocumentKind):
+    kind, resource, name = spec.code, spec.resource, spec.api_name
     document_api = type(
         f"{resource}Api",
         (DocumentApi,),
@@ -323,21 +325,18 @@ def _kind_apis(kind: str, resource: str, name: str):
         (DocumentLineApi,),
         {
             "kind": kind,
-            "resource_name": f"{name}_line",
+            "resource_name": spec.line_api_name,
             "class_permission_name": resource,
             "datamodel": interface(DocumentLine),
             "base_filters": [["document", FilterDocumentKind, kind]],
         },
     )
-    if kind != "invoice":  # payments are recorded against invoices only
+    if not spec.payments:  # payments are recorded against invoices only
         document_api.include_route_methods = DocumentApi.include_route_methods - {"payment"}
     return [document_api, line_api]
 
 
 DOCUMENT_APIS = [
-    *_kind_apis("quote", "Quote", "quote"),
-    *_kind_apis("invoice", "Invoice", "invoice"),
-    *_kind_apis("delivery_note", "DeliveryNote", "delivery_note"),
-    *_kind_apis("credit_note", "CreditNote", "credit_note"),
+    *[api for spec in KINDS.values() for api in _kind_apis(spec)],
     AuditTrailApi,
 ]

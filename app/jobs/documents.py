@@ -2,11 +2,16 @@
 
 The send right depends on the document's kind, so the service checks it when the job
 runs (``deliver``), instead of the decorator's fixed ``requires``.
+
+The service does not import this module: ``wire`` hands it the job's ``enqueue`` as the
+launcher ``sending.SEND_JOB`` (app.services.launchers) when create_app wires the app.
 """
 
 from __future__ import annotations
 
 from app.jobs.queue import job
+from app.services import launchers
+from app.services.documents import sending
 
 QUEUE = "default"
 
@@ -14,6 +19,9 @@ QUEUE = "default"
 @job(queue=QUEUE, timeout=120)
 def send_document_email(dispatch_id: int, as_user: int | None = None) -> str:
     """Send one queued document email over SMTP; returns the dispatch's state."""
-    from app.services.documents.sending import deliver
+    return sending.deliver(dispatch_id, as_user)
 
-    return deliver(dispatch_id, as_user)
+
+def wire(app) -> None:
+    """Give the document services of ``app`` the way to queue these jobs."""
+    launchers.register(app, sending.SEND_JOB, send_document_email.enqueue)

@@ -31,8 +31,8 @@ from sqlalchemy.orm import relationship
 
 from app.models.choices import CURRENCIES, TAX_RATES
 from app.models.crm import MONEY, PERCENT, LineItemMixin, TimestampMixin, _in, utcnow
+from app.models.document_kinds import DOCUMENT_KINDS
 
-DOCUMENT_KINDS = ("quote", "invoice", "delivery_note", "credit_note")
 # Stored states. "overdue" is not stored: it is derived from the due date (lifecycle.py).
 DOCUMENT_STATES = (
     "draft",

@@ -8,6 +8,8 @@ and a new screen method without a mapping fails the permission-matrix test.
 
 from __future__ import annotations
 
+from app.models.document_kinds import DOCUMENT_RESOURCES, KINDS
+
 # Screen (ModelView) methods → verb.
 SCREEN_VERBS = {
     "list": "read",
@@ -43,7 +45,7 @@ API_VERBS = {
 
 # Documents (#5). Each kind is its own resource so a profile may, say, write quotes but
 # only read invoices; approving and recording payments span the kinds ("Document").
-DOCUMENT_TYPES = ("Quote", "Invoice", "DeliveryNote", "CreditNote")
+DOCUMENT_TYPES = DOCUMENT_RESOURCES  # from the registry of kinds
 # Document screens' own routes → verb (on top of SCREEN_VERBS). The state-changing
 # routes check the action's own right in app.services.documents.actions.
 DOCUMENT_VERBS = {
@@ -92,10 +94,7 @@ MENUS = {
     "Connection": ("Integrations", "Connections"),
     "Profile": ("Security", "Profiles"),
     "SyncHistory": ("Integrations", "Sync history"),
-    "Quote": ("Documents", "Quotes"),
-    "Invoice": ("Documents", "Invoices"),
-    "DeliveryNote": ("Documents", "Delivery notes"),
-    "CreditNote": ("Documents", "Credit notes"),
+    **{kind.resource: ("Documents", kind.menu) for kind in KINDS.values()},
     "ApprovalQueue": ("Documents", "Approvals"),
     "ReceivablesSummary": ("Documents", "Receivables"),
     "AuditTrail": ("Documents", "Audit trail"),

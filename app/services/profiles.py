@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from flask_appbuilder.security.sqla.models import PermissionView
 
-from app.security.permissions import SELF_SERVICE, menu_permissions
+from app.security.permissions import DOCUMENT_TYPES, SELF_SERVICE, menu_permissions
 from app.services.errors import InvalidInput
 
 # Framework resources (screens of FAB itself) stay out of the matrix: they are
@@ -19,10 +19,7 @@ _ORDER = [
     "Contact",
     "Product",
     "DealType",
-    "Quote",
-    "Invoice",
-    "DeliveryNote",
-    "CreditNote",
+    *DOCUMENT_TYPES,
     "Document",
     "ReceivablesSummary",
     "ProviderDocument",

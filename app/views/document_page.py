@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models.audit import AuditEntry
 from app.models.choices import TAX_RATE_LABELS
+from app.models.document_kinds import KINDS
 from app.models.documents import Document
 from app.models.publishing import EmailDispatch
 from app.security.rights import user_may
@@ -22,12 +23,8 @@ from app.views.document_data import state_badge
 from app.views.document_labels import field_label, value_label
 from app.views.money import Money, local_time
 
-VIEW_OF_KIND = {
-    "quote": "QuoteView",
-    "invoice": "InvoiceView",
-    "delivery_note": "DeliveryNoteView",
-    "credit_note": "CreditNoteView",
-}
+# kind → its list screen's endpoint name, from the registry of kinds.
+VIEW_OF_KIND = {code: kind.view_name for code, kind in KINDS.items()}
 PAYMENT_METHOD_LABELS = {
     "bank_transfer": _l("Bank transfer"),
     "card": _l("Card"),
@@ -160,7 +157,7 @@ def _dispatch_row(dispatch: EmailDispatch) -> dict:
 
 def document_page(document: Document, user) -> dict:
     """Everything the document page shows besides the fields and lines."""
-    resource = actions.RESOURCE[document.kind]
+    resource = KINDS[document.kind].resource
     is_invoice = document.kind == "invoice"
     rejection = approvals.latest_rejection(document) if document.state == "draft" else None
     dispatches = (

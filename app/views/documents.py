@@ -17,6 +17,7 @@ from wtforms import DateField, DecimalField, IntegerField, SelectField, StringFi
 from wtforms.validators import DataRequired, Email, Optional
 
 from app.models.choices import TAX_RATE_LABELS, currency_choices, tax_rate_choices
+from app.models.document_kinds import KINDS, DocumentKind
 from app.models.documents import Document, DocumentLine
 from app.security.permissions import DOCUMENT_VERBS, SCREEN_VERBS
 from app.services.documents import issuing, lifecycle
@@ -265,14 +266,16 @@ class DocumentLineView(KeepFormOnRuleError, EditableRowsMixin, ModelView):
     pre_update = pre_add
 
 
-def _kind_views(kind, resource, route, title, single, line_route):
+def _kind_views(spec: DocumentKind):
+    """The list screen and the lines screen of one kind, named and routed by the registry."""
+    kind, resource = spec.code, spec.resource
     line_view = type(
-        f"{resource}LineView",
+        spec.line_view_name,
         (DocumentLineView,),
         {
             "kind": kind,
             "label_columns": dict(DOCUMENT_LABELS),
-            "route_base": line_route,
+            "route_base": spec.line_route,
             "class_permission_name": resource,
             "datamodel": interface(DocumentLine),
             "base_filters": [["document", FilterDocumentKind, kind]],
@@ -283,47 +286,20 @@ def _kind_views(kind, resource, route, title, single, line_route):
     attrs = {
         "kind": kind,
         "label_columns": dict(DOCUMENT_LABELS),  # FAB adds to it: one per view
-        "route_base": route,
+        "route_base": spec.route,
         "class_permission_name": resource,
         "datamodel": interface(Document),
         "base_filters": [["kind", FilterEqual, kind]],
-        "list_title": title,
-        "show_title": single,
-        "add_title": single,
-        "edit_title": single,
+        "list_title": spec.plural,
+        "show_title": spec.label,
+        "add_title": spec.label,
+        "edit_title": spec.label,
         "related_views": [line_view],
     }
-    if kind == "invoice":
+    if spec.payments:
         attrs["list_columns"] = [*DocumentView.list_columns, "balance"]
-    return type(f"{resource}View", (DocumentView,), attrs), line_view
+    return type(spec.view_name, (DocumentView,), attrs), line_view
 
 
-QuoteView, QuoteLineView = _kind_views(
-    "quote", "Quote", "/quotes", _l("Quotes"), _l("Quote"), "/quotelines"
-)
-InvoiceView, InvoiceLineView = _kind_views(
-    "invoice", "Invoice", "/invoices", _l("Invoices"), _l("Invoice"), "/invoicelines"
-)
-DeliveryNoteView, DeliveryNoteLineView = _kind_views(
-    "delivery_note",
-    "DeliveryNote",
-    "/deliverynotes",
-    _l("Delivery notes"),
-    _l("Delivery note"),
-    "/deliverynotelines",
-)
-CreditNoteView, CreditNoteLineView = _kind_views(
-    "credit_note",
-    "CreditNote",
-    "/creditnotes",
-    _l("Credit notes"),
-    _l("Credit note"),
-    "/creditnotelines",
-)
-# kind → (list view, line view, menu name in permissions.MENUS)
-KIND_VIEWS = {
-    "quote": (QuoteView, QuoteLineView, "Quotes"),
-    "invoice": (InvoiceView, InvoiceLineView, "Invoices"),
-    "delivery_note": (DeliveryNoteView, DeliveryNoteLineView, "Delivery notes"),
-    "credit_note": (CreditNoteView, CreditNoteLineView, "Credit notes"),
-}
+# kind → (list view, line view, menu name in permissions.MENUS), one per registry entry.
+KIND_VIEWS = {code: (*_kind_views(spec), spec.menu) for code, spec in KINDS.items()}

@@ -6,25 +6,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.models.document_kinds import KINDS
 from app.views.approvals import ApprovalQueueView
 from app.views.audit import AuditTrailView
 from app.views.documents import KIND_VIEWS
 from app.views.receivables import ReceivablesView
 from app.views.settings import ApprovalRuleView, LegalEntityView
 from app.views.templates import DocumentTemplateView
-
-KIND_ICONS = {
-    "quote": "fa-file-signature",
-    "invoice": "fa-file-invoice",
-    "delivery_note": "fa-truck",
-    "credit_note": "fa-file-invoice-dollar",
-}
-KIND_MENU_LABELS = {
-    "quote": _l("Quotes"),
-    "invoice": _l("Invoices"),
-    "delivery_note": _l("Delivery notes"),
-    "credit_note": _l("Credit notes"),
-}
 
 
 def register_document_views(appbuilder) -> None:
@@ -38,8 +26,8 @@ def register_document_views(appbuilder) -> None:
         appbuilder.add_view(
             view,
             name,
-            label=KIND_MENU_LABELS[kind],
-            icon=KIND_ICONS[kind],
+            label=KINDS[kind].plural,
+            icon=KINDS[kind].icon,
             category="Documents",
             **extra,
         )

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 
+from app.models.document_kinds import KINDS
 from app.services.profiles import matrix_for, save_matrix
 from app.views.refusals import back_to
 
@@ -26,10 +27,7 @@ LABELS = {
     "Product": _l("Products"),
     "DealType": _l("Deal types"),
     "Connection": _l("Connections"),
-    "Quote": _l("Quotes"),
-    "Invoice": _l("Invoices"),
-    "DeliveryNote": _l("Delivery notes"),
-    "CreditNote": _l("Credit notes"),
+    **{kind.resource: kind.plural for kind in KINDS.values()},
     "Document": _l("Documents (all types)"),
     "ReceivablesSummary": _l("Receivables / payables summary"),
     "ProviderDocument": _l("Documents at providers"),

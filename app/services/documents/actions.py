@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.models.document_kinds import KINDS, resource_of
 from app.models.documents import Document
 from app.security.rights import user_may
 from app.services.actor import acting_as
@@ -19,13 +20,8 @@ from app.services.documents import approvals, issuing, lifecycle, payments
 from app.services.documents.transaction import locked
 from app.services.errors import Forbidden, InvalidInput
 
-# The resource of each kind (as in permissions.DOCUMENT_TYPES).
-RESOURCE = {
-    "quote": "Quote",
-    "invoice": "Invoice",
-    "delivery_note": "DeliveryNote",
-    "credit_note": "CreditNote",
-}
+# The resource of each kind, from the registry of kinds (as in permissions.DOCUMENT_TYPES).
+RESOURCE = {code: kind.resource for code, kind in KINDS.items()}
 ACTION_LABELS = {
     "submit": _l("Submit"),
     "approve": _l("Approve"),
@@ -49,9 +45,9 @@ def right_for(document: Document, action: str) -> tuple[str, str]:
     if action == "send":
         return "can_send_email", RESOURCE[document.kind]
     if action == "credit":
-        return "can_write", "CreditNote"
+        return "can_write", resource_of("credit_note")
     if action == "convert":
-        return "can_write", "Invoice"
+        return "can_write", resource_of("invoice")
     return "can_write", RESOURCE[document.kind]
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.models.document_kinds import KINDS
 from app.models.documents import Document
 from app.services.errors import InvalidInput
 
@@ -31,12 +32,8 @@ STATE_LABELS = {
     "disputed": _l("Disputed"),
     "void": _l("Void"),
 }
-KIND_LABELS = {
-    "quote": _l("Quote"),
-    "invoice": _l("Invoice"),
-    "delivery_note": _l("Delivery note"),
-    "credit_note": _l("Credit note"),
-}
+# The kinds' labels, from the registry of kinds.
+KIND_LABELS = {code: kind.label for code, kind in KINDS.items()}
 
 # state → the states it may move to, for every kind.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -50,7 +47,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "written_off": (),
     "void": (),
 }
-# Payment states only exist for invoices; other kinds end at "sent" (or void).
+# Payment states only exist for kinds with payments (invoices); others end at "sent" (or void).
 PAYMENT_STATES = frozenset({"partially_paid", "paid", "disputed", "written_off"})
 # States in which an invoice is owed money (open receivables).
 OPEN_STATES = ("sent", "partially_paid", "disputed")
@@ -73,7 +70,7 @@ def allowed_next(document: Document) -> tuple[str, ...]:
 def allowed_from(kind: str, state: str) -> tuple[str, ...]:
     """The states a document of ``kind`` in ``state`` may move to."""
     nexts = TRANSITIONS.get(state, ())
-    if kind != "invoice":
+    if kind not in KINDS or not KINDS[kind].payments:
         nexts = tuple(s for s in nexts if s not in PAYMENT_STATES)
     return nexts
 

@@ -13,6 +13,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, attributes
 
 from app.models.choices import CURRENCIES
+from app.models.document_kinds import KINDS
 from app.models.documents import Document, DocumentCounter, DocumentLine, LegalEntity
 from app.services.documents.approvals import withdraw
 from app.services.documents.issuing import check_creditable
@@ -29,7 +30,6 @@ from app.services.tax import compute_totals
 
 # session.info key: the lines moved between documents in this flush, for the audit trail.
 LINE_MOVES = "renkei.line_moves"
-NUMBER_PREFIX = {"quote": "QT", "invoice": "INV", "delivery_note": "DN", "credit_note": "CN"}
 # Columns that may change once a document has left draft: its state and bookkeeping.
 _UNLOCKED = frozenset({"state", "sent_at", "updated_at"})
 _COLOURS = "0123456789abcdefABCDEF"
@@ -200,7 +200,7 @@ def _number(mapper, connection, document: Document) -> None:
         .values(last_number=counters.c.last_number + 1)
         .returning(counters.c.last_number)
     ).scalar_one()  # migration 0005 made one row per kind
-    number = f"{NUMBER_PREFIX[document.kind]}-{last:06d}"
+    number = KINDS[document.kind].number(last)
     connection.execute(
         Document.__table__.update().where(Document.__table__.c.id == document.id),
         {"number": number},

@@ -28,9 +28,11 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.mail import MailError, build_message, send_message
 from app.models.crm import utcnow
+from app.models.document_kinds import KINDS, resource_of
 from app.models.documents import Document
 from app.models.publishing import EmailDispatch
 from app.security.rights import user_may
+from app.services import launchers
 from app.services.actor import acting_as
 from app.services.documents import actions, audit, issuing, lifecycle, payments, templates
 from app.services.documents.pdf import pdf_filename, render_document
@@ -52,27 +54,17 @@ DISPATCH_STATE_LABELS = {
 }
 DEFAULT_STALE_MINUTES = 15
 # The kind's name in the document's language (not the reader's): it is the customer's mail.
-TITLES = {
-    "ja": {
-        "invoice": "請求書",
-        "quote": "見積書",
-        "delivery_note": "納品書",
-        "credit_note": "適格返還請求書",
-    },
-    "en": {
-        "invoice": "Invoice",
-        "quote": "Quotation",
-        "delivery_note": "Delivery note",
-        "credit_note": "Credit note",
-    },
-}
+# From the registry of kinds.
+TITLES = {lang: {code: kind.titles[lang] for code, kind in KINDS.items()} for lang in ("ja", "en")}
+# The launcher (app.services.launchers) that queues jobs.documents.send_document_email.
+SEND_JOB = "send_document_email"
 
 
 def email_context(document: Document) -> dict:
     """The names an email template may use, filled from ``document``."""
     english = document.language == "en"
     entity = document.legal_entity
-    due = document.due_date if document.kind == "invoice" else None
+    due = document.due_date if KINDS[document.kind].due_date else None
     return {
         "title": TITLES["en" if english else "ja"][document.kind],
         "number": document.number or "",
@@ -234,14 +226,12 @@ def shown_state(dispatch: EmailDispatch) -> str:
 
 def readable_kinds(user) -> list[str]:
     """The document kinds whose emails ``user`` may see (can_read on the kind)."""
-    return [
-        kind for kind, resource in actions.RESOURCE.items() if user_may(user, "can_read", resource)
-    ]
+    return [code for code, kind in KINDS.items() if user_may(user, "can_read", kind.resource)]
 
 
 def may_see(user, dispatch: EmailDispatch) -> bool:
     """Whether ``user`` may read ``dispatch`` (it belongs to a kind they may read)."""
-    return user_may(user, "can_read", actions.RESOURCE[dispatch.document.kind])
+    return user_may(user, "can_read", resource_of(dispatch.document.kind))
 
 
 def resend_unknown(dispatch: EmailDispatch, user, confirmed: bool) -> EmailDispatch:
@@ -294,10 +284,8 @@ def _resend_unknown(dispatch: EmailDispatch, document: Document, user, confirmed
 
 
 def _enqueue(dispatch: EmailDispatch, user) -> None:
-    from app.jobs.documents import send_document_email
-
-    try:
-        send_document_email.enqueue(dispatch.id, as_user=getattr(user, "id", None))
+    try:  # the job is handed over at app wiring: this service does not import it
+        launchers.launch(SEND_JOB, dispatch.id, as_user=getattr(user, "id", None))
     except Exception as exc:  # a queue that is down must not leave a dispatch "queued" forever
         db.session.rollback()
         dispatch.state = "failed"
