@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models.crm import Company, Deal
-from app.models.documents import DOCUMENT_KINDS, Document, DocumentLine, LegalEntity
+from app.models.document_kinds import DOCUMENT_KINDS, KINDS
+from app.models.documents import Document, DocumentLine, LegalEntity
 from app.services.actor import acting_as
 from app.services.documents.lifecycle import today_tokyo
 from app.services.documents.transaction import locked
@@ -70,7 +71,7 @@ def new_document(
         issue_date=issue_date,
         transaction_date=fields.pop("transaction_date", None) or issue_date,
         due_date=fields.pop("due_date", None)
-        or (issue_date + dt.timedelta(days=DEFAULT_DUE_DAYS) if kind == "invoice" else None),
+        or (issue_date + dt.timedelta(days=DEFAULT_DUE_DAYS) if KINDS[kind].due_date else None),
         created_by=user,
         state="draft",
         **fields,
