@@ -8,6 +8,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.models.document_kinds import KINDS
 from app.security.permissions import READ_ONLY_VERBS
 from app.services.documents.receivables import summary
 from app.views.money import Money
@@ -20,7 +21,7 @@ def _invoices_url(state: str, company_id: int | None = None, currency: str | Non
         args["_flt_0_company"] = company_id
     if currency:
         args["_flt_0_currency"] = currency
-    return url_for("InvoiceView.list", **args)
+    return url_for(f"{KINDS['invoice'].view_name}.list", **args)
 
 
 def _shown(row) -> dict:
