@@ -11,8 +11,14 @@ import requests
 from app.models.crm import Deal, DealLine
 from app.models.documents import LegalEntity
 from app.models.sync import ExternalDocument, SyncFailure, SyncRun
+from app.services.money import format_money
 from app.services.sync import request_invoice
 from tests.sync.conftest import PROVIDERS, Sandbox, _wipe, make_connected, user
+
+
+def yen(amount: int) -> str:
+    """An amount as the run's words show it (¥2,185, or ￥2,185 in Japanese)."""
+    return format_money(Decimal(amount), "JPY")
 
 
 def _mixed_deal(session, sample) -> Deal:
@@ -78,8 +84,8 @@ def test_zoho_one_yen_case_is_refused_in_words_not_issued_silently(
     assert box.requests_to("/invoice/v3/invoices", "POST") == []
     assert run.status == "failed" and document.billing_status == "failed"
     (message,) = failures
-    assert "Zoho" in message and "¥2,186" in message and "¥2,185" in message
-    assert "¥101" in message and "¥100" in message  # the 10 % tax, there and here
+    assert "Zoho" in message and yen(2186) in message and yen(2185) in message
+    assert yen(101) in message and yen(100) in message  # the 10 % tax, there and here
 
 
 def test_zoho_issues_when_the_issuer_rounds_half_up_and_agrees(
@@ -134,7 +140,7 @@ def test_money_forward_office_rounding_unlike_the_issuers_is_recorded_in_words(
         run_jobs()
         document, run, failures = _outcome(db_session, document, run)
         (message,) = failures
-        assert "Money Forward" in message and "¥2,185" in message and "¥2,186" in message
+        assert "Money Forward" in message and yen(2185) in message and yen(2186) in message
         assert document.last_error == message and document.external_id
     finally:
         box.reset()
@@ -142,3 +148,45 @@ def test_money_forward_office_rounding_unlike_the_issuers_is_recorded_in_words(
 
 
 assert set(PROVIDERS) == {"moneyforward", "zoho", "freee"}
+
+
+def test_a_discount_that_no_longer_divides_goes_as_one_exact_line():
+    """333 × 3 less 10 % is ¥899 in Renkei (rounded once); folding the discount into the
+    unit price (¥300) would send ¥900. The line goes as one unit at ¥899, named so."""
+    from types import SimpleNamespace
+
+    from app.services.sync.lines import invoice_lines
+
+    line = SimpleNamespace(
+        name="保守",
+        unit_price=Decimal(333),
+        quantity=Decimal(3),
+        discount_percent=Decimal(10),
+        tax_rate="standard_10",
+        unit="時間",
+    )
+    deal = SimpleNamespace(lines=[line], title="x", amount=Decimal(0), currency="JPY")
+    (sent,) = invoice_lines(deal, "down")
+    assert sent.unit_price * sent.quantity == Decimal(899)
+    assert sent.quantity == 1 and sent.name == "保守 (3時間 × 333, 10% off)"
+    assert sent.unit is None
+
+
+def test_a_fractional_quantity_is_sent_exactly():
+    """1.5 × ¥333 is ¥499.5: Renkei rounds the line half up (¥500); Money Forward would
+    round price × quantity down (¥499) by its default 明細行ごとの端数処理."""
+    from types import SimpleNamespace
+
+    from app.services.sync.lines import invoice_lines
+
+    line = SimpleNamespace(
+        name="作業",
+        unit_price=Decimal(333),
+        quantity=Decimal("1.5"),
+        discount_percent=Decimal(0),
+        tax_rate="standard_10",
+        unit=None,
+    )
+    deal = SimpleNamespace(lines=[line], title="x", amount=Decimal(0), currency="JPY")
+    (sent,) = invoice_lines(deal)
+    assert sent.amount == Decimal(500)

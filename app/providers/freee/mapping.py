@@ -2,8 +2,11 @@
 
 A company becomes a freee 取引先 (partner, an accounting-API master) carrying our
 customer code in ``code``, which is how an interrupted attempt finds it again. Invoices
-are 税別 (tax added on top) with tax rounded down once per rate (freee's "omit"), the
-usual Japanese practice; a freee invoice has no draft stage, so unsettled means unpaid.
+are 税別 (tax added on top, ``tax_entry_method: out``) with tax rounded once per rate
+the way the issuer rounds it, sent as the request's ``tax_fraction`` (消費税端数の計算方法:
+omit 切り捨て, round_up 切り上げ, round 四捨五入 — InvoiceRequest in freee's schema,
+https://github.com/freee/freee-api-schema/blob/master/iv/open-api-3/api-schema.yml); a
+freee invoice has no draft stage, so unsettled means unpaid.
 """
 
 from __future__ import annotations
@@ -37,6 +40,13 @@ PREFECTURES = (
     "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県",
     "鹿児島県", "沖縄県",
 )  # fmt: skip
+TAX_FRACTION = {"down": "omit", "half_up": "round", "up": "round_up"}
+# The per-rate tax fields of an invoice answer → our rate codes.
+TAX_FIELDS = {
+    "standard_10": "amount_tax_10",
+    "reduced_8": "amount_tax_8_reduced",
+    "exempt": "amount_tax_0",
+}
 TAX_RATE = {"standard_10": (10, False), "reduced_8": (8, True), "exempt": (0, False)}
 ZIP_RE = re.compile(r"^\d{3}-?\d{4}$")
 DUE_DAYS = 30
@@ -124,7 +134,7 @@ def invoice_body(partner_id: int, title: str, lines, today: date) -> dict:
         "billing_date": today.isoformat(),
         "payment_date": (today + timedelta(days=DUE_DAYS)).isoformat(),
         "tax_entry_method": "out",
-        "tax_fraction": "omit",
+        "tax_fraction": TAX_FRACTION[getattr(lines, "rounding", "down")],
         "withholding_tax_entry_method": "out",
         "lines": invoice_lines(lines),
     }
@@ -157,3 +167,19 @@ def remote_fields(invoice: dict) -> dict:
         "status": invoice_status(invoice),
         "url": invoice.get("report_url"),
     }
+
+
+def answered_taxes(invoice: dict) -> dict | None:
+    """Tax per our rate code as a freee invoice answer states it (amount_tax_10 …); None
+    when the answer has no per-rate fields (list pages)."""
+    if not any(field in invoice for field in TAX_FIELDS.values()):
+        return None
+    found = {}
+    for code, field in TAX_FIELDS.items():
+        amount = parse_amount(invoice.get(field), field, PROVIDER)
+        if amount:
+            found[code] = amount
+    other = parse_amount(invoice.get("amount_tax_8"), "amount_tax_8", PROVIDER)
+    if other:  # 8 % not reduced: a rate Renkei never sends
+        found["freee:8"] = other
+    return found

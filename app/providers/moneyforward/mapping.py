@@ -2,8 +2,16 @@
 
 Lines arrive provider-neutral (name, net unit price, quantity, our tax-rate code; see
 app/services/sync/lines.py); here they become Money Forward items with its ``excise``
-values. Statuses: 入金ステータス (codes or labels) → our billing statuses; whether an
-unpaid billing is overdue is decided by the sync layer (Tokyo's date), not here.
+values. Money Forward rounds line amounts and consumption tax with the office's 請求書設定
+(BillingConfig ``rounding`` 明細行ごとの端数処理 and ``rounding_consumption_tax`` 消費税の端数処理,
+round_down/round_up/round_off), which a billing only reports in its ``config``: the create
+request has no field for it (Money Forward Invoice API v3.6.0, schemas BillingConfig and
+Billing; https://github.com/toolchainjp/mf-invoice-mcp-server document.yaml, whose guide
+is https://biz.moneyforward.com/support/invoice/guide/api-guide/a03.html). Our lines are
+exact (no line rounding happens); the tax per rate answered is compared with Renkei's
+after the create (app/services/sync/agreement.py). Statuses: 入金ステータス (codes or
+labels) → our billing statuses; whether an unpaid billing is overdue is decided by the
+sync layer (Tokyo's date), not here.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ EXCISE_BY_TAX_RATE = {
     "reduced_8": "eight_percent_as_reduced_tax_rate",
     "exempt": "untaxable",
 }
+# Our rate codes → the billing's per-excise tax fields.
+TAX_FIELDS = {code: f"excise_price_of_{excise}" for code, excise in EXCISE_BY_TAX_RATE.items()}
 # payment_status codes and labels (未設定/未入金/入金済み) → our billing statuses.
 STATUS_BY_PAYMENT = {
     "0": "draft",
@@ -149,3 +159,20 @@ def partner_ids(partner: dict) -> tuple[str, str | None]:
         parse_id(departments[0].get("id"), "departments[0].id", PROVIDER) if departments else None
     )
     return parse_id(partner.get("id"), "id", PROVIDER), first
+
+
+def answered_taxes(billing: dict) -> dict | None:
+    """Tax per our rate code as a billing states it (excise_price_of_ten_percent …);
+    None when the answer has no per-excise fields."""
+    if not any(field in billing for field in TAX_FIELDS.values()):
+        return None
+    found = {}
+    for code, field in TAX_FIELDS.items():
+        amount = parse_amount(billing.get(field), field, PROVIDER)
+        if amount:
+            found[code] = amount
+    for excise in ("five_percent", "eight_percent"):  # rates Renkei never sends
+        amount = parse_amount(billing.get(f"excise_price_of_{excise}"), excise, PROVIDER)
+        if amount:
+            found[f"moneyforward:{excise}"] = amount
+    return found

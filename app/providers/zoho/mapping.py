@@ -4,6 +4,18 @@ A company becomes a Zoho *contact* (customer); Zoho has no customer-code field b
 keeps ``contact_name`` unique per organisation, so that name is how a contact made by
 an earlier, interrupted attempt is found again. Taxes are Zoho records: each line names
 one by ``tax_id``, chosen from the organisation's taxes by percentage.
+
+Tax: Zoho computes it on the total of each tax across the invoice, not per item ("the
+total tax liable is calculated on the final invoice amount ... split up with respect to
+the different tax groups", https://www.zoho.com/ae/billing/kb/items/tax-calculated.md,
+the same text for Zoho Inventory https://www.zoho.com/en-sg/inventory/kb/invoice/invoice-tax.md),
+rounded to the currency's precision (nearest unit). Its documentation offers no rounding
+mode (down/up) per request or per organisation, so an issuer who rounds down or up can
+only be matched when rounding to nearest gives the same tax (checked before sending, see
+app/services/sync/agreement.py). Whether rates include tax is an organisation preference
+("Do you sell your items at rates inclusive of Tax?",
+https://www.zoho.com/en-sg/invoice/kb/taxes/tax-preferences.md) that an invoice may choose
+when both are allowed: we send ``is_inclusive_tax: false``, our rates being net.
 """
 
 from __future__ import annotations
@@ -11,12 +23,16 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 
 from ..wire_values import parse_amount, parse_date, parse_id, parse_status
 
 PROVIDER = "zoho"
 
 PERCENT_BY_TAX_RATE = {"standard_10": 10, "reduced_8": 8, "exempt": 0}
+TAX_RATE_BY_PERCENT = {v: k for k, v in PERCENT_BY_TAX_RATE.items()}
+# How Zoho rounds each tax's total (see the module's note): to the nearest unit.
+TAX_ROUNDING = "half_up"
 # Zoho's invoice statuses → our billing statuses. Zoho's own "overdue" is computed in
 # the organisation's zone; ours is decided on Tokyo's date from due_date, so every
 # awaiting-payment status maps to "unpaid" first.
@@ -97,6 +113,7 @@ def invoice_body(customer_id: str, lines, taxes_by_rate: dict[str, str], today: 
         "customer_id": customer_id,
         "date": today.isoformat(),
         "due_date": (today + timedelta(days=DUE_DAYS)).isoformat(),
+        "is_inclusive_tax": False,
         "line_items": line_items(lines, taxes_by_rate),
     }
 
@@ -126,3 +143,24 @@ def remote_fields(invoice: dict) -> dict:
         "status": invoice_status(invoice),
         "url": invoice.get("invoice_url"),
     }
+
+
+def answered_taxes(invoice: dict) -> dict | None:
+    """Tax per our rate code as a Zoho invoice states it (``taxes`` names each tax; the
+    line items give its percentage); None when the answer lists no line items."""
+    if "line_items" not in invoice or "taxes" not in invoice:
+        return None
+    percent_by_name = {}
+    for line in invoice.get("line_items") or []:
+        if line.get("tax_name"):
+            percent = parse_amount(line.get("tax_percentage"), "tax_percentage", PROVIDER)
+            percent_by_name[line["tax_name"]] = percent
+    found: dict[str, Decimal] = {}
+    for tax in invoice.get("taxes") or []:
+        percent = percent_by_name.get(tax.get("tax_name"))
+        whole = percent is not None and percent == percent.to_integral_value()
+        code = TAX_RATE_BY_PERCENT.get(int(percent)) if whole else None
+        code = code or f"zoho:{tax.get('tax_name')}"
+        amount = parse_amount(tax.get("tax_amount"), "tax_amount", PROVIDER) or Decimal(0)
+        found[code] = found.get(code, Decimal(0)) + amount
+    return found

@@ -38,7 +38,14 @@ class MoneyForwardSandbox(Sandbox):
         default_scope=f"{READ_SCOPE} {WRITE_SCOPE}",
         token_type="Bearer",
     )
-    default_settings = {"writes_per_second": 3}
+    # The office's 請求書設定 (BillingConfig): set in Money Forward's screens, never by a
+    # create request; the sandbox lets a test change it through /_sandbox/settings.
+    default_settings = {
+        "writes_per_second": 3,
+        "rounding": "round_down",
+        "rounding_consumption_tax": "round_down",
+        "consumption_tax_display_type": "external",
+    }
 
     def seed_data(self) -> dict:
         return seed()

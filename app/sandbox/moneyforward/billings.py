@@ -10,11 +10,11 @@ from ..common import ApiError, iso, mf_id, now, parse_date
 from ..pdf import document_pdf, pdf_response
 from .masters import listing
 from .model import (
-    DEFAULT_CONFIG,
     billing_json,
     document_header,
     due_from_setting,
     make_line,
+    office_config,
     totals,
 )
 
@@ -112,7 +112,7 @@ def build_billing(sb, body: dict, lines_in: list[dict]) -> dict:
         items=lines,
         registration_code=state["office"].get("registration_code", ""),
         use_invoice_template=True,
-        config=dict(DEFAULT_CONFIG),
+        config=office_config(sb.settings),
     )
     billing["pdf_url"] = billing["pdf_url"].replace("{id}", billing["id"])
     billing.update(totals(lines, billing["config"], with_tax_subtotals=True))

@@ -34,12 +34,33 @@ MONTH_OFFSETS = {
     "five_months_after": 5,
     "six_months_after": 6,
 }
-# A corporation's defaults: lines and tax rounded down, tax added on top (外税).
+# How Money Forward computes a billing's tax, from its API v3.6.0 spec
+# (https://github.com/toolchainjp/mf-invoice-mcp-server, document.yaml; guide
+# https://biz.moneyforward.com/support/invoice/guide/api-guide/a03.html): the office's
+# 請求書設定, reported on every billing as ``config`` (schema BillingConfig) and not part of
+# the create request — ``rounding`` 明細行ごとの端数処理 rounds each line's price × quantity,
+# ``rounding_consumption_tax`` 消費税の端数処理 rounds the tax of each excise kind once
+# (the billing answers one ``excise_price_of_<kind>`` per kind, on
+# ``subtotal_of_<kind>_excise``), each round_down 切り捨て / round_up 切り上げ / round_off
+# 四捨五入; ``consumption_tax_display_type`` internal 内税 / external 外税.
+# A corporation's defaults: rounded down, tax on top (外税).
 DEFAULT_CONFIG = {
     "rounding": "round_down",
     "rounding_consumption_tax": "round_down",
     "consumption_tax_display_type": "external",
 }
+ROUNDING_MODES = ("round_down", "round_up", "round_off")
+
+
+def office_config(settings: dict) -> dict:
+    """The office's BillingConfig: the sandbox's settings (a test may change them)."""
+    config = {key: settings.get(key, value) for key, value in DEFAULT_CONFIG.items()}
+    for key in ("rounding", "rounding_consumption_tax"):
+        if config[key] not in ROUNDING_MODES:
+            config[key] = DEFAULT_CONFIG[key]
+    return config
+
+
 LINE_FIELDS = ("detail", "unit", "delivery_number", "delivery_date")
 
 

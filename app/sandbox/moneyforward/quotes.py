@@ -9,12 +9,12 @@ from ..pdf import pdf_response
 from .billings import build_billing, document_pdf_of, filtered, found
 from .masters import listing
 from .model import (
-    DEFAULT_CONFIG,
     ORDER_STATUS,
     billing_json,
     document_header,
     due_from_setting,
     make_line,
+    office_config,
     quote_json,
     totals,
 )
@@ -69,7 +69,7 @@ def register(sb, bp) -> None:
                 is_downloaded=False,
                 is_locked=False,
                 items=lines,
-                _config=dict(DEFAULT_CONFIG),
+                _config=office_config(sb.settings),
             )
             quote["pdf_url"] = f"{sb.api_base()}/quotes/{quote['id']}.pdf"
             quote.update(totals(lines, quote["_config"], with_tax_subtotals=False))

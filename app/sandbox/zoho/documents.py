@@ -17,7 +17,14 @@ KINDS = {
     "invoices": ("invoice", "INV-", "due_date", ("sent", "void", "draft")),
     "estimates": ("estimate", "EST-", "expiry_date", ("sent", "accepted", "declined")),
 }
-DOC_FIELDS = ("reference_number", "notes", "terms", "salesperson_name", "payment_terms")
+DOC_FIELDS = (
+    "reference_number",
+    "notes",
+    "terms",
+    "salesperson_name",
+    "payment_terms",
+    "is_inclusive_tax",
+)
 
 
 def set_invoice_status(doc: dict, status: str, payment_made=None) -> None:
@@ -54,7 +61,7 @@ def fill(sb, kind: str, doc: dict, values: dict) -> None:
     doc.update(date=day.isoformat(), **{second_date: second.isoformat()})
     if "line_items" in values or "line_items" not in doc:
         doc["line_items"] = make_lines(sb.state, values.get("line_items"), lambda: next_id(sb))
-        doc.update(amounts(doc["line_items"]))
+        doc.update(amounts(doc["line_items"], bool(doc.get("is_inclusive_tax"))))
     if label == "invoice":
         doc["balance"] = str(Decimal(doc["total"]) - Decimal(doc.get("payment_made", "0")))
     doc["last_modified_time"] = zoho_time()

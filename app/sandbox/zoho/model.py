@@ -1,7 +1,20 @@
 """Zoho Invoice v3 data: organisation, taxes, line items, totals and JSON shapes.
 
 Amounts are computed with Decimal and answered as JSON numbers rounded to the
-currency's precision (JPY: none). Times look like Zoho's: 2024-05-01T10:00:00+0900.
+currency's precision (JPY: none).
+
+Tax, as Zoho documents it: "the total tax liable is calculated on the final invoice amount
+... split up with respect to the different tax groups the invoice items fall under, rather
+than the tax calculated on each item" (https://www.zoho.com/ae/billing/kb/items/tax-calculated.md;
+the same for Zoho Inventory, https://www.zoho.com/en-sg/inventory/kb/invoice/invoice-tax.md).
+So each tax is computed once on the sum of its items and rounded to the currency's
+precision, to the nearest unit (half up); Zoho documents no setting that rounds tax down or
+up. Rates are exclusive of tax unless the invoice says ``is_inclusive_tax`` (the
+organisation's "Do you sell your items at rates inclusive of Tax?" preference,
+https://www.zoho.com/en-sg/invoice/kb/taxes/tax-preferences.md): then each tax is the
+part of its items' total that is tax, and the sub total is what remains.
+
+Times look like Zoho's: 2024-05-01T10:00:00+0900.
 """
 
 from __future__ import annotations
@@ -94,9 +107,10 @@ def make_lines(state: dict, raw_lines, next_id) -> list[dict]:
     return lines
 
 
-def amounts(lines: list[dict]) -> dict:
-    """sub_total, taxes per tax (rounded once per rate), tax_total and total (as strings)."""
-    sub_total = sum((Decimal(x["item_total"]) for x in lines), Decimal(0))
+def amounts(lines: list[dict], inclusive: bool = False) -> dict:
+    """sub_total, taxes per tax (rounded once per tax, half up), tax_total and total (as
+    strings); with ``inclusive`` the item totals already hold their tax."""
+    items_total = sum((Decimal(x["item_total"]) for x in lines), Decimal(0))
     per_tax: dict[str, Decimal] = {}
     for line in lines:
         if line["tax_id"]:
@@ -106,11 +120,14 @@ def amounts(lines: list[dict]) -> dict:
     taxes = []
     for tax in TAXES:
         if tax["tax_id"] in per_tax:
-            amount = per_tax[tax["tax_id"]] * tax["tax_percentage"] / 100
+            percent = Decimal(tax["tax_percentage"])
+            divisor = 100 + percent if inclusive else 100
+            amount = per_tax[tax["tax_id"]] * percent / divisor
             taxes.append(
                 {"tax_name": tax["tax_name"], "tax_amount": str(round_to(amount, "round"))}
             )
     tax_total = sum((Decimal(t["tax_amount"]) for t in taxes), Decimal(0))
+    sub_total = items_total - tax_total if inclusive else items_total
     return {
         "sub_total": str(sub_total),
         "tax_total": str(tax_total),

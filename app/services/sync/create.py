@@ -27,7 +27,7 @@ from app.providers.errors import (
     ValidationError,
 )
 from app.security.rights import CREATE_AT_PROVIDER, user_may
-from app.services.sync import runs
+from app.services.sync import agreement, runs
 from app.services.sync.adapters import CustomerIds, RemoteDocument
 from app.services.sync.clients import adapter_for
 from app.services.sync.lines import invoice_lines
@@ -246,6 +246,7 @@ def perform_create(run_id: int, document_id: int) -> str:
         remote = _create(adapter, connection, document)
         run.created = (run.created or 0) + 1  # by this run or an attempt of it
         save_document(document, remote)
+        agreement.check_created(run, document, remote)
         run.done = 1
         run.api_calls = (run.api_calls or 0) + session.calls
         runs.finish(run, _("Invoice %(number)s created.", number=document.number or ""))

@@ -36,6 +36,9 @@ class RemoteDocument:
     payment_status: str | None  # the provider's own word, shown as is
     status: str
     url: str | None
+    # Tax per rate code as the provider answered it; None when the answer does not say
+    # (a list page). Compared with Renkei's by app/services/sync/agreement.py.
+    taxes: dict[str, Decimal] | None = None
 
 
 @dataclass
@@ -160,4 +163,4 @@ class ProviderAdapter:
         """A provider document in our words; unpaid past its due date (Tokyo) is overdue."""
         fields = self.mapping.remote_fields(raw)
         fields["status"] = overdue_unless_paid(fields["status"], fields["due_date"], self.today)
-        return RemoteDocument(**fields)
+        return RemoteDocument(**fields, taxes=self.mapping.answered_taxes(raw))

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from app.providers.errors import ValidationError
 from app.providers.zoho import mapping
+from app.services.sync import agreement
 from app.services.sync.adapters.base import ChangeFeed, CustomerIds, ProviderAdapter
 
 
@@ -45,6 +46,9 @@ class ZohoAdapter(ProviderAdapter):
                 _("Zoho Invoice has no tax of %(rates)s set up.", rates=percents),
                 provider=self.provider,
             )
+        refused = agreement.refusal("Zoho Invoice", lines, mapping.TAX_ROUNDING)
+        if refused:
+            raise ValidationError(refused, provider=self.provider)
         body = mapping.invoice_body(customer.external_id, lines, taxes, self.today)
         return self.remote(self.client.create_invoice(body, reference=reference))
 
