@@ -1,4 +1,5 @@
-"""Run the benchmarks: ``python -m tests.bench [pull] [create] [csv] [pdf]`` (default: all).
+"""Run the benchmarks: ``python -m tests.bench [pull] [create] [csv] [pdf] [money]``
+(default: all).
 
 Results are printed as small tables and written to bench-results/ (git-ignored).
 """
@@ -10,7 +11,7 @@ import sys
 
 def main(argv: list[str]) -> int:
     """Run the chosen benchmarks in order."""
-    chosen = argv or ["pull", "create", "csv", "pdf"]
+    chosen = argv or ["pull", "create", "csv", "pdf", "money"]
     for name in chosen:
         if name == "pull":
             from tests.bench import sync_pull
@@ -28,6 +29,10 @@ def main(argv: list[str]) -> int:
             from tests.bench import pdf_bench
 
             pdf_bench.run()
+        elif name == "money":
+            from tests.bench import money_agreement
+
+            money_agreement.run()
         else:
             print(f"unknown benchmark {name!r}", file=sys.stderr)
             return 2

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.providers.money_cases import PROVIDERS, check_one, connect, invoices
 
-EXAMPLES = int(os.environ.get("RENKEI_MONEY_EXAMPLES", "200"))
+EXAMPLES = int(os.environ.get("RENKEI_MONEY_EXAMPLES", "300"))
 
 
 @pytest.mark.parametrize("name", PROVIDERS)
