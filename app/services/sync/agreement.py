@@ -128,6 +128,13 @@ def check_created(run, document, remote) -> str | None:
         return None
     provider = PROVIDER_NAMES.get(document.connection.provider, document.connection.provider)
     message = describe(provider, totals, found, remote.total)
+    if document.connection.provider == "moneyforward":
+        message += " " + _(
+            "Money Forward rounds consumption tax as its office's invoice settings say "
+            "(消費税の端数処理), which Renkei cannot set: make it the issuer's rounding "
+            "(%(mode)s).",
+            mode=_rounding_word(lines.rounding),
+        )
     document.last_error = message
     runs.record_failure(run, message, deal_id=document.deal_id, document_id=document.id)
     return message
