@@ -6,11 +6,13 @@ from flask import request
 from flask_appbuilder.api import ModelRestApi
 from marshmallow import ValidationError
 from marshmallow.validate import And, Length, OneOf, Range
+from sqlalchemy import Numeric
 
 from app.models.choices import CURRENCIES, DEAL_STAGES, TAX_RATES
 from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
 from app.security.permissions import API_VERBS
 from app.services.errors import InvalidInput
+from app.services.money import check_decimal
 from app.services.registration import normalize_registration_number
 from app.views.datamodel import datamodel
 
@@ -54,14 +56,39 @@ class CrmApi(ModelRestApi):
                     errors[column] = [f"Give the id (a whole number) of the {column}."]
         return errors
 
+    def _bad_numbers(self, columns) -> dict[str, list[str]]:
+        """Numbers as typed, before the schema rounds them to the column's decimals: too
+        large or too precise for the column is refused (services/money.py words it)."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return {}
+        errors = {}
+        table = self.datamodel.obj.__table__
+        for column in columns:
+            if column not in body or body[column] is None or column not in table.columns:
+                continue
+            kind = table.columns[column].type
+            if isinstance(kind, Numeric) and kind.scale is not None:
+                try:
+                    check_decimal(
+                        body[column],
+                        column,
+                        column,
+                        places=kind.scale,
+                        limit=10 ** (kind.precision - kind.scale),
+                    )
+                except InvalidInput as exc:
+                    errors[column] = [str(exc)]
+        return errors
+
     def post_headless(self):
-        """Create a record, refusing malformed relation ids with 422."""
-        errors = self._bad_relations(self.add_columns)
+        """Create a record, refusing malformed relation ids and numbers with 422."""
+        errors = self._bad_relations(self.add_columns) | self._bad_numbers(self.add_columns)
         return self.response_422(message=errors) if errors else super().post_headless()
 
     def put_headless(self, pk):
-        """Update a record, refusing malformed relation ids with 422."""
-        errors = self._bad_relations(self.edit_columns)
+        """Update a record, refusing malformed relation ids and numbers with 422."""
+        errors = self._bad_relations(self.edit_columns) | self._bad_numbers(self.edit_columns)
         return self.response_422(message=errors) if errors else super().put_headless(pk)
 
 

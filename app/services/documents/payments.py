@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func
@@ -14,7 +14,7 @@ from app.services.actor import acting_as
 from app.services.documents import lifecycle
 from app.services.documents.transaction import locked
 from app.services.errors import InvalidInput
-from app.services.money import format_money, round_money
+from app.services.money import check_money, format_money, round_money
 
 PAYMENT_METHODS = ("bank_transfer", "card", "cash", "offset", "other")
 # Credit notes count against their invoice once they are issued (sent).
@@ -69,10 +69,7 @@ def record_payment(
                 ),
                 field="state",
             )
-        try:
-            amount = round_money(Decimal(str(amount)), invoice.currency)
-        except (InvalidOperation, ValueError):
-            raise InvalidInput(_("The amount is not a number."), field="amount") from None
+        amount = check_money(amount, invoice.currency, "amount", _("The amount"))
         if amount <= 0:
             raise InvalidInput(_("A payment must be greater than zero."), field="amount")
         owed = balance(invoice)
