@@ -18,10 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from jinja2 import StrictUndefined, Template, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
+from app.pdf.bounded import BoundedSandbox, check_source_size, render_bounded
 from app.pdf.data import InvoicePdfData
 from app.services.errors import InvalidInput
 from app.services.money import format_money
@@ -41,7 +41,8 @@ def _quantity(value: Decimal) -> str:
     return format(Decimal(value).normalize(), "f")
 
 
-_env = SandboxedEnvironment(
+# Bounded in time and size as well (app/pdf/bounded.py): people write these templates.
+_env = BoundedSandbox(
     autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined
 )
 _env.filters["quantity"] = _quantity
@@ -62,6 +63,7 @@ def template_source(name: str = "document_ja.html") -> str:
 @functools.lru_cache(maxsize=64)
 def compile_source(source: str) -> Template:
     """Compile a template source in the sandbox; a syntax error becomes InvalidInput."""
+    check_source_size(source)
     try:
         return _env.from_string(source)
     except TemplateError as exc:
@@ -101,15 +103,18 @@ def render_html(
         return format_money(amount, data.currency, locale=locale)
 
     try:
-        return compile_source(source).render(
-            d=data,
-            t=data.totals,
-            money=money,
-            font_url=FONT_FILE.as_uri(),
-            logo_url=Path(data.logo_path).resolve().as_uri() if data.logo_path else None,
-            version=version or TEMPLATE_VERSION,
-            template=template,
-            page_count=page_count,
+        return render_bounded(
+            compile_source(source),
+            {
+                "d": data,
+                "t": data.totals,
+                "money": money,
+                "font_url": FONT_FILE.as_uri(),
+                "logo_url": Path(data.logo_path).resolve().as_uri() if data.logo_path else None,
+                "version": version or TEMPLATE_VERSION,
+                "template": template,
+                "page_count": page_count,
+            },
         )
     except TemplateError as exc:
         raise InvalidInput(f"The template cannot be filled in: {exc}", field="body") from exc

@@ -179,14 +179,27 @@ def test_broken_versions_are_refused_with_a_reason(
 def test_email_templates_fill_in_and_keep_the_subject_on_one_line(
     db_session, users, fresh_templates
 ):
+    # A subject with a line break is refused when proposed (a one-line text) …
+    with pytest.raises(InvalidInput, match="one line"):
+        templates.propose(
+            "email",
+            "invoice",
+            "en",
+            "Total {{ total }}",
+            subject="Invoice\n{{ number }}\r\nBcc: x@y",
+            user=users["accounting"],
+        )
+    db_session.rollback()
     draft = templates.propose(
         "email",
         "invoice",
         "en",
         "Total {{ total }}",
-        subject="Invoice\n{{ number }}\r\nBcc: x@y",
+        subject="Invoice {{ number }}",
         user=users["accounting"],
     )
-    subject, body = templates.render_email(draft, templates.SAMPLE_EMAIL_CONTEXT)
+    # … and one filled in with a value that has one is still kept on one line.
+    context = {**templates.SAMPLE_EMAIL_CONTEXT, "number": "INV-000042\r\nBcc: x@y"}
+    subject, body = templates.render_email(draft, context)
     assert subject == "Invoice INV-000042 Bcc: x@y" and "\n" not in subject
     assert body == "Total ￥186,562"

@@ -13,7 +13,6 @@ from dataclasses import replace
 
 from flask_babel import gettext as _
 from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +20,7 @@ from app.extensions import db
 from app.models.crm import utcnow
 from app.models.documents import DOCUMENT_KINDS
 from app.models.publishing import TEMPLATE_PURPOSES, DocumentTemplate
+from app.pdf.bounded import BoundedSandbox, check_source_size, render_bounded
 from app.pdf.render import DEFAULT_TEMPLATES, render_invoice_pdf, template_source
 from app.pdf.sample import sample_invoice_data
 from app.security.rights import user_may
@@ -67,9 +67,7 @@ SAMPLE_EMAIL_CONTEXT = {
     "issuer_name": "株式会社レンケイ商事",
 }
 
-_email_env = SandboxedEnvironment(
-    autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True
-)
+_email_env = BoundedSandbox(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True)
 
 
 def ensure_default_templates() -> int:
@@ -148,8 +146,9 @@ def versions(purpose: str, kind: str, language: str) -> list[DocumentTemplate]:
 def render_email(template: DocumentTemplate, context: dict) -> tuple[str, str]:
     """The subject (one line) and body of an email template filled with ``context``."""
     try:
-        subject = _email_env.from_string(template.subject or "").render(context)
-        body = _email_env.from_string(template.body).render(context)
+        check_source_size(template.body)
+        subject = render_bounded(_email_env.from_string(template.subject or ""), context)
+        body = render_bounded(_email_env.from_string(template.body), context)
     except TemplateError as exc:
         raise InvalidInput(
             _("The email template cannot be filled in: %(error)s", error=str(exc)), field="body"
