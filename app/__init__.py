@@ -20,6 +20,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.services.bounds import install_bounds
     from app.services.deals import install_deal_rules
     from app.services.documents import install_document_rules
+    from app.services.documents.issuer import install_issuer_freeze
     from app.views import register_views
     from app.views.index import RenkeiIndexView
     from config import INSTANCE_DIR, load_config
@@ -34,6 +35,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     install_deal_rules()
     install_document_rules()
     install_bounds()  # after the rules above: it checks the amounts they compute
+    install_issuer_freeze()
     wire_jobs(app)  # services queue jobs through launchers; they never import a job
     with app.app_context():
         appbuilder = AppBuilder(

@@ -130,6 +130,11 @@ class Document(TimestampMixin, Model):
     created_by_id = Column(Integer, ForeignKey("ab_user.id"))
     created_by = relationship(User, foreign_keys=[created_by_id])
     sent_at = Column(DateTime)
+    # The issuer as it was when the document left draft (name, T-number, address, bank
+    # account, tax rounding): later changes of the legal entity alter new documents
+    # only, never the figures or the PDF of one already issued (services/documents/issuer.py).
+    tax_rounding = Column(String(10))
+    issuer_snapshot = Column(Text)
 
     lines = relationship(
         "DocumentLine",

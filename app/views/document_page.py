@@ -17,6 +17,7 @@ from app.models.documents import Document
 from app.models.publishing import EmailDispatch
 from app.security.rights import user_may
 from app.services.documents import actions, approvals, lifecycle, payments, sending
+from app.services.documents.issuer import rounding_of
 from app.services.documents.payments import PAYMENT_METHODS
 from app.services.tax import compute_totals
 from app.views.document_data import state_badge
@@ -62,7 +63,7 @@ def _money(amount, currency):
 
 
 def _totals(document: Document):
-    rounding = document.legal_entity.tax_rounding if document.legal_entity else "down"
+    rounding = rounding_of(document)  # frozen once the document left draft
     totals = compute_totals(
         [(Decimal(line.amount), line.tax_rate) for line in document.lines],
         document.currency,

@@ -4,6 +4,12 @@ Every PDF is stored with the template version that made it (DocumentPdf). Asking
 for an unchanged document with an unchanged template returns the stored PDF, so
 downloads do not pile up rows; "changed" is read from the audit trail, which sees every
 change of the document and its lines, and from the issuing entity's last update.
+
+Once a document has been sent, its PDF is the one that was sent, byte for byte: the
+stored PDF of its sent email (or the last one stored), never rendered again — later
+changes of the issuer or the template make new documents look different, never old
+ones. What a document prints about its issuer comes from ``issuer.issuer_of`` (frozen
+when it left draft).
 """
 
 from __future__ import annotations
@@ -22,19 +28,21 @@ from sqlalchemy import func
 from app.extensions import db
 from app.models.audit import AuditEntry
 from app.models.documents import Document
-from app.models.publishing import DocumentPdf
+from app.models.publishing import DocumentPdf, EmailDispatch
 from app.pdf.data import InvoicePdfData, PdfLine
 from app.pdf.render import render_invoice_pdf
 from app.security.rights import user_may
 from app.services.actor import acting_as
 from app.services.documents import templates
 from app.services.documents.actions import RESOURCE
+from app.services.documents.issuer import issuer_of
 from app.services.errors import Forbidden, InvalidInput
 from app.services.tax import REDUCED_RATE_CODES, TaxLine, compute_totals
 
 # The trail's rows that may change what the PDF shows (not transitions, sends, PDFs …).
 _CONTENT_ACTIONS = ("create", "update", "delete")
-_NOT_PRINTED_FIELDS = ("state", "sent_at")
+# The issuer's copy taken when a document leaves draft prints what was printed before.
+_NOT_PRINTED_FIELDS = ("state", "sent_at", "tax_rounding", "issuer_snapshot")
 _LOGO_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}
 _logo_lock = threading.Lock()
 _logo_dir: Path | None = None
@@ -65,7 +73,7 @@ def document_pdf_data(document: Document) -> InvoicePdfData:
     """What the PDF of ``document`` shows, from the document, its lines and its issuer."""
     if not document.lines:
         raise InvalidInput(_("The document has no lines to print."), field="lines")
-    entity = document.legal_entity
+    entity = issuer_of(document)
     lines = tuple(
         PdfLine(
             name=line.name,
@@ -122,6 +130,30 @@ def _last_content_change(document: Document):
     return max(changed) if changed else None
 
 
+def sent_pdf(document: Document) -> DocumentPdf | None:
+    """The PDF a sent document was sent with (its sent email's), else the last stored."""
+    if document.sent_at is None:
+        return None
+    dispatch = (
+        db.session.query(EmailDispatch)
+        .filter(
+            EmailDispatch.document_id == document.id,
+            EmailDispatch.state == "sent",
+            EmailDispatch.pdf_id.isnot(None),
+        )
+        .order_by(EmailDispatch.id.desc())
+        .first()
+    )
+    if dispatch is not None:
+        return dispatch.pdf
+    return (
+        db.session.query(DocumentPdf)
+        .filter(DocumentPdf.document_id == document.id)
+        .order_by(DocumentPdf.id.desc())
+        .first()
+    )
+
+
 def reusable_pdf(document: Document, template) -> DocumentPdf | None:
     """The stored PDF made by ``template`` after the document's last printed change."""
     last = (
@@ -151,6 +183,9 @@ def render_document(document: Document, user) -> DocumentPdf:
     _require_read(document, user)
     if document.number is None:
         raise InvalidInput(_("Save the document before printing it."), field="number")
+    sent = sent_pdf(document)
+    if sent is not None:  # what was sent is kept as it was sent
+        return sent
     template = templates.require_active("pdf", document.kind, document.language)
     existing = reusable_pdf(document, template)
     if existing is not None:
