@@ -1,7 +1,7 @@
 """documents keep the issuer (and its tax rounding) they were issued with
 
-Revision ID: 0008_bounds
-Revises: 0007
+Revision ID: 0009_bounds
+Revises: 0008_docs
 Create Date: 2026-12-02 06:20:00
 
 Documents that already left draft get their legal entity's current details, which is
@@ -13,8 +13,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_bounds"
-down_revision = "0007"
+revision = "0009_bounds"
+down_revision = "0008_docs"
 branch_labels = None
 depends_on = None
 
