@@ -104,6 +104,39 @@ def app(pg_url):
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_app(tmp_path_factory):
+    """A second app on a SQLite file (the demo's database), migrated like the first."""
+    saved = os.environ.get("DATABASE_URL")
+    path = tmp_path_factory.mktemp("sqlite") / "renkei.db"
+    application = build_app(f"sqlite:///{path}")
+    if saved is not None:  # later apps built from the environment stay on PostgreSQL
+        os.environ["DATABASE_URL"] = saved
+    yield application
+    from app.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_app(request):
+    """The PostgreSQL app, then the SQLite app: a test using it runs on both databases."""
+    return request.getfixturevalue("app" if request.param == "postgresql" else "sqlite_app")
+
+
+@pytest.fixture()
+def any_session(any_app):
+    """``db_session`` for ``any_app``."""
+    from app.extensions import db
+
+    with any_app.app_context():
+        yield db.session
+        db.session.rollback()
+        wipe_crm(db.session)
+
+
 @pytest.fixture()
 def db_session(app):
     """The app's session inside an app context; CRM rows are wiped after the test."""
