@@ -51,7 +51,7 @@ def number_error(value) -> str | None:
         return _("a number is expected")
     if not number.is_finite():
         return _("a number is expected")
-    if abs(number) >= Decimal(10) ** 30:
+    if abs(number) > MAX_INTEGER:
         return _("the number is too large")
     return None
 
@@ -79,6 +79,8 @@ def column_value_error(datamodel, column: str, value) -> str | None:
             return _date_error(value, dt.datetime.fromisoformat)
         if datamodel.is_date(column):
             return _date_error(value, dt.date.fromisoformat)
+        if datamodel.is_string(column) or datamodel.is_text(column):
+            return None if isinstance(value, str) else _("text is expected: quote it")
         if datamodel.is_boolean(column):
             return None if str(value).strip().lower() in _BOOLEANS else _("yes or no is expected")
         if datamodel.is_binary(column):
