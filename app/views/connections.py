@@ -219,7 +219,12 @@ class ConnectionView(ModelView):
         connection = self.datamodel.get(pk)
         if connection is None:
             return redirect(url_for(".list"))
-        url = oauth_flow.begin(connection, callback_url())
+        try:
+            url = oauth_flow.begin(connection, callback_url())
+        except RenkeiError as exc:  # no client secret yet, …
+            self.datamodel.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for(".show", pk=pk))
         self.datamodel.session.commit()
         return redirect(url)
 
