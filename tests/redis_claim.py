@@ -13,6 +13,7 @@ import atexit
 import os
 import secrets
 import threading
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
@@ -47,16 +48,21 @@ class Claim:
             pass
 
 
+def _db(server_url: str, db: int) -> redis.Redis:
+    """``server_url``'s server, db ``db`` (a db in the URL's path would win over a db= argument)."""
+    return redis.Redis.from_url(urlunsplit(urlsplit(server_url)._replace(path=f"/{db}")))
+
+
 def claim_db(server_url: str, db: int | None = None) -> Claim:
     """Claim ``db``, or the first free db of 1–15 (empty ones first); raise when none is free."""
-    server = redis.Redis.from_url(server_url, db=0)
+    server = _db(server_url, 0)
     owner = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(4)}"
     if db is not None:
         server.set(KEY.format(db), owner, ex=TTL)
         return Claim(server, db, owner)
     for need_empty in (True, False):
         for number in DBS:
-            if need_empty and redis.Redis.from_url(server_url, db=number).dbsize():
+            if need_empty and _db(server_url, number).dbsize():
                 continue
             if server.set(KEY.format(number), owner, nx=True, ex=TTL):
                 return Claim(server, number, owner)

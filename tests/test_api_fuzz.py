@@ -23,7 +23,7 @@ from tests.conftest import LiveServer, wipe_crm
 from tests.factories import make_sample
 
 SKIP = re.compile(r"/security/(login|refresh)|/_openapi|/menu/")
-EXAMPLES_PER_OPERATION = 20
+EXAMPLES_PER_OPERATION = 12
 HUGE = 10**20
 NASTY_IDS = [2**63, 2**64, HUGE, -(2**63) - 1, -1, 0, "abc", "1e3", "１"]
 # Money is Numeric(18,4): 99,999,999,999,999.9999 is the largest amount it holds.
@@ -203,7 +203,7 @@ def _fuzz(app, server):
     paths = {result.ok().path for result in schema.get_all_operations()}
     for path in ("/invoice/{pk}/action/{name}", "/invoice/{pk}/payment", "/audit_trail/"):
         assert any(p.endswith(path) for p in paths), path
-    assert all(twists.get(t, 0) > 20 for t in ("id", "q", "filter", "body", "numbers")), twists
+    assert all(twists.get(t, 0) >= 30 for t in ("id", "q", "filter", "body", "numbers")), twists
     assert not server_errors, "\n".join(map(str, server_errors[:10]))
 
 
