@@ -219,12 +219,8 @@ class ConnectionView(ModelView):
         connection = self.datamodel.get(pk)
         if connection is None:
             return redirect(url_for(".list"))
-        try:
-            url = oauth_flow.begin(connection, callback_url())
-        except RenkeiError as exc:  # no client secret yet, …
-            self.datamodel.session.rollback()
-            flash(str(exc), "danger")
-            return redirect(url_for(".show", pk=pk))
+        back_to(url_for(".show", pk=pk))  # refused (no client secret yet, …): say so there
+        url = oauth_flow.begin(connection, callback_url())
         self.datamodel.session.commit()
         return redirect(url)
 
