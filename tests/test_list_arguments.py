@@ -1,4 +1,4 @@
-"""Every list screen refuses bad list arguments in words (4xx or a flash), never with a 500.
+"""Every list screen ignores bad list arguments and says so in a flash, never with a 500.
 
 The walk covers each registered ModelView with a list, as the administrator, on
 PostgreSQL and on SQLite (the demo's database).
@@ -27,8 +27,11 @@ def list_views(app):
                 yield view, url_for(f"{view.endpoint}.list")
 
 
-def bad_arguments(view) -> list[dict]:
-    """The list arguments to throw at ``view``: order, page, page size and every filter."""
+def bad_arguments(view) -> list[tuple[dict, bool]]:
+    """(arguments, always bad) to throw at ``view``: order, page, page size, every filter.
+
+    A filter value may be good for a text column ("nope"), so only the order and page
+    arguments must always be flashed as ignored."""
     name = view.__class__.__name__
     order = next(iter(view.order_columns or []), "id")
     cases = [
@@ -44,6 +47,7 @@ def bad_arguments(view) -> list[dict]:
         {f"psize_{name}": "-5"},
         {f"page_{name}": "9999", f"psize_{name}": "9999999"},
     ]
+    cases = [(args, True) for args in cases]
     columns = view._filters.get_search_filters()  # column → its filter kinds, by index
     for value in BAD_VALUES:
         args = {}
@@ -51,7 +55,7 @@ def bad_arguments(view) -> list[dict]:
             for index in range(min(len(kinds), 10)):
                 args[f"_flt_{index}_{column}"] = value
         if args:
-            cases.append(args)
+            cases.append((args, False))
     return cases
 
 
@@ -70,18 +74,16 @@ def test_every_list_screen_answers_bad_arguments_without_500(database, request):
             assert len(views) >= 10, [url for _, url in views]
             failures = []
             for view, url in views:
-                followed = False
-                for args in bad_arguments(view):
+                for args, always_bad in bad_arguments(view):
                     response = client.get(url, query_string=args)
                     if response.status_code >= 500:
                         failures.append((url, args, response.status_code))
-                    elif response.status_code == 302 and not followed:
-                        followed = True  # back to the list, with the flash in words
-                        page = client.get(response.headers["Location"])
-                        assert page.status_code == 200, (url, args)
-                        assert "ignored" in page.get_data(as_text=True) or "無視" in page.get_data(
-                            as_text=True
-                        ), (url, args)
+                    elif always_bad:  # the list, and a flash in words
+                        text = response.get_data(as_text=True)
+                        if response.status_code != 200 or (
+                            "ignored" not in text and "無視" not in text
+                        ):
+                            failures.append((url, args, "no word about the ignored argument"))
             assert not failures, "\n".join(map(str, failures[:20]))
         finally:
             db.session.rollback()

@@ -2,8 +2,8 @@
 
 FAB turns ``page_<View>=abc`` into ``int("abc")``, sends ``_oc_<View>=nope`` to the
 database as an ORDER BY, and hands filter values to SQL as they came: each of these ends
-in a 500. A request carrying a bad one is sent back to the same page without it, with a
-flash saying which argument was dropped and why.
+in a 500. A bad one is taken out of the request before the view reads it, and a flash
+on the page says which argument was ignored and why.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlencode
 
-from flask import current_app, flash, redirect, request
+from flask import current_app, flash, request
 from flask_appbuilder.baseviews import BaseModelView
 from flask_babel import gettext as _
+from werkzeug.datastructures import ImmutableMultiDict
 
 # Largest id or integer both databases hold (SQLite INTEGER, PostgreSQL BIGINT).
 MAX_INTEGER = 2**63 - 1
@@ -122,7 +122,7 @@ def _argument_error(view, key: str, value: str) -> str | None:
 
 
 def refuse_bad_list_arguments():
-    """Before a screen request: drop bad list arguments and come back without them."""
+    """Before a screen request: drop bad list arguments, saying so in a flash."""
     if request.method != "GET" or request.blueprint is None or request.path.startswith("/api/"):
         return None
     if not any(_LIST_ARGUMENT.match(key) for key in request.args):
@@ -144,5 +144,5 @@ def refuse_bad_list_arguments():
     if not dropped:
         return None
     flash(_("Some list settings were ignored: %(details)s", details="; ".join(dropped)), "warning")
-    query = urlencode(kept)
-    return redirect(request.path + (f"?{query}" if query else ""))
+    request.args = ImmutableMultiDict(kept)  # the view reads the arguments without them
+    return None
