@@ -88,3 +88,22 @@ def test_every_list_screen_answers_bad_arguments_without_500(database, request):
         finally:
             db.session.rollback()
             wipe_crm(db.session)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/companyview/csv?_oc_CompanyView=nosuch&_od_CompanyView=asc",
+        "/dealview/csv?_flt_0_amount=abc",
+        f"/dealview/csv?_flt_0_company={HUGE}",
+        "/dealview/csv?_flt_0_expected_close_date=2026-13-45",
+    ],
+)
+def test_a_csv_download_with_bad_list_arguments_answers_400_in_words(any_app, any_session, url):
+    client = any_app.test_client()
+    login(client)
+    response = client.get(url)
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert "Bad list settings" in response.get_data(as_text=True) or "一覧" in (
+        response.get_data(as_text=True)
+    )
