@@ -2,7 +2,9 @@
 
 PostgreSQL: RENKEI_TEST_PG_ADMIN_URL (default postgresql+psycopg2://postgres@127.0.0.1:5432/postgres)
 names the server; each run creates its own database and drops it at the end.
-Redis: RENKEI_TEST_REDIS_URL (default redis://127.0.0.1:6379/13), flushed before and after.
+Redis: RENKEI_TEST_REDIS_URL, flushed before and after each test that uses it. Unset, the
+run claims a free db of 1–15 for itself (tests/redis_claim.py: a lock key in db 0, kept
+alive while the run lasts), so two runs at once on one machine never share one.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
+from tests.redis_claim import run_redis_url
+
 PG_ADMIN_URL = os.environ.get(
     "RENKEI_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
 # The sandboxes speak plain http on loopback; real providers are https.
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
-REDIS_URL = os.environ.get("RENKEI_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+REDIS_URL = run_redis_url("RENKEI_TEST_REDIS_URL")
 TEST_SECRET = secrets.token_urlsafe(48)
 TEST_ENCRYPTION_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
@@ -102,6 +106,39 @@ def app(pg_url):
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_app(tmp_path_factory):
+    """A second app on a SQLite file (the demo's database), migrated like the first."""
+    saved = os.environ.get("DATABASE_URL")
+    path = tmp_path_factory.mktemp("sqlite") / "renkei.db"
+    application = build_app(f"sqlite:///{path}")
+    if saved is not None:  # later apps built from the environment stay on PostgreSQL
+        os.environ["DATABASE_URL"] = saved
+    yield application
+    from app.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_app(request):
+    """The PostgreSQL app, then the SQLite app: a test using it runs on both databases."""
+    return request.getfixturevalue("app" if request.param == "postgresql" else "sqlite_app")
+
+
+@pytest.fixture()
+def any_session(any_app):
+    """``db_session`` for ``any_app``."""
+    from app.extensions import db
+
+    with any_app.app_context():
+        yield db.session
+        db.session.rollback()
+        wipe_crm(db.session)
 
 
 @pytest.fixture()

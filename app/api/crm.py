@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import request
-from flask_appbuilder.api import ModelRestApi
 from marshmallow import ValidationError
 from marshmallow.validate import And, Length, OneOf, Range
 from sqlalchemy import Numeric
 
+from app.api.base import RenkeiApi
 from app.models.choices import CURRENCIES, DEAL_STAGES, TAX_RATES
 from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
 from app.security.permissions import API_VERBS
@@ -35,7 +35,7 @@ CURRENCY = OneOf(list(CURRENCIES), error="Unknown currency {input}: use one of {
 NOT_NEGATIVE = Range(min=0, error="Must not be negative.")
 
 
-class CrmApi(ModelRestApi):
+class CrmApi(RenkeiApi):
     """Common settings of the CRM APIs."""
 
     allow_browser_login = True

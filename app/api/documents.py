@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import g, request
-from flask_appbuilder.api import ModelRestApi, expose, protect, safe
+from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from marshmallow.validate import Length, OneOf, Range
 
+from app.api.base import RenkeiApi
 from app.api.crm import CURRENCY, LINE_FIELDS, LINE_VALIDATORS, CrmApi
 from app.api.refusals import answered
 from app.models.audit import AuditEntry
@@ -25,6 +26,7 @@ from app.security.permissions import API_VERBS, DOCUMENT_VERBS
 from app.services.documents import actions, issuing, payments
 from app.services.errors import Forbidden, InvalidInput, NotFound
 from app.views.document_data import FilterDocumentKind, interface
+from app.views.list_arguments import number_error
 
 ACTION_NAMES = list(actions.ACTION_LABELS)
 _FIELDS = list(issuing.HEADER_FIELDS)
@@ -184,7 +186,7 @@ class DocumentApi(RuleAwareApi):
         if not isinstance(body, dict):
             raise InvalidInput("Send a JSON object with amount and paid_on.", field="_schema")
         amount = body.get("amount")
-        if isinstance(amount, bool) or not isinstance(amount, int | float | str):
+        if number_error(amount):  # "NaN" and "Infinity" too: they break the comparisons
             raise InvalidInput("The amount is a number.", field="amount")
         paid_on = body.get("paid_on")
         try:
@@ -278,7 +280,7 @@ class DocumentLineApi(RuleAwareApi):
     pre_update = pre_add
 
 
-class AuditTrailApi(ModelRestApi):
+class AuditTrailApi(RenkeiApi):
     """The audit trail: read only; POST, PUT and DELETE do not exist (405)."""
 
     allow_browser_login = True

@@ -1,5 +1,6 @@
 """Console screens; ``register_views`` adds them to the menu."""
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.views.connections import ConnectionView
@@ -12,6 +13,7 @@ from app.views.crm import (
     ProductView,
 )
 from app.views.documents_menu import register_document_views
+from app.views.list_arguments import refuse_bad_list_arguments
 from app.views.outbox import OutboxView
 from app.views.profiles import ProfilesView
 from app.views.sync import SyncRunView
@@ -19,6 +21,7 @@ from app.views.sync import SyncRunView
 
 def register_views(appbuilder) -> None:
     """Add every screen to ``appbuilder`` with its menu entry."""
+    current_app.before_request(refuse_bad_list_arguments)
     crm = "CRM"
     label = _l("CRM")
     appbuilder.add_view(

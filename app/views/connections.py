@@ -219,6 +219,7 @@ class ConnectionView(ModelView):
         connection = self.datamodel.get(pk)
         if connection is None:
             return redirect(url_for(".list"))
+        back_to(url_for(".show", pk=pk))  # refused (no client secret yet, …): say so there
         url = oauth_flow.begin(connection, callback_url())
         self.datamodel.session.commit()
         return redirect(url)

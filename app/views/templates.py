@@ -121,7 +121,7 @@ class DocumentTemplateView(ModelView):
             pk=pk,
             title=self.show_title,
             widgets=widgets,
-            template=template,
+            version=template,  # not "template": render_template's own first argument
             in_use=current is not None and current.id == template.id,
             may_propose=user_may(g.user, "can_write", "DocumentTemplate"),
             may_decide=template.state == "pending"

@@ -1,7 +1,8 @@
 """Fixtures of the provider-layer tests: real HTTP on loopback, a real Redis db.
 
-Redis: RENKEI_TEST_PROVIDERS_REDIS_URL (default redis://127.0.0.1:6379/14), flushed before and
-after the run. The sandbox fixture serves ``app.sandbox.create_sandbox_app()``.
+Redis: RENKEI_TEST_PROVIDERS_REDIS_URL (unset: a db claimed for this run, see
+tests/redis_claim.py), flushed before and after the run. The sandbox fixture serves
+``app.sandbox.create_sandbox_app()``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import pytest
 import redis as redis_lib
 import requests
 
+from tests.redis_claim import run_redis_url
+
 from .scripted import FakeOAuth, ScriptedServer, ServerThread
 
-REDIS_URL = os.environ.get("RENKEI_TEST_PROVIDERS_REDIS_URL", "redis://127.0.0.1:6379/14")
+REDIS_URL = run_redis_url("RENKEI_TEST_PROVIDERS_REDIS_URL")
 
 # The sandbox and the fake servers speak plain http on loopback.
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
