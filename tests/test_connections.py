@@ -165,3 +165,41 @@ def test_state_changes_need_post_and_csrf(admin_client, mf_connection, db_sessio
     assert forged.status_code == 400
     db_session.expire_all()
     assert db_session.get(Connection, mf_connection.id).status == "new"
+
+
+def test_editing_with_deal_types_and_a_blank_secret_keeps_it(
+    admin_client, mf_connection, db_session, sample
+):
+    """Choosing deal types loads the relation while the form fills the record: an
+    autoflush there once wrote the blank secret before the view could restore it."""
+    from app.extensions import db
+
+    url = f"/connections/edit/{mf_connection.id}"
+    data = {
+        "provider": "moneyforward",
+        "name": "MF with types",
+        "client_id": "renkei-demo",
+        "client_secret": "",
+        "base_currency": "JPY",
+        "scopes": mf_connection.scopes,
+        "deal_types": [str(sample["project"].id)],
+        "api_base_url": mf_connection.api_base_url,
+        "authorize_url": mf_connection.authorize_url,
+        "token_url": mf_connection.token_url,
+        "csrf_token": csrf_token(admin_client, url),
+    }
+    # As on a real server, the POST starts from a fresh session (the test client shares
+    # the test's app context, where the edit page already loaded the deal types).
+    db.session.remove()
+    assert admin_client.post(url, data=data).status_code == 302
+    db_session.expire_all()
+    connection = db_session.get(Connection, mf_connection.id)
+    assert connection.name == "MF with types"
+    assert [t.id for t in connection.deal_types] == [sample["project"].id]
+    assert connection.client_secret == SECRET
+    # a secret typed in replaces the stored one
+    data.update(client_secret="a-new-secret", csrf_token=csrf_token(admin_client, url))
+    db.session.remove()
+    assert admin_client.post(url, data=data).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Connection, mf_connection.id).client_secret == "a-new-secret"

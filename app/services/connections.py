@@ -31,6 +31,12 @@ def apply_defaults(connection: Connection) -> None:
         raise InvalidInput(_("Zoho needs the organization ID."), field="organization_id")
 
 
+def keep_blank_secret(form) -> None:
+    """Drop a blank client-secret field from an edit form: the stored secret is kept."""
+    if "client_secret" in form and not (form["client_secret"].data or "").strip():
+        del form["client_secret"]
+
+
 def pause(connection: Connection) -> None:
     """Stop syncing for a while; tokens are kept."""
     _require(connection, ("connected", "error"), _("Only a working connection can be paused."))

@@ -12,7 +12,6 @@ from flask_appbuilder.fieldwidgets import (
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import Optional
 
@@ -172,11 +171,13 @@ class ConnectionView(ModelView):
     def pre_add(self, item):
         verbs.apply_defaults(item)
 
+    def process_form(self, form, is_created):
+        """A blank secret on edit means "keep": the field leaves the form before it fills
+        the record (restoring it afterwards fails once an autoflush has written it)."""
+        if not is_created:
+            verbs.keep_blank_secret(form)
+
     def pre_update(self, item):
-        if not item.client_secret:  # blank means "keep": restore the stored secret
-            history = inspect(item).attrs.client_secret.history
-            if history.deleted:
-                item.client_secret = history.deleted[0]
         verbs.apply_defaults(item)
 
     def _verb(self, pk, verb, done):
