@@ -78,6 +78,9 @@ OPERATIONS = {
         ("POST", "/dealview/create_invoice/{deal}/0"),
         None,
     ),
+    # "Refresh status" on the deal page (route on Deal/read, refused without this); no
+    # deal 0 exists, so a permitted person is sent back to the list and nothing is queued.
+    ("can_refresh_statuses", "ProviderDocument"): (("POST", "/dealview/refresh/0"), None),
     ("can_read", "SyncHistory"): (("GET", "/sync/history/list/"), None),
     ("can_retry", "SyncHistory"): (("POST", "/sync/history/retry/0"), None),
     # Documents: a kind's list and API, its add form and API create, and "send" (no

@@ -21,9 +21,10 @@ SCREEN_VERBS = {
     "action": "write",
     "action_post": "write",
     "delete": "delete",
-    # Sync screens on the deal pages: whoever may read deals may refresh their billing
-    # status and watch a run's progress. Creating an invoice is also a deal-page route, but
-    # it is refused (403) without ("can_create_at_provider", "ProviderDocument").
+    # Sync screens on the deal pages: whoever may read deals may watch a run's progress.
+    # Refreshing billing statuses and creating an invoice are deal-page routes too, but
+    # they are refused (403) without ("can_refresh_statuses", "ProviderDocument") and
+    # ("can_create_at_provider", "ProviderDocument"): both call the providers.
     "refresh": "read",
     "refresh_all": "read",
     "refresh_billing": "read",  # the deal list's bulk action
@@ -81,6 +82,7 @@ FUTURE_PERMISSIONS = [
     ("read", "LegalEntity"),
     *[(verb, "DocumentTemplate") for verb in ("read", "write", "approve")],
     ("create_at_provider", "ProviderDocument"),
+    ("refresh_statuses", "ProviderDocument"),
 ]
 
 CRM = ("Deal", "Company", "Contact", "Product", "DealType")
@@ -136,6 +138,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         *_grant("DealType", "read"),
         *_docs("read"),
         *_grant("Quote", "write"),  # sales people write their own quotes
+        ("can_refresh_statuses", "ProviderDocument"),
     ],
     "Accounting": [
         *_read_crm(),
@@ -146,6 +149,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         ("can_record_payment", "Document"),
         ("can_read", "ReceivablesSummary"),
         ("can_read", "SyncHistory"),
+        ("can_refresh_statuses", "ProviderDocument"),
         ("can_read", "AuditTrail"),
         ("can_read", "Outbox"),
         ("can_read", "ApprovalRule"),

@@ -11,6 +11,8 @@ from flask import current_app
 from app.services.errors import Forbidden
 
 CREATE_AT_PROVIDER = ("can_create_at_provider", "ProviderDocument")
+# Pulling billing statuses calls the providers: not for read-only profiles.
+REFRESH_STATUSES = ("can_refresh_statuses", "ProviderDocument")
 
 
 def user_may(user, permission: str, resource: str) -> bool:

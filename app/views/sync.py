@@ -24,6 +24,7 @@ from app.views.money import Money, local_time
 from app.views.refusals import back_to
 
 CREATE_AT_PROVIDER = ("can_create_at_provider", "ProviderDocument")
+REFRESH_STATUSES = ("can_refresh_statuses", "ProviderDocument")
 SYNC_HISTORY_READ = ("can_read", "SyncHistory")
 
 RUN_KIND_LABELS = {
@@ -160,6 +161,11 @@ class DealSyncMixin:
         return self._refresh([item.id for item in items if item is not None], ".list")
 
     def _refresh(self, deal_ids, endpoint, **values):
+        if not self.appbuilder.sm.has_access(*REFRESH_STATUSES):
+            abort(403)  # it calls the providers: not for read-only profiles
+        if deal_ids is not None and not all(self.datamodel.get(pk) for pk in deal_ids):
+            flash(str(_l("No such deal.")), "danger")
+            return redirect(url_for(".list"))
         back_to(url_for(endpoint, **values))
         run = _engine().request_status_refresh(g.user, deal_ids)
         return self._started(run, _l("Refreshing billing status…"), endpoint, **values)

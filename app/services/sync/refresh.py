@@ -22,6 +22,7 @@ from app.models.connection import Connection
 from app.models.crm import Deal, utcnow
 from app.models.sync import ExternalDocument, SyncRun
 from app.providers.errors import NotFoundError, ProviderError
+from app.security.rights import REFRESH_STATUSES, user_may
 from app.services.sync import runs
 from app.services.sync.adapters import OpenDocument, RemoteDocument
 from app.services.sync.clients import SUPPORTED, adapter_for
@@ -165,6 +166,14 @@ def perform_refresh(run_id: int) -> None:
     """Refresh the statuses of the run's deals (or all) at every connected connection."""
     run = db.session.get(SyncRun, run_id)
     runs.start(run)
+    if run.started_by_id is not None and not user_may(run.started_by_id, *REFRESH_STATUSES):
+        message = _(
+            "The user who asked for this refresh may no longer refresh billing statuses; "
+            "no provider was called."
+        )
+        runs.record_failure(run, message)
+        runs.finish(run, message, failed=True)
+        return
     deal_ids = json.loads(run.deal_ids) if run.deal_ids else None
     connections = (
         db.session.query(Connection)

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models.sync import ExternalDocument, SyncFailure, SyncRun
-from app.security.rights import CREATE_AT_PROVIDER, user_may
+from app.security.rights import CREATE_AT_PROVIDER, REFRESH_STATUSES, user_may
 from app.services.errors import Forbidden, InvalidInput
 from app.services.sync.adapters import ADAPTERS
 from app.services.sync.status import refresh_deal_status
@@ -65,6 +65,12 @@ def check_invoice_allowed(deal, connection, user) -> None:
         raise InvalidInput(
             _("The customer's postal code must look like 123-4567."), field="company"
         )
+
+
+def check_refresh_allowed(user) -> None:
+    """Raise Forbidden unless ``user`` may pull billing statuses from the providers."""
+    if not user_may(user, *REFRESH_STATUSES):
+        raise Forbidden(_("You are not allowed to refresh billing statuses at the providers."))
 
 
 def _enqueue(run: SyncRun, job, *args) -> None:
@@ -121,6 +127,7 @@ def request_status_refresh(user, deal_ids: list[int] | None = None) -> SyncRun:
     """Queue a status refresh of the given deals (None: every deal)."""
     from app.jobs.sync import refresh_statuses_job
 
+    check_refresh_allowed(user)
     run = SyncRun(
         kind="refresh_statuses",
         started_by_id=getattr(user, "id", None),
