@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from rq import cron
 
-from app.jobs.sync import QUEUE, scheduled_refresh_job
+from app.jobs.sync import QUEUE, end_stale_runs_job, scheduled_refresh_job
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,11 @@ class Scheduled:
 
 
 # 09:00 and 18:00 Asia/Tokyo = 00:00 and 09:00 UTC (RQ's cron runs in UTC).
-SCHEDULE = (Scheduled("renkei-status-pull", scheduled_refresh_job, "0 0,9 * * *"),)
+SCHEDULE = (
+    Scheduled("renkei-status-pull", scheduled_refresh_job, "0 0,9 * * *"),
+    # Runs whose worker died (no heartbeat) are marked unknown, with a Retry.
+    Scheduled("renkei-sync-watchdog", end_stale_runs_job, "*/5 * * * *", timeout=300),
+)
 
 
 def register_all(registry=cron) -> list:

@@ -2,6 +2,9 @@
 
 The user's right to create documents at the provider is re-checked by the service
 when the job runs (a failed run with a clear message, nothing sent), not only when queued.
+Each run's work is inside ``runs.working``: a heartbeat while it works, and any
+exception ends the run as failed with a Retry; a killed worker's run is found by
+``end_stale_runs`` (the watchdog below, and the next sync request).
 """
 
 from __future__ import annotations
@@ -20,25 +23,31 @@ SCHEDULE_GUARD = timedelta(minutes=30)
 @job(queue=QUEUE, timeout=600)
 def create_invoice_job(run_id: int, document_id: int) -> str:
     """Create one document at its provider (idempotent: safe to run again)."""
+    from app.services.sync import runs
     from app.services.sync.create import perform_create
 
-    return perform_create(run_id, document_id)
+    with runs.working(run_id):
+        return perform_create(run_id, document_id)
 
 
 @job(queue=QUEUE, timeout=3600)
 def refresh_statuses_job(run_id: int) -> int:
     """Pull billing statuses for the run's deals (or all deals)."""
+    from app.services.sync import runs
     from app.services.sync.refresh import perform_refresh
 
-    perform_refresh(run_id)
+    with runs.working(run_id):
+        perform_refresh(run_id)
     return run_id
 
 
 @job(queue=QUEUE, timeout=3600)
 def scheduled_refresh_job() -> int | None:
     """The twice-daily pull of every connection; skipped if one started in the last 30 min."""
+    from app.services.sync import runs
     from app.services.sync.refresh import perform_refresh
 
+    runs.end_stale_runs()
     recent = (
         db.session.query(SyncRun)
         .filter(SyncRun.kind == "scheduled_refresh")
@@ -50,5 +59,14 @@ def scheduled_refresh_job() -> int | None:
     run = SyncRun(kind="scheduled_refresh")
     db.session.add(run)
     db.session.commit()
-    perform_refresh(run.id)
+    with runs.working(run.id):
+        perform_refresh(run.id)
     return run.id
+
+
+@job(queue=QUEUE, timeout=300)
+def end_stale_runs_job() -> int:
+    """Mark unknown the runs whose worker stopped beating (SYNC_HEARTBEAT_STALE_MINUTES)."""
+    from app.services.sync import runs
+
+    return runs.end_stale_runs()

@@ -10,10 +10,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import relationship
 
@@ -34,7 +36,13 @@ BILLING_STATUSES = (
 )
 DOCUMENT_KINDS = ("invoice", "quote")
 RUN_KINDS = ("create_invoice", "refresh_statuses", "scheduled_refresh", "retry")
-RUN_STATUSES = ("queued", "running", "finished", "failed")
+# "unknown": the worker stopped answering (no heartbeat) mid-run; a create may have
+# reached the provider, so its Retry looks the document up before creating.
+RUN_STATUSES = ("queued", "running", "finished", "failed", "unknown")
+ACTIVE_RUN_STATUSES = ("queued", "running")
+# One create in flight per deal, kind and connection; one active run per document.
+IN_FLIGHT = "billing_status = 'pending'"
+ACTIVE = "status IN ('queued', 'running') AND document_id IS NOT NULL"
 
 
 class ExternalDocument(TimestampMixin, Model):
@@ -55,6 +63,15 @@ class ExternalDocument(TimestampMixin, Model):
             "connection_id", "kind", "external_id", name="uq_external_document_external_id"
         ),
         CheckConstraint("kind IN ('invoice', 'quote')", name="ck_external_document_kind"),
+        Index(
+            "uq_external_document_in_flight",
+            "connection_id",
+            "deal_id",
+            "kind",
+            unique=True,
+            postgresql_where=text(IN_FLIGHT),
+            sqlite_where=text(IN_FLIGHT),
+        ),
         {"extend_existing": True},
     )
     id = Column(Integer, primary_key=True)
@@ -105,12 +122,23 @@ class SyncRun(Model):
     """One run of a sync job: who started it, progress, and what came of it."""
 
     __tablename__ = "sync_run"
+    __table_args__ = (
+        Index(
+            "uq_sync_run_active_document",
+            "document_id",
+            unique=True,
+            postgresql_where=text(ACTIVE),
+            sqlite_where=text(ACTIVE),
+        ),
+        {"extend_existing": True},
+    )
     id = Column(Integer, primary_key=True)
     kind = Column(String(30), nullable=False)
     connection_id = Column(Integer, ForeignKey("connection.id"), index=True)
     connection = relationship("Connection")
     started_by_id = Column(Integer, ForeignKey("ab_user.id"))  # None: the scheduler
     started_by = relationship("User")
+    document = relationship("ExternalDocument")
     job_id = Column(String(64))
     status = Column(String(20), nullable=False, default="queued", index=True)
     total = Column(Integer, nullable=False, default=0)
@@ -120,9 +148,14 @@ class SyncRun(Model):
     failed = Column(Integer, nullable=False, default=0)
     api_calls = Column(Integer, nullable=False, default=0)
     deal_ids = Column(Text)  # JSON list for runs on chosen deals
+    # The document a create/retry run works on (None for refreshes).
+    document_id = Column(Integer, ForeignKey("external_document.id", ondelete="SET NULL"))
     queued_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     started_at = Column(DateTime)
     finished_at = Column(DateTime)
+    # Written every few seconds by the worker while the run works (runs.heartbeat); a
+    # running run silent longer than SYNC_HEARTBEAT_STALE_MINUTES is marked unknown.
+    heartbeat_at = Column(DateTime)
     message = Column(Text)
 
     failures = relationship(

@@ -38,6 +38,7 @@ RUN_STATUS_LABELS = {
     "running": _l("Running"),
     "finished": _l("Finished"),
     "failed": _l("Failed"),
+    "unknown": _l("Unknown"),
 }
 
 

@@ -12,10 +12,13 @@ def test_schedule_is_registered_once_at_09_and_18_tokyo(redis_conn):
     for _ in range(2):  # loading the config again does not double the entry
         scheduler = CronScheduler(connection=redis_conn)
         scheduler.load_config_from_file("app.jobs.schedule")
-        (entry,) = scheduler.get_jobs()
+        entries = {e.func_name: e for e in scheduler.get_jobs()}
+        assert len(entries) == len(scheduler.get_jobs()) == 2
+        entry = entries["app.jobs.sync.scheduled_refresh_job"]
         assert entry.cron == "0 0,9 * * *"
-        assert entry.func_name == "app.jobs.sync.scheduled_refresh_job"
         assert entry.next_enqueue_time.hour in (0, 9)
+        # the watchdog that marks runs of dead workers unknown
+        assert entries["app.jobs.sync.end_stale_runs_job"].cron == "*/5 * * * *"
 
 
 def test_a_second_scheduler_is_refused(redis_conn):

@@ -13,9 +13,11 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.models.sync import ExternalDocument, SyncFailure, SyncRun
+from app.models.sync import ACTIVE_RUN_STATUSES, ExternalDocument, SyncFailure, SyncRun
 from app.security.rights import CREATE_AT_PROVIDER, REFRESH_STATUSES, user_may
-from app.services.errors import Forbidden, InvalidInput
+from app.services.errors import Forbidden, InvalidInput, RenkeiError
+from app.services.locking import lock
+from app.services.sync import runs
 from app.services.sync.adapters import ADAPTERS
 from app.services.sync.status import refresh_deal_status
 
@@ -74,50 +76,93 @@ def check_refresh_allowed(user) -> None:
 
 
 def _enqueue(run: SyncRun, job, *args) -> None:
-    handle = job.enqueue(*args)
+    """Queue ``job`` for the committed ``run``; if the queue refuses, the run fails in
+    words (and can be retried) instead of waiting forever."""
+    try:
+        handle = job.enqueue(*args)
+    except Exception as exc:  # Redis down, …: nothing was sent anywhere
+        runs.end_crashed(run.id, exc)
+        raise RenkeiError(
+            _("The work could not be queued (%(error)s); try again later.", error=str(exc))
+        ) from exc
     run.job_id = handle.id
     db.session.commit()
 
 
-def request_invoice(deal, connection, user) -> tuple[ExternalDocument, SyncRun]:
-    """Queue the creation of ``deal``'s invoice at ``connection`` (double clicks are safe)."""
-    from app.jobs.sync import create_invoice_job
-
-    check_invoice_allowed(deal, connection, user)
-    pending = (
+def _in_flight(deal, connection, kind: str = "invoice") -> ExternalDocument | None:
+    """The deal's document at ``connection`` still to be created: pending (a create is
+    under way) or failed without a provider id (its create may have reached the
+    provider, so it is looked up there again rather than replaced by a new one)."""
+    return (
         db.session.query(ExternalDocument)
-        .filter_by(deal_id=deal.id, connection_id=connection.id, billing_status="pending")
+        .filter_by(deal_id=deal.id, connection_id=connection.id, kind=kind)
+        .filter(ExternalDocument.external_id.is_(None))
+        .filter(ExternalDocument.billing_status.in_(("pending", "failed")))
+        .order_by((ExternalDocument.billing_status == "pending").desc(), ExternalDocument.id.desc())
         .first()
     )
-    if pending is not None:
-        run = (
-            db.session.query(SyncRun)
-            .filter_by(kind="create_invoice", connection_id=connection.id)
-            .filter(SyncRun.deal_ids == json.dumps([deal.id]))
-            .order_by(SyncRun.id.desc())
-            .first()
-        )
-        if run is not None:
-            return pending, run
-    document = ExternalDocument(
-        connection_id=connection.id,
-        deal_id=deal.id,
-        kind="invoice",
-        billing_status="pending",
-        currency=deal.currency,
-        reference=f"rk-{deal.id}-{uuid.uuid4().hex[:8]}",
-        created_by_id=user.id,
+
+
+def _active_run(document: ExternalDocument) -> SyncRun | None:
+    return (
+        db.session.query(SyncRun)
+        .filter(SyncRun.document_id == document.id, SyncRun.status.in_(ACTIVE_RUN_STATUSES))
+        .first()
     )
+
+
+def _creation_run(kind: str, document: ExternalDocument, user) -> SyncRun:
+    """Put ``document`` back in flight with a new run (caller holds the deal's lock)."""
+    document.billing_status = "pending"
+    document.last_error = None
     run = SyncRun(
-        kind="create_invoice",
-        connection_id=connection.id,
+        kind=kind,
+        connection_id=document.connection_id,
         started_by_id=user.id,
         total=1,
-        deal_ids=json.dumps([deal.id]),
+        deal_ids=json.dumps([document.deal_id]),
+        document=document,
     )
-    db.session.add_all([document, run])
+    db.session.add(run)
     db.session.flush()
-    refresh_deal_status(deal)
+    for failure in db.session.query(SyncFailure).filter_by(
+        document_id=document.id, retried_run_id=None
+    ):
+        failure.retried_run_id = run.id  # this run is their retry
+    refresh_deal_status(document.deal)
+    return run
+
+
+def request_invoice(deal, connection, user) -> tuple[ExternalDocument, SyncRun]:
+    """Queue the creation of ``deal``'s invoice at ``connection``.
+
+    One transaction under the deal's row lock: N identical requests at once queue one
+    run for one document (the others get that run); a document whose create failed is
+    created again under its own reference (looked up first), never replaced.
+    """
+    from app.jobs.sync import create_invoice_job
+
+    runs.end_stale_runs()
+    lock(deal)
+    check_invoice_allowed(deal, connection, user)
+    document = _in_flight(deal, connection)
+    if document is not None and document.billing_status == "pending":
+        run = _active_run(document)
+        if run is not None:
+            db.session.commit()
+            return document, run
+    if document is None:
+        document = ExternalDocument(
+            connection_id=connection.id,
+            deal_id=deal.id,
+            kind="invoice",
+            billing_status="pending",
+            currency=deal.currency,
+            reference=f"rk-{deal.id}-{uuid.uuid4().hex[:8]}",
+            created_by_id=user.id,
+        )
+        db.session.add(document)
+    run = _creation_run("create_invoice", document, user)
     db.session.commit()
     _enqueue(run, create_invoice_job, run.id, document.id)
     return document, run
@@ -128,6 +173,7 @@ def request_status_refresh(user, deal_ids: list[int] | None = None) -> SyncRun:
     from app.jobs.sync import refresh_statuses_job
 
     check_refresh_allowed(user)
+    runs.end_stale_runs()
     run = SyncRun(
         kind="refresh_statuses",
         started_by_id=getattr(user, "id", None),
@@ -140,31 +186,46 @@ def request_status_refresh(user, deal_ids: list[int] | None = None) -> SyncRun:
 
 
 def retry_failure(failure: SyncFailure, user) -> SyncRun:
-    """Run again what ``failure`` could not do; the new run is linked from the failure."""
+    """Run again what ``failure`` could not do; the new run is linked from the failure.
+
+    Retrying a create locks the deal, then re-reads the failure: N Retry presses at once
+    queue one run (the others get it); the job looks the invoice up before creating.
+    """
     from app.jobs.sync import create_invoice_job
 
+    runs.end_stale_runs()
     document = (
         db.session.get(ExternalDocument, failure.document_id) if failure.document_id else None
     )
-    if failure.run.kind in ("create_invoice", "retry") and document is not None:
+    if failure.run.kind in runs.CREATING and document is not None:
         if not user_may(user, *CREATE_AT_PROVIDER):
             raise Forbidden(_("You are not allowed to create documents at the provider."))
-        document.billing_status = "pending"
-        document.last_error = None
-        run = SyncRun(
-            kind="retry",
-            connection_id=document.connection_id,
-            started_by_id=user.id,
-            total=1,
-            deal_ids=json.dumps([document.deal_id]),
-        )
-        db.session.add(run)
-        db.session.flush()
+        lock(document.deal)
+        db.session.refresh(failure)
+        db.session.refresh(document)
+        active = _active_run(document)
+        if active is not None:  # a retry (or create) of it is already under way
+            db.session.commit()
+            return active
+        if document.external_id:
+            db.session.commit()
+            raise InvalidInput(
+                _("This invoice was created meanwhile (%(number)s).", number=document.number)
+            )
+        if document.billing_status == "pending" or _in_flight_other(document):
+            db.session.commit()
+            raise InvalidInput(_("Another invoice of this deal is being created there now."))
+        run = _creation_run("retry", document, user)
         failure.retried_run_id = run.id
-        refresh_deal_status(document.deal)
         db.session.commit()
         _enqueue(run, create_invoice_job, run.id, document.id)
         return run
+    lock(failure)
+    if failure.retried_run_id is not None:
+        earlier = db.session.get(SyncRun, failure.retried_run_id)
+        if earlier is not None and earlier.status in ACTIVE_RUN_STATUSES:
+            db.session.commit()
+            return earlier
     deal_ids = [failure.deal_id] if failure.deal_id else None
     run = request_status_refresh(user, deal_ids)
     failure.retried_run_id = run.id
@@ -172,10 +233,26 @@ def retry_failure(failure: SyncFailure, user) -> SyncRun:
     return run
 
 
+def _in_flight_other(document: ExternalDocument) -> bool:
+    """Whether another document of the same deal, kind and connection is being created."""
+    return (
+        db.session.query(ExternalDocument.id)
+        .filter_by(
+            deal_id=document.deal_id,
+            connection_id=document.connection_id,
+            kind=document.kind,
+            billing_status="pending",
+        )
+        .filter(ExternalDocument.id != document.id)
+        .first()
+        is not None
+    )
+
+
 def run_progress(run: SyncRun) -> dict:
     """Progress of ``run`` for the progress bar (percent 0–100)."""
     total, done = run.total or 0, run.done or 0
-    finished = run.status in ("finished", "failed")
+    finished = run.status in runs.ENDED
     if total:
         percent = min(100, int(done * 100 / total))
     else:
