@@ -195,4 +195,23 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         # on in the tests, so the whole suite talks to spec-checked sandboxes.
         "SANDBOX_VALIDATE": mode == "test" or env.get("RENKEI_SANDBOX_VALIDATE") == "1",
         **_smtp_settings(env, mode),
+        **_sync_settings(env, mode),
+    }
+
+
+def _sync_settings(env: dict[str, str], mode: str) -> dict:
+    """Sync runs' heartbeat, and where provider URLs may point (services/provider_urls.py)."""
+    local = mode in ("demo", "test")
+    hosts = env.get("RENKEI_PROVIDER_URL_ALLOWED_HOSTS", "")
+    return {
+        # A running sync run writes a heartbeat this often; one silent for longer than
+        # the stale limit (its worker died) is marked "unknown — may have been created".
+        "SYNC_HEARTBEAT_SECONDS": float(env.get("RENKEI_SYNC_HEARTBEAT_SECONDS") or 15),
+        "SYNC_HEARTBEAT_STALE_MINUTES": float(env.get("RENKEI_SYNC_HEARTBEAT_STALE_MINUTES") or 5),
+        # Provider URLs must be https on public addresses, so an edited token URL cannot
+        # send the client secret to an internal service. The demo and the tests serve
+        # their sandboxes over plain http on loopback, so they allow private addresses.
+        "ALLOW_PRIVATE_PROVIDER_URLS": _flag(env, "RENKEI_ALLOW_PRIVATE_PROVIDER_URLS", local),
+        # Host names allowed even on private addresses (e.g. an outgoing proxy); https only.
+        "PROVIDER_URL_ALLOWED_HOSTS": [h.strip().lower() for h in hosts.split(",") if h.strip()],
     }
