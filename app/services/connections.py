@@ -14,12 +14,14 @@ from app.models.connection import Connection
 from app.models.crm import utcnow
 from app.providers.catalog import PROVIDERS, default_urls, sandbox_urls
 from app.services.errors import InvalidInput
+from app.services.provider_urls import check_provider_urls
 
 STATE_LIFETIME = dt.timedelta(minutes=10)
 
 
 def apply_defaults(connection: Connection) -> None:
-    """Fill blank URLs and scopes with the provider's real ones."""
+    """Fill blank URLs and scopes with the provider's real ones; refuse URLs that point
+    to local or private addresses (services/provider_urls.py)."""
     if connection.provider not in PROVIDERS:
         raise InvalidInput(_("Unknown provider %(p)s.", p=connection.provider), field="provider")
     api, authorize, token = default_urls(connection.provider, connection.data_centre or "com")
@@ -29,6 +31,7 @@ def apply_defaults(connection: Connection) -> None:
     connection.scopes = connection.scopes or PROVIDERS[connection.provider].default_scopes
     if connection.provider == "zoho" and not connection.organization_id:
         raise InvalidInput(_("Zoho needs the organization ID."), field="organization_id")
+    check_provider_urls(connection)
 
 
 def keep_blank_secret(form) -> None:

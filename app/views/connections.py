@@ -20,6 +20,7 @@ from app.models.connection import Connection
 from app.providers.catalog import PROVIDERS, ZOHO_DATA_CENTRES
 from app.services import connections as verbs
 from app.services import oauth_flow
+from app.services.errors import RenkeiError
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
 from app.views.refusals import back_to
@@ -169,7 +170,7 @@ class ConnectionView(ModelView):
     }
 
     def pre_add(self, item):
-        verbs.apply_defaults(item)
+        self._checked(item)
 
     def process_form(self, form, is_created):
         """A blank secret on edit means "keep": the field leaves the form before it fills
@@ -178,7 +179,16 @@ class ConnectionView(ModelView):
             verbs.keep_blank_secret(form)
 
     def pre_update(self, item):
-        verbs.apply_defaults(item)
+        self._checked(item)
+
+    def _checked(self, item):
+        """Defaults and URL rules; a refusal also drops what the form wrote into the
+        session, so nothing later in the request can save it."""
+        try:
+            verbs.apply_defaults(item)
+        except RenkeiError:  # FAB flashes it; the boundary does not see it
+            self.datamodel.session.rollback()
+            raise
 
     def _verb(self, pk, verb, done):
         connection = self.datamodel.get(pk)
@@ -221,6 +231,7 @@ class ConnectionView(ModelView):
         if connection is None:
             return redirect(url_for(".list"))
         back_to(url_for(".show", pk=pk))  # refused (no client secret yet, …): say so there
+        verbs.check_provider_urls(connection)
         url = oauth_flow.begin(connection, callback_url())
         self.datamodel.session.commit()
         return redirect(url)

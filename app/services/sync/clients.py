@@ -18,6 +18,7 @@ from app.providers.tokens import TokenManager
 from app.providers.zoho.client import ZohoInvoiceClient
 from app.services.errors import InvalidInput
 from app.services.oauth_flow import oauth_settings
+from app.services.provider_urls import check_provider_urls
 from app.services.sync.adapters import SUPPORTED, ProviderAdapter, adapter_class
 from app.services.sync.clock import business_today
 from app.services.token_store import ConnectionTokenStore
@@ -65,6 +66,7 @@ def client_for(connection, retry: RetryPolicy | None = None):
     (``retry``: the client's retry policy, when not the default)."""
     if connection.provider not in SUPPORTED:
         raise InvalidInput(f"Invoices cannot be sent to {connection.provider} yet.")
+    check_provider_urls(connection)  # again: a host's address may have changed
     tokens = TokenManager(
         OAuthClient(oauth_settings(connection, "")),
         ConnectionTokenStore(db.engine, connection.id),

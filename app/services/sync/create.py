@@ -27,6 +27,7 @@ from app.providers.errors import (
     ValidationError,
 )
 from app.security.rights import CREATE_AT_PROVIDER, user_may
+from app.services.errors import RenkeiError
 from app.services.sync import agreement, runs
 from app.services.sync.adapters import CustomerIds, RemoteDocument
 from app.services.sync.clients import adapter_for
@@ -241,7 +242,11 @@ def perform_create(run_id: int, document_id: int) -> str:
     if connection.status != "connected":
         _fail(run, document, _("The connection %(name)s is not active.", name=connection.name))
         return "failed"
-    adapter, session = adapter_for(connection)
+    try:
+        adapter, session = adapter_for(connection)
+    except RenkeiError as exc:  # e.g. a URL that may not receive our secrets
+        _fail(run, document, str(exc))
+        return "failed"
     try:
         remote = _create(adapter, connection, document)
         run.created = (run.created or 0) + 1  # by this run or an attempt of it

@@ -23,6 +23,7 @@ from app.models.crm import Deal, utcnow
 from app.models.sync import ExternalDocument, SyncRun
 from app.providers.errors import NotFoundError, ProviderError
 from app.security.rights import REFRESH_STATUSES, user_may
+from app.services.errors import RenkeiError
 from app.services.sync import runs
 from app.services.sync.adapters import OpenDocument, RemoteDocument
 from app.services.sync.clients import SUPPORTED, adapter_for
@@ -186,7 +187,12 @@ def perform_refresh(run_id: int) -> None:
     run.total = sum(n for _c, n in plans)
     db.session.commit()
     for connection, count in plans:
-        adapter, session = adapter_for(connection)
+        try:
+            adapter, session = adapter_for(connection)
+        except RenkeiError as exc:  # e.g. a URL that may not receive our tokens
+            runs.record_failure(run, _("%(name)s: %(reason)s", name=connection.name, reason=exc))
+            db.session.commit()
+            continue
         try:
             if deal_ids is not None and count <= GET_EACH_UP_TO:
                 _get_each(adapter, run, _documents(connection.id, deal_ids).all())
