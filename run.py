@@ -5,7 +5,9 @@ Production does not use this file: it runs ``gunicorn 'app:create_app()'`` (see 
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import sys
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -58,8 +60,37 @@ def main() -> int:
         nxt = next_run(datetime.now(UTC)).astimezone(ZoneInfo("Asia/Tokyo"))
         print(f"Next scheduled status pull: {nxt:%Y-%m-%d %H:%M} (Asia/Tokyo).", flush=True)
     print("Stop with Ctrl+C.\n", flush=True)
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
-    return 0
+    return serve(app, host, port)
+
+
+def serve(app, host: str, port: int) -> int:
+    """Serve until Ctrl+C or SIGTERM, then stop at once.
+
+    SIGTERM gets a handler of its own: as PID 1 in a container a process without one
+    never receives it. Stopping does not wait for open requests (a slow download) or
+    in-process jobs stuck on a provider: their sync runs stop beating and are marked
+    unknown, with a Retry that looks the document up first (services/sync/runs.py).
+    """
+    signal.signal(signal.SIGTERM, _interrupt)
+    code = 0
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    except BaseException as exc:  # any end is an end: say why, then stop
+        if not isinstance(exc, KeyboardInterrupt | SystemExit):
+            print(f"Renkei stopped on an error: {exc}", file=sys.stderr, flush=True)
+            code = 1
+    finally:
+        from app.jobs.demo_schedule import stop_scheduler
+
+        stop_scheduler()
+        print("Renkei stopped.", flush=True)
+        logging.shutdown()
+        os._exit(code)  # never wait on non-daemon threads (job pool, open streams)
+
+
+def _interrupt(signum, frame):
+    """SIGTERM stops the server the way Ctrl+C does."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
