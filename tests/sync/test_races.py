@@ -92,3 +92,13 @@ def test_parallel_retry_of_a_failed_create_makes_one_invoice(
     assert db_session.get(ExternalDocument, document.id).external_id
     assert db_session.query(ExternalDocument).filter_by(deal_id=jpy_deal.id).count() == 1
     assert len(sandbox.invoices()) == 1
+
+
+def test_parallel_refresh_makes_one_run(db_session, live_server, mf, jpy_deal, redis_conn):
+    codes = _together(live_server.url, f"/dealview/refresh/{jpy_deal.id}")
+    assert codes == [302] * N
+    codes = _together(live_server.url, "/dealview/refresh_all")
+    assert codes == [302] * N
+    db_session.expire_all()
+    refreshes = db_session.query(SyncRun).filter(SyncRun.kind == "refresh_statuses").all()
+    assert sorted(r.deal_ids or "all" for r in refreshes) == [f"[{jpy_deal.id}]", "all"]

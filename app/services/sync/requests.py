@@ -13,6 +13,8 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.models.connection import Connection
+from app.models.crm import Deal
 from app.models.sync import ACTIVE_RUN_STATUSES, ExternalDocument, SyncFailure, SyncRun
 from app.security.rights import CREATE_AT_PROVIDER, REFRESH_STATUSES, user_may
 from app.services.errors import Forbidden, InvalidInput, RenkeiError
@@ -169,20 +171,49 @@ def request_invoice(deal, connection, user) -> tuple[ExternalDocument, SyncRun]:
 
 
 def request_status_refresh(user, deal_ids: list[int] | None = None) -> SyncRun:
-    """Queue a status refresh of the given deals (None: every deal)."""
+    """Queue a status refresh of the given deals (None: every deal).
+
+    Under the rows it will update (the deals; for every deal, the connections): the
+    same refresh asked again while one is queued or running gets that run.
+    """
     from app.jobs.sync import refresh_statuses_job
 
     check_refresh_allowed(user)
     runs.end_stale_runs()
+    chosen = json.dumps(sorted(set(deal_ids))) if deal_ids is not None else None
+    _lock_refreshed(sorted(set(deal_ids)) if deal_ids is not None else None)
+    same = (
+        db.session.query(SyncRun)
+        .filter(SyncRun.kind == "refresh_statuses", SyncRun.status.in_(ACTIVE_RUN_STATUSES))
+        .filter(SyncRun.deal_ids.is_(None) if chosen is None else SyncRun.deal_ids == chosen)
+        .order_by(SyncRun.id.desc())
+        .first()
+    )
+    if same is not None:
+        db.session.commit()
+        return same
     run = SyncRun(
         kind="refresh_statuses",
         started_by_id=getattr(user, "id", None),
-        deal_ids=json.dumps(sorted(set(deal_ids))) if deal_ids is not None else None,
+        deal_ids=chosen,
     )
     db.session.add(run)
     db.session.commit()
     _enqueue(run, refresh_statuses_job, run.id)
     return run
+
+
+def _lock_refreshed(deal_ids: list[int] | None) -> None:
+    """Lock the deals (by id order), or every connection for a refresh of all deals."""
+    model, ids = (Deal, deal_ids) if deal_ids is not None else (Connection, None)
+    query = db.session.query(model).order_by(model.id)
+    if ids is not None:
+        query = query.filter(model.id.in_(ids))
+    first = query.first()
+    if first is None:
+        return
+    lock(first)  # SQLite: the database's write lock; PostgreSQL: this row
+    query.with_for_update().all()  # PostgreSQL: the others, in id order
 
 
 def retry_failure(failure: SyncFailure, user) -> SyncRun:
