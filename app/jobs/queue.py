@@ -16,6 +16,7 @@ from rq import Queue
 log = logging.getLogger(__name__)
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="renkei-job")
 _APP: Flask | None = None  # set by worker.py: the app jobs run in
+_PENDING: set[str] = set()  # ids of this process's in-process jobs not yet ended
 
 
 @dataclass
@@ -94,6 +95,7 @@ def job(
                 log.info("queued %s as %s on %s", func.__name__, rq_job.id, queue)
                 return JobHandle(rq_job.id, queue, in_process=False)
             job_id = str(uuid.uuid4())
+            _PENDING.add(job_id)
             future = _POOL.submit(_run_in_app, checked, app, args, kwargs)
             future.add_done_callback(functools.partial(_log_outcome, func.__name__, job_id))
             return JobHandle(job_id, queue, in_process=True, future=future)
@@ -105,6 +107,29 @@ def job(
     return decorate
 
 
+def job_lost(job_id: str | None) -> bool:
+    """Whether the job ``job_id`` can no longer run: unknown to Redis, or failed, stopped
+    or ended there; without Redis, not pending in this process (it was restarted)."""
+    if not job_id:
+        return True
+    if not current_app.config.get("REDIS_URL"):
+        return job_id not in _PENDING
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    try:
+        status = Job.fetch(job_id, connection=redis_connection()).get_status()
+    except NoSuchJobError:
+        return True
+    return status not in (
+        JobStatus.QUEUED,
+        JobStatus.STARTED,
+        JobStatus.DEFERRED,
+        JobStatus.SCHEDULED,
+    )
+
+
 def _log_outcome(name: str, job_id: str, future: Future) -> None:
+    _PENDING.discard(job_id)
     if future.exception() is not None:
         log.error("job %s (%s) failed: %s", name, job_id, future.exception())

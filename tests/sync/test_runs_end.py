@@ -192,3 +192,51 @@ def test_retry_of_an_unknown_run_creates_once(
     assert _fresh(db_session, ExternalDocument, document.id).external_id
     assert len(sandbox.invoices()) == 1
     assert len(sandbox.requests_to("/invoice_template_billings", "POST")) == 1
+
+
+def _age(db_session, run_id: int, minutes: float = 10) -> None:
+    from datetime import timedelta
+
+    from app.models.crm import utcnow
+
+    db_session.query(SyncRun).filter_by(id=run_id).update(
+        {"queued_at": utcnow() - timedelta(minutes=minutes)}
+    )
+    db_session.commit()
+
+
+def test_queued_run_whose_job_was_lost_ends_and_frees_the_deal(
+    app, db_session, mf, jpy_deal, sandbox, redis_conn, run_jobs
+):
+    document, run = request_invoice(jpy_deal, mf, user(app))
+    _age(db_session, run.id)
+    assert runs.end_stale_runs() == 0  # still in the queue: it will run
+    redis_conn.flushdb()  # the queue lost it (Redis restarted without its data)
+    again = request_invoice(jpy_deal, mf, user(app))  # the next request finds it
+    lost = _fresh(db_session, SyncRun, run.id)
+    assert lost.status == "failed"
+    assert "lost" in lost.message.lower() or "失われ" in lost.message
+    assert db_session.query(SyncFailure).filter_by(run_id=run.id).one().document_id == document.id
+    assert again[0].id == document.id and again[1].id != run.id
+    run_jobs()
+    assert _fresh(db_session, SyncRun, again[1].id).status == "finished"
+    assert len(sandbox.invoices()) == 1
+
+
+def test_in_process_job_lost_with_its_process(app, db_session, mf, jpy_deal):
+    """The demo (no Redis) keeps jobs in its own process: after a restart a queued run's
+    job is gone, and the run ends instead of blocking the deal."""
+    run = SyncRun(
+        kind="refresh_statuses", job_id="from-a-previous-process", deal_ids=f"[{jpy_deal.id}]"
+    )
+    db_session.add(run)
+    db_session.commit()
+    _age(db_session, run.id)
+    saved = app.config["REDIS_URL"]
+    app.config["REDIS_URL"] = ""
+    try:
+        assert runs.end_stale_runs() == 1
+    finally:
+        app.config["REDIS_URL"] = saved
+    run = _fresh(db_session, SyncRun, run.id)
+    assert run.status == "failed" and run.failures[0].deal_id == jpy_deal.id

@@ -146,7 +146,7 @@ def end_stale_runs() -> int:
         .filter(SyncRun.status == "running", last_sign < cutoff)
         .order_by(SyncRun.id)
     ]
-    ended = 0
+    ended = _end_lost_queued(cutoff)
     for run_id in ids:
         run = lock(db.session.get(SyncRun, run_id))
         sign = run.heartbeat_at or run.started_at or run.queued_at
@@ -164,6 +164,37 @@ def end_stale_runs() -> int:
             message = _("Unknown: the worker stopped answering during the run.")
             record_failure(run, message, deal_id=_single_deal(run))
             _close(run, "unknown", message)
+        db.session.commit()
+        ended += 1
+    return ended
+
+
+def _end_lost_queued(cutoff) -> int:
+    """Queued runs older than ``cutoff`` whose job can no longer run (the demo's process
+    was restarted, the queue lost it): failed, nothing was sent, with a Retry."""
+    from app.jobs.queue import job_lost
+
+    ids = [
+        run_id
+        for (run_id,) in db.session.query(SyncRun.id)
+        .filter(SyncRun.status == "queued", SyncRun.queued_at < cutoff)
+        .order_by(SyncRun.id)
+    ]
+    ended = 0
+    for run_id in ids:
+        run = lock(db.session.get(SyncRun, run_id))
+        if run.status != "queued" or not job_lost(run.job_id):
+            db.session.commit()
+            continue
+        message = _(
+            "The work was lost before it started (the server or its queue stopped); "
+            "nothing was sent. Retry starts it again."
+        )
+        if run.kind in CREATING:
+            _end_creation(run, "failed", message)
+        else:
+            record_failure(run, message, deal_id=_single_deal(run))
+            _close(run, "failed", message)
         db.session.commit()
         ended += 1
     return ended
@@ -192,7 +223,12 @@ def _close(run: SyncRun, status: str, message: str) -> None:
 
 
 def _single_deal(run: SyncRun):
+    """The deal a run on one deal was about, if it still exists."""
     import json
 
+    from app.models.crm import Deal
+
     ids = json.loads(run.deal_ids) if run.deal_ids else None
-    return ids[0] if ids and len(ids) == 1 else None
+    if not ids or len(ids) != 1 or db.session.get(Deal, ids[0]) is None:
+        return None
+    return ids[0]
