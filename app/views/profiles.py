@@ -19,6 +19,7 @@ LABELS = {
     "approve": _l("Approve"),
     "record_payment": _l("Record payments"),
     "create_at_provider": _l("Create at provider"),
+    "refresh_statuses": _l("Refresh billing statuses"),
     "manage": _l("Manage"),
     "retry": _l("Retry"),
     "Deal": _l("Deals"),
