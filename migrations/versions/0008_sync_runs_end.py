@@ -1,7 +1,7 @@
 """sync runs end: a heartbeat, the document a run works on, one create in flight
 
 Revision ID: 0008_sync
-Revises: 0007
+Revises: 0008_docs
 Create Date: 2026-12-02 06:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_sync'
-down_revision = '0007'
+down_revision = '0008_docs'
 branch_labels = None
 depends_on = None
 
