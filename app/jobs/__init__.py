@@ -15,6 +15,7 @@ __all__ = ["JobHandle", "job", "wire_jobs"]
 
 def wire_jobs(app) -> None:
     """Register every job a service may start as a launcher of ``app``."""
-    from app.jobs import documents
+    from app.jobs import documents, sync
 
     documents.wire(app)
+    sync.wire(app)

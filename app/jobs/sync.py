@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.extensions import db
-from app.jobs.queue import job
+from app.jobs.queue import job, job_lost
 from app.models.crm import utcnow
 from app.models.sync import SyncRun
+from app.services import launchers
 
 QUEUE = "default"
 SCHEDULE_GUARD = timedelta(minutes=30)
@@ -70,3 +71,13 @@ def end_stale_runs_job() -> int:
     from app.services.sync import runs
 
     return runs.end_stale_runs()
+
+
+def wire(app) -> None:
+    """Give the sync services of ``app`` the way to queue these jobs (and to ask whether
+    a queued one can still run)."""
+    from app.services.sync import requests, runs
+
+    launchers.register(app, requests.CREATE_JOB, create_invoice_job.enqueue)
+    launchers.register(app, requests.REFRESH_JOB, refresh_statuses_job.enqueue)
+    launchers.register(app, runs.JOB_LOST, job_lost)

@@ -1,7 +1,8 @@
 """What users ask for: create an invoice, refresh statuses, retry a failure.
 
 Checks happen here, synchronously, with messages a back-office person understands;
-the work itself is queued (app.jobs.sync) and re-checks the user's rights when it runs.
+the work itself is queued (app.jobs.sync, through the launchers it hands over) and
+re-checks the user's rights when it runs.
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ from app.models.connection import Connection
 from app.models.crm import Deal
 from app.models.sync import ACTIVE_RUN_STATUSES, ExternalDocument, SyncFailure, SyncRun
 from app.security.rights import CREATE_AT_PROVIDER, REFRESH_STATUSES, user_may
+from app.services import launchers
 from app.services.errors import Forbidden, InvalidInput, RenkeiError
 from app.services.locking import lock
 from app.services.sync import runs
 from app.services.sync.adapters import ADAPTERS
 from app.services.sync.status import refresh_deal_status
+
+# The launchers (app.services.launchers) that queue the jobs of app/jobs/sync.py.
+CREATE_JOB = "create_invoice_job"
+REFRESH_JOB = "refresh_statuses_job"
 
 
 def check_invoice_allowed(deal, connection, user) -> None:
@@ -77,11 +83,11 @@ def check_refresh_allowed(user) -> None:
         raise Forbidden(_("You are not allowed to refresh billing statuses at the providers."))
 
 
-def _enqueue(run: SyncRun, job, *args) -> None:
-    """Queue ``job`` for the committed ``run``; if the queue refuses, the run fails in
-    words (and can be retried) instead of waiting forever."""
+def _enqueue(run: SyncRun, job: str, *args) -> None:
+    """Queue ``job`` (a launcher's name) for the committed ``run``; if the queue refuses,
+    the run fails in words (and can be retried) instead of waiting forever."""
     try:
-        handle = job.enqueue(*args)
+        handle = launchers.launch(job, *args)
     except Exception as exc:  # Redis down, …: nothing was sent anywhere
         runs.end_crashed(run.id, exc)
         raise RenkeiError(
@@ -142,8 +148,6 @@ def request_invoice(deal, connection, user) -> tuple[ExternalDocument, SyncRun]:
     run for one document (the others get that run); a document whose create failed is
     created again under its own reference (looked up first), never replaced.
     """
-    from app.jobs.sync import create_invoice_job
-
     runs.end_stale_runs()
     lock(deal)
     check_invoice_allowed(deal, connection, user)
@@ -166,7 +170,7 @@ def request_invoice(deal, connection, user) -> tuple[ExternalDocument, SyncRun]:
         db.session.add(document)
     run = _creation_run("create_invoice", document, user)
     db.session.commit()
-    _enqueue(run, create_invoice_job, run.id, document.id)
+    _enqueue(run, CREATE_JOB, run.id, document.id)
     return document, run
 
 
@@ -176,8 +180,6 @@ def request_status_refresh(user, deal_ids: list[int] | None = None) -> SyncRun:
     Under the rows it will update (the deals; for every deal, the connections): the
     same refresh asked again while one is queued or running gets that run.
     """
-    from app.jobs.sync import refresh_statuses_job
-
     check_refresh_allowed(user)
     runs.end_stale_runs()
     chosen = json.dumps(sorted(set(deal_ids))) if deal_ids is not None else None
@@ -199,7 +201,7 @@ def request_status_refresh(user, deal_ids: list[int] | None = None) -> SyncRun:
     )
     db.session.add(run)
     db.session.commit()
-    _enqueue(run, refresh_statuses_job, run.id)
+    _enqueue(run, REFRESH_JOB, run.id)
     return run
 
 
@@ -222,8 +224,6 @@ def retry_failure(failure: SyncFailure, user) -> SyncRun:
     Retrying a create locks the deal, then re-reads the failure: N Retry presses at once
     queue one run (the others get it); the job looks the invoice up before creating.
     """
-    from app.jobs.sync import create_invoice_job
-
     runs.end_stale_runs()
     document = (
         db.session.get(ExternalDocument, failure.document_id) if failure.document_id else None
@@ -249,7 +249,7 @@ def retry_failure(failure: SyncFailure, user) -> SyncRun:
         run = _creation_run("retry", document, user)
         failure.retried_run_id = run.id
         db.session.commit()
-        _enqueue(run, create_invoice_job, run.id, document.id)
+        _enqueue(run, CREATE_JOB, run.id, document.id)
         return run
     lock(failure)
     if failure.retried_run_id is not None:

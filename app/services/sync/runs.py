@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.models.crm import utcnow
 from app.models.sync import ExternalDocument, SyncFailure, SyncRun
+from app.services import launchers
 from app.services.locking import lock
 from app.services.sync.status import refresh_deal_status
 
@@ -26,6 +27,9 @@ HEARTBEAT_SECONDS = 15.0  # SYNC_HEARTBEAT_SECONDS
 STALE_MINUTES = 5.0  # SYNC_HEARTBEAT_STALE_MINUTES
 CREATING = ("create_invoice", "retry")
 ENDED = ("finished", "failed", "unknown")
+# The launcher-registry entry (app.services.launchers) that tells whether a queued job
+# can still run (app.jobs.queue.job_lost).
+JOB_LOST = "job_lost"
 
 
 def start(run: SyncRun) -> None:
@@ -172,8 +176,6 @@ def end_stale_runs() -> int:
 def _end_lost_queued(cutoff) -> int:
     """Queued runs older than ``cutoff`` whose job can no longer run (the demo's process
     was restarted, the queue lost it): failed, nothing was sent, with a Retry."""
-    from app.jobs.queue import job_lost
-
     ids = [
         run_id
         for (run_id,) in db.session.query(SyncRun.id)
@@ -183,7 +185,7 @@ def _end_lost_queued(cutoff) -> int:
     ended = 0
     for run_id in ids:
         run = lock(db.session.get(SyncRun, run_id))
-        if run.status != "queued" or not job_lost(run.job_id):
+        if run.status != "queued" or not launchers.launch(JOB_LOST, run.job_id):
             db.session.commit()
             continue
         message = _(
