@@ -1,7 +1,7 @@
 """sync runs end: a heartbeat, the document a run works on, one create in flight
 
-Revision ID: 0008_sync
-Revises: 0008_docs
+Revision ID: 0010_sync
+Revises: 0009_bounds
 Create Date: 2026-12-02 06:00:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_sync'
-down_revision = '0008_docs'
+revision = '0010_sync'
+down_revision = '0009_bounds'
 branch_labels = None
 depends_on = None
 
@@ -32,7 +32,7 @@ def upgrade():
     op.execute(
         """
         UPDATE external_document SET billing_status = 'failed',
-               last_error = 'Sent twice at once before version 0008; Retry looks it up first.'
+               last_error = 'Sent twice at once before version 0010; Retry looks it up first.'
         WHERE billing_status = 'pending' AND id NOT IN (
             SELECT MAX(id) FROM external_document WHERE billing_status = 'pending'
             GROUP BY connection_id, deal_id, kind)
