@@ -22,6 +22,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.services.documents import install_document_rules
     from app.services.documents.issuer import install_issuer_freeze
     from app.views import register_views
+    from app.views.action_rights import install_action_rights
     from app.views.index import RenkeiIndexView
     from config import INSTANCE_DIR, load_config
 
@@ -45,6 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         )
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+        install_action_rights(app)
         register_apis(appbuilder)
     from app.views.refusals import install as install_refusals
 

@@ -18,6 +18,7 @@ from app.models.choices import BILLING_STATUS_LABELS
 from app.models.connection import Connection
 from app.models.sync import ExternalDocument, SyncFailure, SyncRun
 from app.security.permissions import SYNC_HISTORY_VERBS
+from app.views.action_rights import needs_right
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
 from app.views.money import Money, local_time
@@ -148,6 +149,7 @@ class DealSyncMixin:
         """Pull every deal's billing status."""
         return self._refresh(None, ".list")
 
+    @needs_right(*REFRESH_STATUSES)
     @action(
         "refresh_billing",
         _l("Refresh billing status"),

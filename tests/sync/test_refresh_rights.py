@@ -32,7 +32,9 @@ def test_read_only_profiles_may_not_refresh(
     client = _signed_in(app, username)
     page = client.get(f"/dealview/show/{jpy_deal.id}").get_data(as_text=True)
     assert "provider-documents" in page and f"/dealview/refresh/{jpy_deal.id}" not in page
-    assert 'id="btn-refresh-all"' not in client.get("/dealview/list/").get_data(as_text=True)
+    listing = client.get("/dealview/list/").get_data(as_text=True)
+    assert 'id="btn-refresh-all"' not in listing
+    assert "refresh_billing" not in listing  # the bulk action is not offered either
     assert _post(client, f"/dealview/refresh/{jpy_deal.id}").status_code == 403
     assert _post(client, "/dealview/refresh_all").status_code == 403
     bulk = _post(client, "/dealview/action_post", action="refresh_billing", rowid=[jpy_deal.id])
@@ -47,6 +49,7 @@ def test_accounting_refreshes(app, db_session, mf, jpy_deal, sandbox, redis_conn
     client = _signed_in(app, "accounting")
     page = client.get(f"/dealview/show/{jpy_deal.id}").get_data(as_text=True)
     assert f"/dealview/refresh/{jpy_deal.id}" in page
+    assert "refresh_billing" in client.get("/dealview/list/").get_data(as_text=True)
     assert _post(client, f"/dealview/refresh/{jpy_deal.id}").status_code == 302
     assert db_session.query(SyncRun).filter_by(kind="refresh_statuses").count() == 1
 
