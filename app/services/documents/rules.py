@@ -92,22 +92,38 @@ def _withdraw_on_edit(document: Document, lines_changed: bool) -> None:
         withdraw(document, _("Withdrawn: the document was edited."))
 
 
-def _check_lock(document: Document, lines_changed: bool) -> None:
-    """Refuse content changes to a document that has left draft."""
+def _stored_state(session: Session, document: Document) -> str | None:
+    """``document``'s state as committed now, its row locked until the transaction ends.
+
+    The session may have loaded the document before another request submitted, approved
+    or sent it; the edit lock must judge by what is stored, not by that old copy. A verb
+    that already holds the row lock (locking.lock) reads its own state back.
+    """
+    table = Document.__table__
+    return session.execute(
+        select(table.c.state).where(table.c.id == document.id).with_for_update()
+    ).scalar()
+
+
+def _check_lock(document: Document, lines_changed: bool, session: Session) -> None:
+    """Refuse content changes to a document that has left draft (as stored now)."""
+    changed = _changed_content(document)
+    if not (changed or lines_changed):
+        return
     state = _committed_state(document)
     if state in EDITABLE_STATES:
+        state = _stored_state(session, document) or state
+    if state in EDITABLE_STATES:
         return
-    changed = _changed_content(document)
-    if changed or lines_changed:
-        raise InvalidInput(
-            _(
-                "%(number)s is “%(state)s” and can no longer be edited: reopen it as a draft "
-                "if it was not sent, or issue a credit note to correct it.",
-                number=document.number or "",
-                state=STATE_LABELS.get(state, state),
-            ),
-            field=next(iter(sorted(changed)), "lines"),
-        )
+    raise InvalidInput(
+        _(
+            "%(number)s is “%(state)s” and can no longer be edited: reopen it as a draft "
+            "if it was not sent, or issue a credit note to correct it.",
+            number=document.number or "",
+            state=STATE_LABELS.get(state, state),
+        ),
+        field=next(iter(sorted(changed)), "lines"),
+    )
 
 
 def _check_state_change(document: Document, is_new: bool) -> None:
@@ -153,6 +169,16 @@ def _moved_from(session: Session, line: DocumentLine) -> int | None:
     return stored if stored is not None and stored != target else None
 
 
+def _check_same_kind(source: Document | None, target: Document | None) -> None:
+    """A line moves only between documents of one kind (a quote's line never lands on
+    an invoice: the right to write quotes is not the right to write invoices)."""
+    if source is not None and target is not None and source.kind != target.kind:
+        raise InvalidInput(
+            _("A line can only move to another %(kind)s.", kind=KINDS[source.kind].label),
+            field="document",
+        )
+
+
 def _before_flush(session: Session, flush_context, instances) -> None:
     deleted = set(session.deleted)
     touched: dict[Document, bool] = {}
@@ -168,16 +194,19 @@ def _before_flush(session: Session, flush_context, instances) -> None:
                 touched[doc] = True
             old_id = _moved_from(session, obj) if obj not in deleted else None
             if old_id is not None:
+                source = session.get(Document, old_id)
+                _check_same_kind(source, doc)
                 # Both documents change: each must still be a draft (the edit lock).
-                touched[session.get(Document, old_id)] = True
+                touched[source] = True
                 moves.append((obj, old_id))
         elif isinstance(obj, LegalEntity) and obj not in deleted:
             check_legal_entity(obj)
-    for document, lines_changed in touched.items():
+    # Documents in id order: two flushes locking the same rows lock them in one order.
+    for document, lines_changed in sorted(touched.items(), key=lambda item: item[0].id or 0):
         is_new = document in session.new
         _check_state_change(document, is_new)
         if not is_new:
-            _check_lock(document, lines_changed)
+            _check_lock(document, lines_changed, session)
             _withdraw_on_edit(document, lines_changed)
         if is_new or lines_changed or _committed_state(document) in EDITABLE_STATES:
             recompute(document, deleted)
