@@ -210,7 +210,9 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             _withdraw_on_edit(document, lines_changed)
         if is_new or lines_changed or _committed_state(document) in EDITABLE_STATES:
             recompute(document, deleted)
-        if document.kind == "credit_note" and (is_new or lines_changed):
+        if document.kind == "credit_note" and (
+            is_new or lines_changed or _changed_content(document)
+        ):
             check_creditable(document, session)
 
 
