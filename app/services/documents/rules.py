@@ -35,7 +35,23 @@ _UNLOCKED = frozenset({"state", "sent_at", "updated_at"})
 _COLOURS = "0123456789abcdefABCDEF"
 
 
-def recompute(document: Document, deleted: set) -> None:
+def _live_lines(session: Session | None, document: Document, deleted: set) -> list:
+    """The lines ``document`` has after this flush: those stored now (another request may
+    have added some since this one loaded the document; its row is locked by then, see
+    ``_check_lock``) with this session's changes, plus lines new or moved in here."""
+    loaded = [line for line in document.lines if line not in deleted and line.document is document]
+    if session is None or document.id is None or document in session.new:
+        return loaded
+    stored = session.scalars(select(DocumentLine).where(DocumentLine.document_id == document.id))
+    live = [line for line in stored if line not in deleted and line.document is document]
+    known = set(live)
+    for line in loaded:
+        if line not in known and (line in session.new or _moved_from(session, line) is not None):
+            live.append(line)
+    return live
+
+
+def recompute(document: Document, deleted: set, session: Session | None = None) -> None:
     """Check the header, fill the lines and derive subtotal, tax and total per tax rate."""
     # Column defaults apply only at INSERT; the rules below need the values now.
     if document.currency is None:
@@ -53,7 +69,7 @@ def recompute(document: Document, deleted: set) -> None:
     if not document.recipient_name and document.company is not None:
         document.recipient_name = document.company.name
     # A line moved to another document may still sit in this one's loaded collection.
-    live = [line for line in document.lines if line not in deleted and line.document is document]
+    live = _live_lines(session, document, deleted)
     for line in live:
         complete_line(line, document.currency)
     rounding = document.legal_entity.tax_rounding if document.legal_entity else "down"
@@ -209,7 +225,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             _check_lock(document, lines_changed, session)
             _withdraw_on_edit(document, lines_changed)
         if is_new or lines_changed or _committed_state(document) in EDITABLE_STATES:
-            recompute(document, deleted)
+            recompute(document, deleted, session)
         if document.kind == "credit_note" and (
             is_new or lines_changed or _changed_content(document)
         ):
