@@ -281,6 +281,8 @@ def _kind_views(spec: DocumentKind):
             "base_filters": [["document", FilterDocumentKind, kind]],
             # Not limited to drafts: a sent document's lines are refused by the rule, in words.
             "add_form_query_rel_fields": {"document": [["kind", FilterEqual, kind]]},
+            # Nor moved to another kind's document (services.documents.rules refuses it).
+            "edit_form_query_rel_fields": {"document": [["kind", FilterEqual, kind]]},
         },
     )
     attrs = {

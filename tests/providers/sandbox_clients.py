@@ -1,7 +1,11 @@
-"""Building real clients wired to the sandbox, with refreshing token managers."""
+"""Building real clients wired to the sandbox, with refreshing token managers.
+
+The sandbox's API and token URLs come from the app's one table (catalog.sandbox_urls),
+the same the demo connections use."""
 
 from __future__ import annotations
 
+from app.providers.catalog import sandbox_urls
 from app.providers.freee import FreeeInvoiceClient
 from app.providers.freee import dialect as freee
 from app.providers.moneyforward import MoneyForwardClient
@@ -22,37 +26,34 @@ def manager(sandbox, provider: str, settings) -> TokenManager:
 
 def mf_client(sandbox, *, throttled: bool = True, **kwargs) -> MoneyForwardClient:
     """A client; throttled (in-memory limiter) unless a test wants the raw 429s."""
-    base = sandbox.base("moneyforward")
-    settings = mf.oauth_settings(DEMO_ID, DEMO_SECRET, REDIRECT, token_url=f"{base}/oauth/token")
+    api, _authorize, token_url = sandbox_urls("moneyforward", sandbox.root)
+    settings = mf.oauth_settings(DEMO_ID, DEMO_SECRET, REDIRECT, token_url=token_url)
     tokens = manager(sandbox, "moneyforward", settings)
     if not throttled:
-        return MoneyForwardClient(tokens, base_url=f"{base}/api/v3", **kwargs)
+        return MoneyForwardClient(tokens, base_url=api, **kwargs)
     return MoneyForwardClient.for_connection(
-        "sandbox", tokens, limiter=RateLimiter.in_memory(), base_url=f"{base}/api/v3", **kwargs
+        "sandbox", tokens, limiter=RateLimiter.in_memory(), base_url=api, **kwargs
     )
 
 
 def zoho_client(sandbox, **kwargs) -> ZohoInvoiceClient:
-    base = sandbox.base("zoho")
-    token_url = f"{base}/oauth/v2/token"
+    api, _authorize, token_url = sandbox_urls("zoho", sandbox.root)
     settings = zoho.oauth_settings(DEMO_ID, DEMO_SECRET, REDIRECT, token_url=token_url)
     tokens = manager(sandbox, "zoho", settings)
-    probe = ZohoInvoiceClient(tokens, "", base_url=f"{base}/invoice/v3")
+    probe = ZohoInvoiceClient(tokens, "", base_url=api)
     organization = probe.list_organizations()[0]["organization_id"]
-    return ZohoInvoiceClient(tokens, organization, base_url=f"{base}/invoice/v3", **kwargs)
+    return ZohoInvoiceClient(tokens, organization, base_url=api, **kwargs)
 
 
 def freee_client(sandbox, **kwargs) -> FreeeInvoiceClient:
-    base = sandbox.base("freee")
-    settings = freee.oauth_settings(
-        DEMO_ID, DEMO_SECRET, REDIRECT, token_url=f"{base}/public_api/token"
-    )
+    api, _authorize, token_url = sandbox_urls("freee", sandbox.root)
+    settings = freee.oauth_settings(DEMO_ID, DEMO_SECRET, REDIRECT, token_url=token_url)
     tokens = manager(sandbox, "freee", settings)
     company = tokens.store.load().extras["company_id"]
     return FreeeInvoiceClient(
         tokens,
         company,
-        base_url=f"{base}/iv",
-        accounting_base_url=f"{base}/api/1",
+        base_url=api,
+        accounting_base_url=f"{sandbox.base('freee')}/api/1",
         **kwargs,
     )

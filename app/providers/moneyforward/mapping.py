@@ -32,11 +32,14 @@ EXCISE_BY_TAX_RATE = {
 }
 # Our rate codes → the billing's per-excise tax fields.
 TAX_FIELDS = {code: f"excise_price_of_{excise}" for code, excise in EXCISE_BY_TAX_RATE.items()}
-# payment_status codes and labels (未設定/未入金/入金済み) → our billing statuses.
+# payment_status codes and labels → our billing statuses: the spec's Billing schema
+# describes five codes (0 未設定, 1 未入金, 2 入金済み, 3 未払い, 4 振込済み).
 STATUS_BY_PAYMENT = {
     "0": "draft",
     "1": "unpaid",
     "2": "paid",
+    "3": "unpaid",
+    "4": "paid",
     "未設定": "draft",
     "未入金": "unpaid",
     "入金済み": "paid",

@@ -183,11 +183,36 @@ def lock_invoice_row(session, invoice_id: int) -> None:
     session.execute(sa.select(table.c.id).where(table.c.id == invoice_id).with_for_update())
 
 
+def _related_id(document: Document, name: str):
+    """The id of ``document``'s ``name`` relation as set now (before the flush syncs the
+    foreign key column)."""
+    related = getattr(document, name)
+    return related.id if related is not None else getattr(document, f"{name}_id")
+
+
 def check_creditable(note: Document, session=None) -> None:
-    """Refuse a credit note whose total is above what its invoice has left to credit."""
+    """Refuse a credit note whose total is above what its invoice has left to credit, or
+    that is not in its invoice's currency, for its customer, from its issuer."""
     invoice = note.source
     if note.kind != "credit_note" or invoice is None or note.state == "void":
         return
+    for field, mine, theirs in (
+        ("currency", note.currency, invoice.currency),
+        ("company", _related_id(note, "company"), _related_id(invoice, "company")),
+        (
+            "legal_entity",
+            _related_id(note, "legal_entity"),
+            _related_id(invoice, "legal_entity"),
+        ),
+    ):
+        if mine != theirs:
+            raise InvalidInput(
+                _(
+                    "A credit note keeps the currency, customer and issuer of %(number)s.",
+                    number=invoice.number,
+                ),
+                field=field,
+            )
     lock_invoice_row(session or db.session, invoice.id)
     ceiling = creditable(invoice, note.id)
     if Decimal(note.total or 0) > ceiling:

@@ -35,7 +35,23 @@ _UNLOCKED = frozenset({"state", "sent_at", "updated_at"})
 _COLOURS = "0123456789abcdefABCDEF"
 
 
-def recompute(document: Document, deleted: set) -> None:
+def _live_lines(session: Session | None, document: Document, deleted: set) -> list:
+    """The lines ``document`` has after this flush: those stored now (another request may
+    have added some since this one loaded the document; its row is locked by then, see
+    ``_check_lock``) with this session's changes, plus lines new or moved in here."""
+    loaded = [line for line in document.lines if line not in deleted and line.document is document]
+    if session is None or document.id is None or document in session.new:
+        return loaded
+    stored = session.scalars(select(DocumentLine).where(DocumentLine.document_id == document.id))
+    live = [line for line in stored if line not in deleted and line.document is document]
+    known = set(live)
+    for line in loaded:
+        if line not in known and (line in session.new or _moved_from(session, line) is not None):
+            live.append(line)
+    return live
+
+
+def recompute(document: Document, deleted: set, session: Session | None = None) -> None:
     """Check the header, fill the lines and derive subtotal, tax and total per tax rate."""
     # Column defaults apply only at INSERT; the rules below need the values now.
     if document.currency is None:
@@ -53,7 +69,7 @@ def recompute(document: Document, deleted: set) -> None:
     if not document.recipient_name and document.company is not None:
         document.recipient_name = document.company.name
     # A line moved to another document may still sit in this one's loaded collection.
-    live = [line for line in document.lines if line not in deleted and line.document is document]
+    live = _live_lines(session, document, deleted)
     for line in live:
         complete_line(line, document.currency)
     rounding = document.legal_entity.tax_rounding if document.legal_entity else "down"
@@ -92,22 +108,38 @@ def _withdraw_on_edit(document: Document, lines_changed: bool) -> None:
         withdraw(document, _("Withdrawn: the document was edited."))
 
 
-def _check_lock(document: Document, lines_changed: bool) -> None:
-    """Refuse content changes to a document that has left draft."""
+def _stored_state(session: Session, document: Document) -> str | None:
+    """``document``'s state as committed now, its row locked until the transaction ends.
+
+    The session may have loaded the document before another request submitted, approved
+    or sent it; the edit lock must judge by what is stored, not by that old copy. A verb
+    that already holds the row lock (locking.lock) reads its own state back.
+    """
+    table = Document.__table__
+    return session.execute(
+        select(table.c.state).where(table.c.id == document.id).with_for_update()
+    ).scalar()
+
+
+def _check_lock(document: Document, lines_changed: bool, session: Session) -> None:
+    """Refuse content changes to a document that has left draft (as stored now)."""
+    changed = _changed_content(document)
+    if not (changed or lines_changed):
+        return
     state = _committed_state(document)
     if state in EDITABLE_STATES:
+        state = _stored_state(session, document) or state
+    if state in EDITABLE_STATES:
         return
-    changed = _changed_content(document)
-    if changed or lines_changed:
-        raise InvalidInput(
-            _(
-                "%(number)s is “%(state)s” and can no longer be edited: reopen it as a draft "
-                "if it was not sent, or issue a credit note to correct it.",
-                number=document.number or "",
-                state=STATE_LABELS.get(state, state),
-            ),
-            field=next(iter(sorted(changed)), "lines"),
-        )
+    raise InvalidInput(
+        _(
+            "%(number)s is “%(state)s” and can no longer be edited: reopen it as a draft "
+            "if it was not sent, or issue a credit note to correct it.",
+            number=document.number or "",
+            state=STATE_LABELS.get(state, state),
+        ),
+        field=next(iter(sorted(changed)), "lines"),
+    )
 
 
 def _check_state_change(document: Document, is_new: bool) -> None:
@@ -153,6 +185,16 @@ def _moved_from(session: Session, line: DocumentLine) -> int | None:
     return stored if stored is not None and stored != target else None
 
 
+def _check_same_kind(source: Document | None, target: Document | None) -> None:
+    """A line moves only between documents of one kind (a quote's line never lands on
+    an invoice: the right to write quotes is not the right to write invoices)."""
+    if source is not None and target is not None and source.kind != target.kind:
+        raise InvalidInput(
+            _("A line can only move to another %(kind)s.", kind=KINDS[source.kind].label),
+            field="document",
+        )
+
+
 def _before_flush(session: Session, flush_context, instances) -> None:
     deleted = set(session.deleted)
     touched: dict[Document, bool] = {}
@@ -168,20 +210,25 @@ def _before_flush(session: Session, flush_context, instances) -> None:
                 touched[doc] = True
             old_id = _moved_from(session, obj) if obj not in deleted else None
             if old_id is not None:
+                source = session.get(Document, old_id)
+                _check_same_kind(source, doc)
                 # Both documents change: each must still be a draft (the edit lock).
-                touched[session.get(Document, old_id)] = True
+                touched[source] = True
                 moves.append((obj, old_id))
         elif isinstance(obj, LegalEntity) and obj not in deleted:
             check_legal_entity(obj)
-    for document, lines_changed in touched.items():
+    # Documents in id order: two flushes locking the same rows lock them in one order.
+    for document, lines_changed in sorted(touched.items(), key=lambda item: item[0].id or 0):
         is_new = document in session.new
         _check_state_change(document, is_new)
         if not is_new:
-            _check_lock(document, lines_changed)
+            _check_lock(document, lines_changed, session)
             _withdraw_on_edit(document, lines_changed)
         if is_new or lines_changed or _committed_state(document) in EDITABLE_STATES:
-            recompute(document, deleted)
-        if document.kind == "credit_note" and (is_new or lines_changed):
+            recompute(document, deleted, session)
+        if document.kind == "credit_note" and (
+            is_new or lines_changed or _changed_content(document)
+        ):
             check_creditable(document, session)
 
 

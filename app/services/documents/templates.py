@@ -24,6 +24,7 @@ from app.pdf.bounded import BoundedSandbox, check_source_size, render_bounded
 from app.pdf.render import DEFAULT_TEMPLATES, render_invoice_pdf, template_source
 from app.pdf.sample import sample_invoice_data
 from app.security.rights import user_may
+from app.services.documents.transaction import locked
 from app.services.errors import Forbidden, InvalidInput
 
 LANGUAGES = ("ja", "en")
@@ -239,31 +240,40 @@ def propose(
 
 
 def decide(template: DocumentTemplate, user, approve: bool, comment: str | None = None):
-    """Approve or reject a pending version; not one's own, and a rejection says why."""
+    """Approve or reject a pending version; not one's own, and a rejection says why.
+
+    The version's row is locked first (and reloaded): of decisions taken at the same
+    moment, one is taken and the others are told it was already decided.
+    """
     if not user_may(user, *APPROVE_RIGHT):
         raise Forbidden(
             _("You may not approve templates (it needs can_approve on DocumentTemplate).")
         )
-    if template.state != "pending":
-        raise InvalidInput(_("This version was already decided."), field="state")
-    if template.created_by_id is not None and template.created_by_id == getattr(user, "id", None):
-        raise Forbidden(_("You cannot approve your own template version; another approver must."))
-    comment = (comment or "").strip()
-    if not approve and not comment:
-        raise InvalidInput(_("Say why the version is rejected."), field="comment")
-    current = active(template.purpose, template.kind, template.language)
-    if approve and current is not None and current.version > template.version:
-        raise InvalidInput(
-            _(
-                "Version %(v)s is newer and already approved, so this one would never be "
-                "used. Reject it, or propose a new version.",
-                v=current.version,
-            ),
-            field="state",
-        )
-    template.state = "approved" if approve else "rejected"
-    template.decided_by = user
-    template.decided_at = utcnow()
-    template.decision_comment = comment or None
-    db.session.commit()
+    with locked(template):
+        if template.state != "pending":
+            raise InvalidInput(_("This version was already decided."), field="state")
+        if template.created_by_id is not None and template.created_by_id == getattr(
+            user, "id", None
+        ):
+            raise Forbidden(
+                _("You cannot approve your own template version; another approver must.")
+            )
+        comment = (comment or "").strip()
+        if not approve and not comment:
+            raise InvalidInput(_("Say why the version is rejected."), field="comment")
+        current = active(template.purpose, template.kind, template.language)
+        if approve and current is not None and current.version > template.version:
+            raise InvalidInput(
+                _(
+                    "Version %(v)s is newer and already approved, so this one would never be "
+                    "used. Reject it, or propose a new version.",
+                    v=current.version,
+                ),
+                field="state",
+            )
+        template.state = "approved" if approve else "rejected"
+        template.decided_by = user
+        template.decided_at = utcnow()
+        template.decision_comment = comment or None
+        db.session.commit()
     return template
