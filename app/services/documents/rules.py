@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, attributes
 from app.models.choices import CURRENCIES
 from app.models.document_kinds import KINDS
 from app.models.documents import Document, DocumentCounter, DocumentLine, LegalEntity
+from app.models.publishing import EmailDispatch
 from app.services.documents.approvals import withdraw
 from app.services.documents.issuing import check_creditable
 from app.services.documents.lifecycle import (
@@ -151,11 +152,33 @@ def _check_state_change(document: Document, is_new: bool) -> None:
     if history.deleted and history.added:
         old, new = history.deleted[0], history.added[0]
         check_move(document.kind, old, new)
+        if old == "approved" and new != "sent":
+            _check_no_email_on_its_way(document)
         if new == "void" and document.payments:
             raise InvalidInput(
                 _("This invoice has payments: issue a credit note instead of voiding it."),
                 field="state",
             )
+
+
+def _check_no_email_on_its_way(document: Document) -> None:
+    """An email queued or being sent reaches the customer whatever happens here: the
+    document must stay approved until it is sent (or the email fails)."""
+    session = inspect(document).session
+    busy = session.execute(
+        select(EmailDispatch.id)
+        .where(EmailDispatch.document_id == document.id)
+        .where(EmailDispatch.state.in_(("queued", "sending")))
+        .limit(1)
+    ).first()
+    if busy is not None:
+        raise InvalidInput(
+            _(
+                "An email of this document is on its way to the customer: wait until it "
+                "is sent or has failed."
+            ),
+            field="state",
+        )
 
 
 def check_legal_entity(entity: LegalEntity) -> None:

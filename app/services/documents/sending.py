@@ -37,6 +37,7 @@ from app.services.actor import acting_as
 from app.services.documents import actions, audit, issuing, lifecycle, payments, templates
 from app.services.documents.pdf import pdf_filename, render_document
 from app.services.documents.transaction import locked
+from app.services.locking import lock
 from app.services.errors import Forbidden, InvalidInput
 from app.services.money import format_money
 
@@ -369,6 +370,7 @@ def deliver(dispatch_id: int, user_id: int | None) -> str:
         except Exception as exc:
             _fail(dispatch, _("Not sent: %(error)s", error=f"{type(exc).__name__}: {exc}"))
             raise
+        lock(document)  # the move to sent is made on the row as stored now
         now = utcnow()
         dispatch.state = "sent"
         dispatch.message_id = message_id
