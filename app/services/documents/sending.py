@@ -37,8 +37,8 @@ from app.services.actor import acting_as
 from app.services.documents import actions, audit, issuing, lifecycle, payments, templates
 from app.services.documents.pdf import pdf_filename, render_document
 from app.services.documents.transaction import locked
-from app.services.locking import lock
 from app.services.errors import Forbidden, InvalidInput
+from app.services.locking import lock
 from app.services.money import format_money
 
 # A document may be sent once approved, and sent again (a copy) while it is current.
