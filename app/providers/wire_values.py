@@ -149,6 +149,24 @@ def parse_status(value, table: Mapping[str, str], field: str, provider: str | No
     return table[key]
 
 
+_TRUE = {"true", "1"}
+_FALSE = {"false", "0", ""}
+
+
+def parse_flag(value, field: str, provider: str | None = None) -> bool:
+    """A yes/no: JSON true/false, or the same written as text or 1/0 ("false" is no)."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    key = str(value).strip().lower()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise ProviderDataError(field, value, "true or false", provider=provider)
+
+
 def parse_id(value, field: str, provider: str | None = None) -> str:
     """A record id as text: Zoho and freee write numbers, Money Forward strings."""
     if isinstance(value, bool) or _blank(value) or not isinstance(value, str | int):

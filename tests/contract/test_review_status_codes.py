@@ -12,6 +12,7 @@ import yaml
 
 from app.providers.errors import ProviderDataError
 from app.providers.moneyforward import mapping
+from app.providers.wire_values import parse_flag
 from app.sandbox.specs import SPEC_DIR
 
 
@@ -48,3 +49,16 @@ def test_an_undocumented_code_still_fails_in_words():
     with pytest.raises(ProviderDataError) as refused:
         mapping.billing_status({"payment_status": "5"})
     assert "payment_status" in str(refused.value) and "5" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [(True, True), (False, False), ("true", True), ("false", False), ("0", False), (None, False)],
+)
+def test_yes_no_in_any_written_form(written, read):
+    assert parse_flag(written, "page_context.has_more_page", "zoho") is read
+
+
+def test_an_unreadable_yes_no_fails_in_words():
+    with pytest.raises(ProviderDataError, match="has_more_page"):
+        parse_flag("maybe", "page_context.has_more_page", "zoho")

@@ -18,7 +18,7 @@ from ..http import ProviderHTTP
 from ..paging import iter_pages
 from ..ratelimit import ConnectionThrottle, RateLimiter
 from ..retry import RetryPolicy
-from ..wire_values import parse_datetime
+from ..wire_values import parse_datetime, parse_flag
 from . import dialect
 
 ZOHO_TIME = "%Y-%m-%dT%H:%M:%S%z"  # e.g. 2024-05-01T10:00:00+0900
@@ -84,7 +84,8 @@ class ZohoInvoiceClient:
             return self.http.get(path, query)
 
         def more(body, items, page) -> bool:
-            return bool((body.get("page_context") or {}).get("has_more_page"))
+            more_pages = (body.get("page_context") or {}).get("has_more_page")
+            return parse_flag(more_pages, "page_context.has_more_page", dialect.PROVIDER)
 
         return iter_pages(fetch, key, more)
 
