@@ -21,10 +21,11 @@ from app.services.errors import Forbidden, NotFound, RenkeiError
 
 
 def _body(exc: RenkeiError) -> tuple[dict, int]:
+    # The service's sentence says why (which right, whose request): a person needs it.
     if isinstance(exc, Forbidden):
-        return {"message": "Forbidden"}, 403
+        return {"message": str(exc) or "Forbidden"}, 403
     if isinstance(exc, NotFound):
-        return {"message": "Not found"}, 404
+        return {"message": str(exc) or "Not found"}, 404
     return {"message": {getattr(exc, "field", None) or "_schema": [str(exc)]}}, 422
 
 
@@ -33,11 +34,7 @@ def answer(exc: RenkeiError, api=None):
     db.session.rollback()
     body, status = _body(exc)
     if api is not None:
-        if status == 403:
-            return api.response_403()
-        if status == 404:
-            return api.response_404()
-        return api.response_422(message=body["message"])
+        return api.response(status, message=body["message"])
     return jsonify(body), status
 
 

@@ -82,6 +82,28 @@ def test_an_approval_never_approves_content_raised_after_the_request(
     assert Decimal(second.amount) == Decimal(66_000_000)
 
 
+def test_whoever_wrote_the_content_cannot_approve_it_even_if_another_submitted(
+    api, db_session, sample, entity, users, rules
+):
+    quote = issuing.new_document(
+        "quote", sample["sakura"], user=users["sales"], lines=[line(price="2000000")]
+    )
+    # the admin (who may approve) raises the line of sales' draft; sales then submits
+    line_id = quote.lines[0].id
+    raised = api("admin", "PUT", f"/api/v1/quote_line/{line_id}", {"unit_price": 60_000_000})
+    assert raised.status_code == 200, raised.get_json()
+    assert api("sales", "POST", f"/api/v1/quote/{quote.id}/action/submit").status_code == 200
+    approved = api("admin", "POST", f"/api/v1/quote/{quote.id}/action/approve")
+    assert approved.status_code == 403, approved.get_json()
+    assert "wrote part of this document" in approved.get_json()["message"]
+    db_session.expire_all()
+    assert db_session.get(Document, quote.id).state == "pending_approval"
+    # an approver who wrote none of it approves
+    assert api("approver", "POST", f"/api/v1/quote/{quote.id}/action/approve").status_code == 200
+    db_session.expire_all()
+    assert db_session.get(Document, quote.id).state == "approved"
+
+
 def test_a_request_whose_content_changed_is_refused_and_closed(
     db_session, sample, entity, users, rules
 ):

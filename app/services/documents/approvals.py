@@ -18,8 +18,10 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy import or_
 
 from app.extensions import db
+from app.models.audit import AuditEntry
 from app.models.crm import utcnow
 from app.models.documents import ApprovalRequest, ApprovalRule, Document
 from app.services.actor import acting_as
@@ -183,6 +185,27 @@ def fingerprint(document: Document) -> str:
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
+# The header fields an approval covers (with the lines): see ``fingerprint``.
+_CONTENT_FIELDS = ("currency", "legal_entity_id", "company_id")
+
+
+def wrote_content(document: Document, user) -> bool:
+    """Whether ``user`` created or changed what an approver approves on ``document`` (its
+    lines or money header), by the audit trail: four eyes means the approver wrote none
+    of it, not only that someone else pressed Submit."""
+    user_id = getattr(user, "id", None)
+    if user_id is None or document.id is None:
+        return False
+    authored = (
+        db.session.query(AuditEntry.id)
+        .filter(AuditEntry.document_id == document.id, AuditEntry.user_id == user_id)
+        .filter(AuditEntry.action.in_(("create", "update", "delete")))
+        .filter(or_(AuditEntry.line_id.isnot(None), AuditEntry.field.in_(_CONTENT_FIELDS)))
+        .first()
+    )
+    return authored is not None
+
+
 def _matches(request: ApprovalRequest, document: Document) -> bool:
     """Whether ``document`` still has the content ``request`` was made for."""
     if request.fingerprint:
@@ -251,6 +274,13 @@ def decide(document: Document, user, approve: bool, comment: str | None = None) 
             user, "id", None
         ):
             raise Forbidden(_("You cannot decide on your own request; another approver must."))
+        if approve and wrote_content(document, user):
+            raise Forbidden(
+                _(
+                    "You wrote part of this document (its lines or its customer, currency "
+                    "or issuer): another approver must approve it."
+                )
+            )
         if not _matches(request, document):
             stale = _("The document changed after it was submitted: submit it again.")
             with acting_as(user):
