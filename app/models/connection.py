@@ -17,8 +17,8 @@ from sqlalchemy.orm import relationship
 
 from app.models.crm import TimestampMixin
 from app.models.types import EncryptedText
+from app.provider_keys import PROVIDER_KEYS
 
-PROVIDER_KEYS = ("moneyforward", "zoho", "freee")
 CONNECTION_STATUSES = ("new", "connected", "paused", "disabled", "error")
 
 connection_deal_type = Table(
@@ -39,7 +39,8 @@ class Connection(TimestampMixin, Model):
     __tablename__ = "connection"
     __table_args__ = (
         CheckConstraint(
-            "provider IN ('moneyforward', 'zoho', 'freee')", name="ck_connection_provider"
+            "provider IN (" + ", ".join(f"'{key}'" for key in PROVIDER_KEYS) + ")",
+            name="ck_connection_provider",
         ),
         CheckConstraint(
             "status IN ('new', 'connected', 'paused', 'disabled', 'error')",

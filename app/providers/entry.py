@@ -9,12 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .oauth import OAuthSettings, TokenSet
 
 
 def _nothing(tokens: TokenSet) -> dict:
     return {}
+
+
+def _no_hint(rounding_word: str) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class DemoValues:
+    """The connection the demo offers on the provider's built-in sandbox."""
+
+    name: str
+    organization_id: str | None = None  # what the sandbox serves: Zoho org, freee company
+    data_centre: str | None = None  # Zoho only; its sandbox answers as zoho.com ("us")
 
 
 @dataclass(frozen=True)
@@ -25,8 +39,21 @@ class ProviderEntry:
     token_url, scope)`` returns the settings the provider documents (client
     authentication, extra consent parameters, scope separator); ``connected(tokens)``
     returns connection fields to set from the token answer (freee's chosen company).
+
+    ``build_client(connection, tokens, **common)`` makes the provider's client for a
+    connection (``common``: limiter, session, timeouts, retry). ``needs_organization_id``:
+    documents cannot be sent without the connection's organization / company ID;
+    ``setup_needs_organization_id``: the message refusing a connection saved without
+    it (None: the ID may come later, from the token answer). ``agreement_hint(mode)``:
+    words added when the provider's totals differ from Renkei's (``mode``: the issuer's
+    rounding in words), or None. ``demo``: the demo's connection on the sandbox.
     """
 
     key: str
     oauth_settings: Callable[..., OAuthSettings]
+    build_client: Callable[..., Any]
+    demo: DemoValues
     connected: Callable[[TokenSet], dict] = field(default=_nothing)
+    needs_organization_id: bool = False
+    setup_needs_organization_id: Any = None  # a lazy message, or None
+    agreement_hint: Callable[[str], str | None] = field(default=_no_hint)

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from app.models.connection import Connection
 from app.models.crm import utcnow
 from app.providers.catalog import PROVIDERS, default_urls, sandbox_urls
+from app.providers.registry import ENTRIES, entry
 from app.services.errors import InvalidInput
 from app.services.provider_urls import check_provider_urls
 
@@ -29,8 +30,9 @@ def apply_defaults(connection: Connection) -> None:
     connection.authorize_url = connection.authorize_url or authorize
     connection.token_url = connection.token_url or token
     connection.scopes = connection.scopes or PROVIDERS[connection.provider].default_scopes
-    if connection.provider == "zoho" and not connection.organization_id:
-        raise InvalidInput(_("Zoho needs the organization ID."), field="organization_id")
+    refusal = entry(connection.provider).setup_needs_organization_id
+    if refusal is not None and not connection.organization_id:
+        raise InvalidInput(str(refusal), field="organization_id")
     check_provider_urls(connection)
 
 
@@ -114,12 +116,10 @@ class DemoConnection:
     data_centre: str | None = None  # Zoho only; its sandbox answers as zoho.com ("us")
 
 
-# The ids are the sandboxes' own (app/sandbox/zoho/model.py ORG_ID,
-# app/sandbox/freee/model.py COMPANY_ID).
-DEMO_CONNECTIONS = (
-    DemoConnection("moneyforward", "Money Forward (sandbox)"),
-    DemoConnection("zoho", "Zoho Invoice (sandbox)", organization_id="10234695", data_centre="com"),
-    DemoConnection("freee", "freee請求書 (sandbox)", organization_id="2000001"),
+# Each registry entry names its demo connection (the ids are the sandboxes' own).
+DEMO_CONNECTIONS = tuple(
+    DemoConnection(e.key, e.demo.name, e.demo.organization_id, e.demo.data_centre)
+    for e in ENTRIES.values()
 )
 
 

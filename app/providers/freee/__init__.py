@@ -1,9 +1,35 @@
 """freee Invoice (iv)."""
 
-from ..entry import ProviderEntry
+from ..entry import DemoValues, ProviderEntry
 from . import dialect
 from .client import FreeeInvoiceClient
 
-ENTRY = ProviderEntry(dialect.PROVIDER, dialect.oauth_settings, connected=dialect.connected)
+
+def accounting_base(api_base_url: str) -> str:
+    """freee's accounting API lives next to the invoice API (…/iv → …/api/1)."""
+    base = api_base_url.rstrip("/")
+    return base[: -len("/iv")] + "/api/1" if base.endswith("/iv") else dialect.ACCOUNTING_API_BASE
+
+
+def build_client(connection, tokens, **common) -> FreeeInvoiceClient:
+    """The client of ``connection``'s freee company."""
+    return FreeeInvoiceClient.for_connection(
+        tokens,
+        int(connection.organization_id),
+        base_url=connection.api_base_url,
+        accounting_base_url=accounting_base(connection.api_base_url),
+        **common,
+    )
+
+
+ENTRY = ProviderEntry(
+    dialect.PROVIDER,
+    dialect.oauth_settings,
+    build_client=build_client,
+    connected=dialect.connected,
+    # The sandbox's own company (app/sandbox/freee/model.py COMPANY_ID).
+    demo=DemoValues("freee請求書 (sandbox)", organization_id="2000001"),
+    needs_organization_id=True,
+)
 
 __all__ = ["ENTRY", "FreeeInvoiceClient"]

@@ -1,9 +1,35 @@
 """Money Forward Cloud Invoice v3."""
 
-from ..entry import ProviderEntry
+from flask_babel import gettext as _
+
+from ..entry import DemoValues, ProviderEntry
 from . import dialect
 from .client import MoneyForwardClient
 
-ENTRY = ProviderEntry(dialect.PROVIDER, dialect.oauth_settings)
+
+def build_client(connection, tokens, **common) -> MoneyForwardClient:
+    """The client of ``connection``: its writes share one budget per connection."""
+    return MoneyForwardClient.for_connection(
+        connection.id, tokens, base_url=connection.api_base_url, **common
+    )
+
+
+def agreement_hint(rounding_word: str) -> str:
+    """Why Money Forward's tax may differ from Renkei's."""
+    return _(
+        "Money Forward rounds consumption tax as its office's invoice settings say "
+        "(消費税の端数処理), which Renkei cannot set: make it the issuer's rounding "
+        "(%(mode)s).",
+        mode=rounding_word,
+    )
+
+
+ENTRY = ProviderEntry(
+    dialect.PROVIDER,
+    dialect.oauth_settings,
+    build_client=build_client,
+    demo=DemoValues("Money Forward (sandbox)"),
+    agreement_hint=agreement_hint,
+)
 
 __all__ = ["ENTRY", "MoneyForwardClient"]

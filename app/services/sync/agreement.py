@@ -17,6 +17,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from app.providers.errors import PROVIDER_NAMES
+from app.providers.registry import entry
 from app.services.money import format_money
 from app.services.sync import runs
 from app.services.sync.lines import InvoiceLines, invoice_lines
@@ -128,13 +129,9 @@ def check_created(run, document, remote) -> str | None:
         return None
     provider = PROVIDER_NAMES.get(document.connection.provider, document.connection.provider)
     message = describe(provider, totals, found, remote.total)
-    if document.connection.provider == "moneyforward":
-        message += " " + _(
-            "Money Forward rounds consumption tax as its office's invoice settings say "
-            "(消費税の端数処理), which Renkei cannot set: make it the issuer's rounding "
-            "(%(mode)s).",
-            mode=_rounding_word(lines.rounding),
-        )
+    hint = entry(document.connection.provider).agreement_hint(_rounding_word(lines.rounding))
+    if hint:
+        message += " " + hint
     document.last_error = message
     runs.record_failure(run, message, deal_id=document.deal_id, document_id=document.id)
     return message

@@ -8,14 +8,11 @@ from flask import current_app
 
 from app.extensions import db
 from app.providers.contracts import Timeouts
-from app.providers.freee.client import FreeeInvoiceClient
-from app.providers.freee.dialect import ACCOUNTING_API_BASE
-from app.providers.moneyforward.client import MoneyForwardClient
 from app.providers.oauth import OAuthClient
 from app.providers.ratelimit import RateLimiter
+from app.providers.registry import entry
 from app.providers.retry import RetryPolicy
 from app.providers.tokens import TokenManager
-from app.providers.zoho.client import ZohoInvoiceClient
 from app.services.errors import InvalidInput
 from app.services.oauth_flow import oauth_settings
 from app.services.provider_urls import check_provider_urls
@@ -55,12 +52,6 @@ def _timeouts() -> Timeouts:
     return Timeouts(*configured) if configured else Timeouts()
 
 
-def _accounting_base(api_base_url: str) -> str:
-    """freee's accounting API lives next to the invoice API (…/iv → …/api/1)."""
-    base = api_base_url.rstrip("/")
-    return base[: -len("/iv")] + "/api/1" if base.endswith("/iv") else ACCOUNTING_API_BASE
-
-
 def client_for(connection, retry: RetryPolicy | None = None):
     """A client of ``connection``'s provider and the session counting its calls
     (``retry``: the client's retry policy, when not the default)."""
@@ -73,22 +64,7 @@ def client_for(connection, retry: RetryPolicy | None = None):
     )
     session = CountingSession()
     common = dict(limiter=limiter(), session=session, timeouts=_timeouts(), retry=retry)
-    if connection.provider == "zoho":
-        client = ZohoInvoiceClient.for_connection(
-            tokens, connection.organization_id, base_url=connection.api_base_url, **common
-        )
-    elif connection.provider == "freee":
-        client = FreeeInvoiceClient.for_connection(
-            tokens,
-            int(connection.organization_id),
-            base_url=connection.api_base_url,
-            accounting_base_url=_accounting_base(connection.api_base_url),
-            **common,
-        )
-    else:
-        client = MoneyForwardClient.for_connection(
-            connection.id, tokens, base_url=connection.api_base_url, **common
-        )
+    client = entry(connection.provider).build_client(connection, tokens, **common)
     return client, session
 
 

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models.connection import Connection
 from app.models.crm import Deal
 from app.models.sync import ACTIVE_RUN_STATUSES, ExternalDocument, SyncFailure, SyncRun
+from app.providers.registry import entry
 from app.security.rights import CREATE_AT_PROVIDER, REFRESH_STATUSES, user_may
 from app.services import launchers
 from app.services.errors import Forbidden, InvalidInput, RenkeiError
@@ -45,7 +46,7 @@ def check_invoice_allowed(deal, connection, user) -> None:
     adapter = ADAPTERS.get(connection.provider)
     if adapter is None:
         raise InvalidInput(_("Invoices cannot be sent to this provider yet."))
-    if connection.provider in ("zoho", "freee") and not connection.organization_id:
+    if entry(connection.provider).needs_organization_id and not connection.organization_id:
         raise InvalidInput(
             _("The connection %(name)s has no organization / company ID.", name=connection.name),
             field="organization_id",

@@ -14,10 +14,10 @@ from app.services.sync.adapters.freee import FreeeAdapter
 from app.services.sync.adapters.moneyforward import MoneyForwardAdapter
 from app.services.sync.adapters.zoho import ZohoAdapter
 
+# One adapter per registry entry, under the entry's key (adapters speak the engine's
+# words, so they live here, not in app/providers: providers do not import services).
 ADAPTERS: dict[str, type[ProviderAdapter]] = {
-    "moneyforward": MoneyForwardAdapter,
-    "zoho": ZohoAdapter,
-    "freee": FreeeAdapter,
+    adapter.provider: adapter for adapter in (MoneyForwardAdapter, ZohoAdapter, FreeeAdapter)
 }
 SUPPORTED = tuple(ADAPTERS)
 

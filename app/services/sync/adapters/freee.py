@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.providers.freee import mapping
+from app.providers.freee import ENTRY, mapping
 from app.services.sync.adapters.base import ChangeFeed, CustomerIds, ProviderAdapter
 from app.services.sync.clock import business_day_of
 
@@ -21,7 +21,7 @@ from app.services.sync.clock import business_day_of
 class FreeeAdapter(ProviderAdapter):
     """Partner ids and invoice ids are integers at freee; we keep them as text."""
 
-    provider = "freee"
+    provider = ENTRY.key
     mapping = mapping
 
     def adopt_customer(self, company):

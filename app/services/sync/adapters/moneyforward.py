@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.models.crm import utcnow
-from app.providers.moneyforward import mapping
+from app.providers.moneyforward import ENTRY, mapping
 from app.services.sync.adapters.base import (
     ChangeFeed,
     CustomerIds,
@@ -18,7 +18,7 @@ from app.services.sync.adapters.base import (
 class MoneyForwardAdapter(ProviderAdapter):
     """A billing is addressed to a partner's department; our reference rides in memo."""
 
-    provider = "moneyforward"
+    provider = ENTRY.key
     mapping = mapping
 
     def adopt_customer(self, company):

@@ -7,7 +7,7 @@ from datetime import UTC
 from flask_babel import gettext as _
 
 from app.providers.errors import ValidationError
-from app.providers.zoho import mapping
+from app.providers.zoho import ENTRY, mapping
 from app.services.sync import agreement
 from app.services.sync.adapters.base import ChangeFeed, CustomerIds, ProviderAdapter
 
@@ -15,7 +15,7 @@ from app.services.sync.adapters.base import ChangeFeed, CustomerIds, ProviderAda
 class ZohoAdapter(ProviderAdapter):
     """Zoho filters invoices on reference_number and last_modified_time: both exact."""
 
-    provider = "zoho"
+    provider = ENTRY.key
     mapping = mapping
 
     def adopt_customer(self, company):
