@@ -14,13 +14,8 @@ from app.services.sync.adapters import ADAPTERS
 APP = Path(__file__).resolve().parent.parent / "app"
 NAMES = set(PROVIDER_KEYS)
 # Where a provider's name may be written: its own package, the sandboxes (one per
-# provider), the plain list of keys, and the provider-wide tables not yet moved into
-# the entries (catalog URLs, short names in error messages).
-ALLOWED = {
-    "provider_keys.py",
-    "providers/catalog.py",
-    "providers/errors.py",
-}
+# provider) and the plain list of keys (app/provider_keys.py, which models may import).
+ALLOWED = {"provider_keys.py"}
 ALLOWED_DIRS = ("sandbox/",) + tuple(f"providers/{name}/" for name in NAMES)
 
 

@@ -5,19 +5,8 @@ Real endpoints by default; a connection may override any URL (a sandbox, another
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class ProviderInfo:
-    key: str
-    label: str
-    api_base_url: str
-    authorize_url: str
-    token_url: str
-    default_scopes: str
-    sandbox_prefix: str  # where the built-in sandbox mounts it
-
+from .entry import ProviderInfo
+from .registry import ENTRIES
 
 ZOHO_DATA_CENTRES = {
     "com": "United States (zoho.com)",
@@ -28,52 +17,16 @@ ZOHO_DATA_CENTRES = {
     "ca": "Canada (zohocloud.ca)",
 }
 
-PROVIDERS: dict[str, ProviderInfo] = {
-    "moneyforward": ProviderInfo(
-        "moneyforward",
-        "Money Forward クラウド請求書",
-        "https://invoice.moneyforward.com/api/v3",
-        "https://api.biz.moneyforward.com/authorize",
-        "https://api.biz.moneyforward.com/token",
-        "mfc/invoice/data.write",
-        "/sandbox/moneyforward",
-    ),
-    "zoho": ProviderInfo(
-        "zoho",
-        "Zoho Invoice",
-        "https://www.zohoapis.{dc}/invoice/v3",
-        "https://accounts.zoho.{dc}/oauth/v2/auth",
-        "https://accounts.zoho.{dc}/oauth/v2/token",
-        "ZohoInvoice.fullaccess.all",
-        "/sandbox/zoho",
-    ),
-    "freee": ProviderInfo(
-        "freee",
-        "freee請求書",
-        "https://api.freee.co.jp/iv",
-        "https://accounts.secure.freee.co.jp/public_api/authorize",
-        "https://accounts.secure.freee.co.jp/public_api/token",
-        "read write",
-        "/sandbox/freee",
-    ),
-}
-
-SANDBOX_PATHS = {
-    "moneyforward": ("/api/v3", "/oauth/authorize", "/oauth/token"),
-    "zoho": ("/invoice/v3", "/oauth/v2/auth", "/oauth/v2/token"),
-    "freee": ("/iv", "/public_api/authorize", "/public_api/token"),
-}
+PROVIDERS: dict[str, ProviderInfo] = {key: e.info for key, e in ENTRIES.items()}
+SANDBOX_PATHS = {key: e.sandbox_paths for key, e in ENTRIES.items()}
 
 
 def default_urls(provider: str, data_centre: str = "com") -> tuple[str, str, str]:
     """(API base, authorize, token) URLs of the real provider."""
-    if provider == "zoho":  # its dialect knows each data centre (Canada: zohocloud.ca)
-        from .zoho import dialect as zoho
-
-        accounts = zoho.accounts_base(data_centre or "com")
-        api = zoho.api_base(data_centre or "com")
-        return api, f"{accounts}/oauth/v2/auth", f"{accounts}/oauth/v2/token"
-    info = PROVIDERS[provider]
+    entry = ENTRIES[provider]
+    if entry.default_urls is not None:  # e.g. Zoho's dialect knows each data centre
+        return entry.default_urls(data_centre or "com")
+    info = entry.info
     urls = (info.api_base_url, info.authorize_url, info.token_url)
     return tuple(u.replace("{dc}", data_centre or "com") for u in urls)
 

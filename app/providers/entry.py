@@ -23,6 +23,19 @@ def _no_hint(rounding_word: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class ProviderInfo:
+    """What Renkei knows of a provider before a connection is made: its catalog entry."""
+
+    key: str
+    label: str
+    api_base_url: str
+    authorize_url: str
+    token_url: str
+    default_scopes: str
+    sandbox_prefix: str  # where the built-in sandbox mounts it
+
+
+@dataclass(frozen=True)
 class DemoValues:
     """The connection the demo offers on the provider's built-in sandbox."""
 
@@ -47,12 +60,19 @@ class ProviderEntry:
     it (None: the ID may come later, from the token answer). ``agreement_hint(mode)``:
     words added when the provider's totals differ from Renkei's (``mode``: the issuer's
     rounding in words), or None. ``demo``: the demo's connection on the sandbox.
+    ``name`` and ``info.label`` are the labels people read.
     """
 
     key: str
     oauth_settings: Callable[..., OAuthSettings]
     build_client: Callable[..., Any]
     demo: DemoValues
+    name: str  # short, in messages: "Money Forward"
+    info: ProviderInfo  # the catalog entry (label, real URLs, scopes, sandbox mount)
+    sandbox_paths: tuple[str, str, str]  # API base, authorize, token under the mount
+    # (API base, authorize, token) of the real provider in a data centre; None: the
+    # catalog's URLs with "{dc}" filled in.
+    default_urls: Callable[[str], tuple[str, str, str]] | None = None
     connected: Callable[[TokenSet], dict] = field(default=_nothing)
     needs_organization_id: bool = False
     setup_needs_organization_id: Any = None  # a lazy message, or None

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from .redact import scrub
 
-PROVIDER_NAMES = {"moneyforward": "Money Forward", "zoho": "Zoho Invoice", "freee": "freee"}
+
+def provider_name(provider: str | None, default: str | None = None) -> str | None:
+    """The provider's name as a person knows it (its registry entry's), else ``default``."""
+    from .registry import ENTRIES  # deferred: the providers' packages import this module
+
+    found = ENTRIES.get(provider or "")
+    return found.name if found else default
 
 
 class ProviderError(Exception):
@@ -42,7 +48,7 @@ class ProviderError(Exception):
     @property
     def provider_name(self) -> str:
         """The provider's name as a person knows it."""
-        return PROVIDER_NAMES.get(self.provider or "", self.provider or "provider")
+        return provider_name(self.provider, self.provider or "provider")
 
     def __str__(self) -> str:
         parts = [f"{self.provider_name}: " if self.provider else "", self.message]

@@ -21,7 +21,6 @@ from requests_oauthlib import OAuth2Session
 
 from .contracts import Timeouts
 from .errors import (
-    PROVIDER_NAMES,
     AuthenticationError,
     AuthorizationDeniedError,
     ConnectionFailure,
@@ -30,6 +29,7 @@ from .errors import (
     RateLimitError,
     TransientError,
 )
+from .errors import provider_name as known_name
 from .redact import scrub, scrub_library_logs
 from .retry import retry_after_seconds
 from .tokens import MemoryTokenStore, RedisTokenStore, TokenManager, TokenSet, TokenStore, utcnow
@@ -79,7 +79,7 @@ class OAuthClient:
     @property
     def provider_name(self) -> str:
         """The provider's name as a person knows it."""
-        return PROVIDER_NAMES.get(self.settings.provider, self.settings.provider)
+        return known_name(self.settings.provider, self.settings.provider)
 
     def _oauth_session(self, *, redirect: bool = True, scope: bool = False) -> OAuth2Session:
         # Scope only on the consent URL: on token calls oauthlib would raise when the

@@ -49,9 +49,9 @@ def _wait_for(predicate, seconds: float = 10.0) -> None:
 
 
 def _provider_name(case) -> str:
-    from app.providers.errors import PROVIDER_NAMES
+    from app.providers.registry import entry
 
-    return PROVIDER_NAMES[case.provider]
+    return entry(case.provider).name
 
 
 def _state(db_session, document, run):

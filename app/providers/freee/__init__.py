@@ -1,6 +1,6 @@
 """freee Invoice (iv)."""
 
-from ..entry import DemoValues, ProviderEntry
+from ..entry import DemoValues, ProviderEntry, ProviderInfo
 from . import dialect
 from .client import FreeeInvoiceClient
 
@@ -29,6 +29,17 @@ ENTRY = ProviderEntry(
     connected=dialect.connected,
     # The sandbox's own company (app/sandbox/freee/model.py COMPANY_ID).
     demo=DemoValues("freee請求書 (sandbox)", organization_id="2000001"),
+    name="freee",
+    info=ProviderInfo(
+        dialect.PROVIDER,
+        "freee請求書",
+        dialect.API_BASE,
+        dialect.AUTHORIZE_URL,
+        dialect.TOKEN_URL,
+        dialect.SCOPE,
+        "/sandbox/freee",
+    ),
+    sandbox_paths=("/iv", "/public_api/authorize", "/public_api/token"),
     needs_organization_id=True,
 )
 

@@ -2,7 +2,7 @@
 
 from flask_babel import gettext as _
 
-from ..entry import DemoValues, ProviderEntry
+from ..entry import DemoValues, ProviderEntry, ProviderInfo
 from . import dialect
 from .client import MoneyForwardClient
 
@@ -29,6 +29,17 @@ ENTRY = ProviderEntry(
     dialect.oauth_settings,
     build_client=build_client,
     demo=DemoValues("Money Forward (sandbox)"),
+    name="Money Forward",
+    info=ProviderInfo(
+        dialect.PROVIDER,
+        "Money Forward クラウド請求書",
+        dialect.API_BASE,
+        dialect.AUTHORIZE_URL,
+        dialect.TOKEN_URL,
+        dialect.SCOPE,
+        "/sandbox/moneyforward",
+    ),
+    sandbox_paths=("/api/v3", "/oauth/authorize", "/oauth/token"),
     agreement_hint=agreement_hint,
 )
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
-from app.providers.errors import PROVIDER_NAMES
+from app.providers.errors import provider_name
 from app.providers.registry import entry
 from app.services.money import format_money
 from app.services.sync import runs
@@ -127,7 +127,7 @@ def check_created(run, document, remote) -> str | None:
     found = differences(totals, remote.total, getattr(remote, "taxes", None))
     if not found:
         return None
-    provider = PROVIDER_NAMES.get(document.connection.provider, document.connection.provider)
+    provider = provider_name(document.connection.provider, document.connection.provider)
     message = describe(provider, totals, found, remote.total)
     hint = entry(document.connection.provider).agreement_hint(_rounding_word(lines.rounding))
     if hint:
