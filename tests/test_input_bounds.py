@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from flask_babel import force_locale
 
 from app.models.crm import Company
 from app.services.documents import approvals, issuing, payments, templates
@@ -15,6 +16,13 @@ from tests.documents.conftest import entity as entity_fixture
 from tests.documents.conftest import line
 
 entity = entity_fixture
+
+
+@pytest.fixture(autouse=True)
+def english(db_session):
+    """Messages in English, so the tests can read them (the default locale is Japanese)."""
+    with force_locale("en"):
+        yield
 
 
 def _user(name):

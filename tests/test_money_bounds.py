@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 
 from app.models.crm import Deal, DealLine
 from app.models.documents import ApprovalRule
@@ -18,6 +19,13 @@ from tests.documents.conftest import line
 
 entity = entity_fixture
 MAX_JPY = Decimal("99999999999999")  # 10^14 − 1: the largest whole amount the column holds
+
+
+@pytest.fixture(autouse=True)
+def english(db_session):
+    """Messages in English, so the tests can read them (the default locale is Japanese)."""
+    with force_locale("en"):
+        yield
 
 
 def _users():
@@ -129,12 +137,12 @@ def test_the_api_answers_422_naming_the_field(client, api_token, sample, entity)
         ({"unit_price": "1", "quantity": "1.00001"}, "quantity"),
     ):
         payload = {"deal": deal, "name": "x", "tax_rate": "standard_10", **body}
-        response = client.post("/api/v1/deal_line/", headers=auth(api_token), json=payload)
+        response = client.post("/api/v1/deal_line/?_l_=en", headers=auth(api_token), json=payload)
         assert response.status_code == 422, response.get_json()
         assert field in response.get_json()["message"], response.get_json()
     # Computed: price and quantity fit, their product does not.
     payload = {"deal": deal, "name": "x", "unit_price": "1000000000", "quantity": "1000000"}
-    response = client.post("/api/v1/deal_line/", headers=auth(api_token), json=payload)
+    response = client.post("/api/v1/deal_line/?_l_=en", headers=auth(api_token), json=payload)
     assert response.status_code == 422, response.get_json()
     assert "line amount" in str(response.get_json()["message"])
     response = client.put(

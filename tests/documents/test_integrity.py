@@ -95,7 +95,7 @@ def test_whoever_wrote_the_content_cannot_approve_it_even_if_another_submitted(
     assert api("sales", "POST", f"/api/v1/quote/{quote.id}/action/submit").status_code == 200
     approved = api("admin", "POST", f"/api/v1/quote/{quote.id}/action/approve")
     assert approved.status_code == 403, approved.get_json()
-    assert "wrote part of this document" in approved.get_json()["message"]
+    assert "別の承認者が承認してください" in approved.get_json()["message"]  # in words (ja)
     db_session.expire_all()
     assert db_session.get(Document, quote.id).state == "pending_approval"
     # an approver who wrote none of it approves
