@@ -17,15 +17,23 @@ class RenkeiSecurityManager(SecurityManager):
 
         No create_all: migrations own the schema. Returns the profiles (re)written.
         """
-        from app.security.profiles import ensure_future_permissions, seed_profiles
+        from app.security.profiles import (
+            ensure_future_permissions,
+            grant_introduced_rights,
+            rights_not_yet_created,
+            seed_profiles,
+        )
 
         # The base class's create_db makes roles only; SQLA's would also create tables.
         super(SecurityManager, self).create_db()
+        introduced = rights_not_yet_created(self)  # an upgrade's new rights, seen before
         self.appbuilder.add_permissions(update_perms=True)
         ensure_future_permissions(self)
         admin = self.find_role(self.auth_role_admin)
         self._grant_everything(admin)
-        return seed_profiles(self, reset=reset_profiles)
+        written = seed_profiles(self, reset=reset_profiles)
+        grant_introduced_rights(self, introduced)  # existing profiles get them once
+        return written
 
     def add_permissions_view(self, base_permissions, view_menu):
         """Add a view's permissions on its resource; never take any away.

@@ -35,3 +35,33 @@ def seed_profiles(sm, reset: bool = False) -> list[str]:
         sm.session.commit()
         written.append(name)
     return written
+
+
+def rights_not_yet_created(sm) -> set[tuple[str, str]]:
+    """The ready-made profiles' rights that do not exist yet: an upgrade introduces them."""
+    return {
+        pair
+        for pairs in PROFILES.values()
+        for pair in pairs
+        if sm.find_permission_view_menu(*pair) is None
+    }
+
+
+def grant_introduced_rights(sm, introduced: set[tuple[str, str]]) -> list[str]:
+    """Give each existing ready-made profile the rights just ``introduced`` that it defines.
+
+    Only rights that did not exist before this bootstrap: a right an administrator took
+    away from a profile stays away. Returns the profiles that gained something.
+    """
+    gained = []
+    for name, pairs in PROFILES.items():
+        role = sm.find_role(name)
+        if role is None:
+            continue
+        new = [sm.find_permission_view_menu(*pair) for pair in pairs if pair in introduced]
+        new = [pv for pv in new if pv is not None and pv not in role.permissions]
+        if new:
+            role.permissions.extend(new)
+            gained.append(name)
+    sm.session.commit()
+    return gained
