@@ -12,6 +12,7 @@ cannot exist) and a sentence.
 from __future__ import annotations
 
 import json
+import threading
 
 import prison
 from flask import request
@@ -36,11 +37,29 @@ def _rison(value: str):
         raise ValueError("Not a valid rison/json argument.") from None
 
 
+def _one_load_at_a_time(schema) -> None:
+    """Serialize ``schema.load``: marshmallow-sqlalchemy keeps the instance being loaded on
+    the schema object, which FAB shares between all requests of an API, so two loads at
+    once on a threaded server would swap their records (or fail with a 500)."""
+    lock = threading.Lock()
+    load = schema.load
+
+    def load_alone(*args, **kwargs):
+        with lock:
+            return load(*args, **kwargs)
+
+    schema.load = load_alone
+
+
 class RenkeiApi(ModelRestApi):
     """A ModelRestApi whose requests are checked for malformed ids, ``q`` and bodies first."""
 
     def create_blueprint(self, appbuilder, *args, **kwargs):
         blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        # FAB makes the model schemas in create_blueprint
+        for schema in {id(s): s for s in (self.add_model_schema, self.edit_model_schema)}.values():
+            if schema is not None:
+                _one_load_at_a_time(schema)
         blueprint.before_request(self._refuse_bad_input)
         return blueprint
 
