@@ -175,6 +175,24 @@ def test_eight_approvals_approve_once(db_session, live_server, sample, entity, u
     assert transitions == 1
 
 
+def test_six_rejections_reject_once(db_session, live_server, sample, entity, users, rules):
+    doc = issuing.new_document("quote", sample["sakura"], lines=[line(price="2000000")])
+    approvals.submit(doc, users["sales"])
+    headers = bearer(live_server, "approver")
+    url = f"/api/v1/quote/{doc.id}/action/reject"
+    results = api_posts(live_server, headers, url, 6, body={"comment": "金額を確認してください"})
+    assert statuses(results) == [200] + [422] * 5
+    rejected = count(
+        db_session,
+        AuditEntry,
+        AuditEntry.document_id == doc.id,
+        AuditEntry.action == "approval",
+        AuditEntry.field == "decision",
+    )
+    assert rejected == 1
+    assert db_session.get(Document, doc.id).state == "draft"
+
+
 def test_four_submits_open_one_request(db_session, live_server, sample, entity, users, rules):
     doc = issuing.new_document("quote", sample["sakura"], lines=[line(price="2000000")])
     headers = bearer(live_server, "sales")
