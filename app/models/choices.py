@@ -15,6 +15,8 @@ TAX_RATES: dict[str, Decimal] = {
     "reduced_8": Decimal("0.08"),
     "exempt": Decimal("0"),
 }
+# How an issuer rounds consumption tax (LegalEntity.tax_rounding, copied onto documents).
+ROUNDING_LABELS = {"down": _l("Round down"), "half_up": _l("Round half up"), "up": _l("Round up")}
 TAX_RATE_LABELS = {
     "standard_10": _l("10%"),
     "reduced_8": _l("8% (reduced)"),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from flask_babel import lazy_gettext as _l
 
-from app.models.choices import TAX_RATE_LABELS
+from app.models.choices import ROUNDING_LABELS, TAX_RATE_LABELS
 from app.services.documents.lifecycle import STATE_LABELS
 from app.views.labels import LABELS
 
@@ -39,6 +41,10 @@ DOCUMENT_LABELS = {
     "paid_on": _l("Paid on"),
     "method": _l("Method"),
     "reference": _l("Reference"),
+    # what a document keeps when it leaves draft, and what an approval request approves
+    "tax_rounding": _l("Tax rounding"),
+    "issuer_snapshot": _l("Issuer as issued"),
+    "fingerprint": _l("Approved content (fingerprint)"),
 }
 
 
@@ -59,4 +65,11 @@ def value_label(field: str | None, value: str | None):
         return STATE_LABELS.get(value, value)
     if field == "tax_rate":
         return TAX_RATE_LABELS.get(value, value)
+    if field == "tax_rounding":
+        return ROUNDING_LABELS.get(value, value)
+    if field == "issuer_snapshot":  # stored as JSON: its values, in the order kept
+        try:
+            return " / ".join(str(v) for v in json.loads(value).values() if v)
+        except (ValueError, AttributeError):
+            return value
     return value

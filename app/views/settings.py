@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from wtforms import DecimalField, FileField
 from wtforms.validators import Optional
 
-from app.models.choices import currency_choices
+from app.models.choices import ROUNDING_LABELS, currency_choices
 from app.models.documents import ApprovalRule, LegalEntity
 from app.services.errors import InvalidInput
 from app.views import validators as v
@@ -29,7 +29,6 @@ SETTINGS_VERBS = {
     "edit": "write",
     "delete": "write",
 }
-ROUNDING_LABELS = {"down": _l("Round down"), "half_up": _l("Round half up"), "up": _l("Round up")}
 LOGO_TYPES = {"image/png", "image/jpeg", "image/gif"}
 LOGO_MAX_BYTES = 512 * 1024
 

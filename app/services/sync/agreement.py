@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
+from app.models.choices import ROUNDING_LABELS
 from app.providers.errors import provider_name
 from app.providers.registry import entry
 from app.services.money import format_money
@@ -114,8 +115,7 @@ def refusal(provider: str, lines: InvoiceLines, provider_rounding: str) -> str |
 
 
 def _rounding_word(mode: str) -> str:
-    words = {"down": _("Round down"), "up": _("Round up"), "half_up": _("Round half up")}
-    return words.get(mode, mode)
+    return str(ROUNDING_LABELS.get(mode, mode))
 
 
 def check_created(run, document, remote) -> str | None:
