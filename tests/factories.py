@@ -97,3 +97,21 @@ def make_connected_mf(session, sandbox_root: str, name: str, expires_in: dt.time
     session.add(connection)
     session.commit()
     return connection
+
+
+def ensure_issuer(session, tax_rounding: str = "down"):
+    """The issuing legal entity invoices from deals are made by (made once)."""
+    from app.models.documents import LegalEntity
+
+    entity = session.query(LegalEntity).order_by(LegalEntity.id).first()
+    if entity is None:
+        entity = LegalEntity(
+            name="株式会社レンケイ",
+            name_en="Renkei K.K.",
+            registration_number="T5835678256246",
+            address="東京都千代田区丸の内1-1-1",
+            tax_rounding=tax_rounding,
+        )
+        session.add(entity)
+        session.commit()
+    return entity

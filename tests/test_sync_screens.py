@@ -26,7 +26,15 @@ def engine(db_session, redis_conn):
 
     yield sync
     db_session.rollback()
-    for table in ("sync_failure", "external_document", "sync_run", "partner_link", "connection"):
+    for table in (
+        "mismatch",
+        "sync_failure",
+        "sync_run",
+        "payment",
+        "external_document",
+        "partner_link",
+        "connection",
+    ):
         db_session.execute(sa.text(f"DELETE FROM {table}"))
     db_session.commit()
 

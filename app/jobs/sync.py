@@ -66,6 +66,14 @@ def scheduled_refresh_job() -> int | None:
 
 
 @job(queue=QUEUE, timeout=300)
+def push_payment_status_job(link_id: int, user_id: int | None = None) -> str:
+    """Tell the provider that the link's invoice is paid (safe to run again)."""
+    from app.services.sync.settlement import perform_push
+
+    return perform_push(link_id, user_id)
+
+
+@job(queue=QUEUE, timeout=300)
 def end_stale_runs_job() -> int:
     """Mark unknown the runs whose worker stopped beating (SYNC_HEARTBEAT_STALE_MINUTES)."""
     from app.services.sync import runs
@@ -76,8 +84,11 @@ def end_stale_runs_job() -> int:
 def wire(app) -> None:
     """Give the sync services of ``app`` the way to queue these jobs (and to ask whether
     a queued one can still run)."""
-    from app.services.sync import requests, runs
+    from app.services.sync import issuing, requests, runs, settlement
 
     launchers.register(app, requests.CREATE_JOB, create_invoice_job.enqueue)
+    launchers.register(app, settlement.PUSH_JOB, push_payment_status_job.enqueue)
+    issuing.wire()
+    settlement.wire()
     launchers.register(app, requests.REFRESH_JOB, refresh_statuses_job.enqueue)
     launchers.register(app, runs.JOB_LOST, job_lost)

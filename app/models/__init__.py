@@ -12,7 +12,7 @@ from app.models.documents import (
     Payment,
 )
 from app.models.publishing import DocumentPdf, DocumentTemplate, EmailDispatch
-from app.models.sync import ExternalDocument, PartnerLink, SyncFailure, SyncRun
+from app.models.sync import ExternalDocument, Mismatch, PartnerLink, SyncFailure, SyncRun
 
 __all__ = [
     "ApprovalRequest",
@@ -24,6 +24,7 @@ __all__ = [
     "DocumentTemplate",
     "EmailDispatch",
     "LegalEntity",
+    "Mismatch",
     "Payment",
     "Company",
     "Connection",

@@ -194,6 +194,10 @@ class Payment(Model):
     recorded_by_id = Column(Integer, ForeignKey("ab_user.id"))
     recorded_by = relationship(User)
     created_at = Column(DateTime, default=utcnow, nullable=False)
+    # Set when the payment was reported by a provider (app/services/sync/settlement.py):
+    # the connection it came from; None for a payment recorded in Renkei.
+    connection_id = Column(Integer, ForeignKey("connection.id"), index=True)
+    connection = relationship("Connection")
 
     def __repr__(self) -> str:
         return f"{self.paid_on} {self.amount}"

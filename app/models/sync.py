@@ -23,6 +23,7 @@ from app.models.crm import MONEY, TimestampMixin, utcnow
 
 # Billing status of a document, in our words (each provider's statuses map onto these).
 BILLING_STATUSES = (
+    "awaiting_approval",
     "pending",
     "draft",
     "sent",
@@ -45,8 +46,20 @@ IN_FLIGHT = "billing_status = 'pending'"
 ACTIVE = "status IN ('queued', 'running') AND document_id IS NOT NULL"
 
 
+# How a link came to be: issued from Renkei, linked by a person to a document made at the
+# provider, or imported from a provider invoice made from a deal before documents were one.
+LINK_ORIGINS = ("issued", "linked", "imported")
+
+
 class ExternalDocument(TimestampMixin, Model):
-    """A quote or invoice of a deal at one provider connection.
+    """A Renkei document's link to one provider connection (one per document and
+    connection): the provider's id and number, its status, last push, pull and error.
+
+    The Renkei ``document`` is the invoice: numbered, approved and audited here; this row
+    says what the provider holds of it. ``deal_id`` repeats the document's deal (kept by
+    app.services.documents_links) so pulls can be narrowed to chosen deals.
+    A link waiting for its document's approval is ``awaiting_approval``; it is issued
+    (``pending``) when the approver approves.
 
     Created *before* the provider is called, in status ``pending`` with our
     ``reference``; the provider's id is filled in when it answers. A retry looks the
@@ -62,6 +75,8 @@ class ExternalDocument(TimestampMixin, Model):
         UniqueConstraint(
             "connection_id", "kind", "external_id", name="uq_external_document_external_id"
         ),
+        # One link per document and connection: issuing twice makes one provider invoice.
+        UniqueConstraint("connection_id", "document_id", name="uq_external_document_document"),
         CheckConstraint("kind IN ('invoice', 'quote')", name="ck_external_document_kind"),
         Index(
             "uq_external_document_in_flight",
@@ -77,8 +92,13 @@ class ExternalDocument(TimestampMixin, Model):
     id = Column(Integer, primary_key=True)
     connection_id = Column(Integer, ForeignKey("connection.id"), nullable=False, index=True)
     connection = relationship("Connection")
-    deal_id = Column(Integer, ForeignKey("deal.id", ondelete="CASCADE"), nullable=False, index=True)
+    deal_id = Column(Integer, ForeignKey("deal.id", ondelete="CASCADE"), index=True)
     deal = relationship("Deal", backref="external_documents")
+    # The Renkei document this link carries to the provider (set on every link made
+    # since 0011; older provider invoices were converted into documents by 0012).
+    document_id = Column(Integer, ForeignKey("document.id"), index=True)
+    document = relationship("Document", backref="links")
+    origin = Column(String(10), nullable=False, default="issued", server_default="issued")
     kind = Column(String(10), nullable=False, default="invoice")
     reference = Column(String(64), nullable=False)  # ours, written into the provider's memo
     external_id = Column(String(64))  # the provider's id, once it answered
@@ -181,3 +201,50 @@ class SyncFailure(Model):
     message = Column(Text, nullable=False)
     retried_run_id = Column(Integer, ForeignKey("sync_run.id"))
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+# What a mismatch report row is about (app/services/sync/mismatches.py).
+MISMATCH_KINDS = ("total", "tax", "status", "customer", "deleted", "unknown")
+
+
+class Mismatch(Model):
+    """One difference between a Renkei document and what a provider holds, found by the
+    report that runs after each scheduled pull; open until the difference is gone or a
+    person ignores it with a reason.
+
+    ``external_id`` is the provider's document (for "unknown": one carrying our reference
+    that no Renkei document links to). ``renkei_value``/``provider_value`` hold the two
+    sides as data (amounts, status codes), put into words when shown.
+    """
+
+    __tablename__ = "mismatch"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('total', 'tax', 'status', 'customer', 'deleted', 'unknown')",
+            name="ck_mismatch_kind",
+        ),
+        UniqueConstraint("connection_id", "kind", "external_id", name="uq_mismatch"),
+        {"extend_existing": True},
+    )
+    id = Column(Integer, primary_key=True)
+    connection_id = Column(
+        Integer, ForeignKey("connection.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    connection = relationship("Connection")
+    kind = Column(String(10), nullable=False)
+    external_id = Column(String(64), nullable=False)
+    link_id = Column(Integer, ForeignKey("external_document.id", ondelete="SET NULL"))
+    link = relationship("ExternalDocument")
+    document_id = Column(Integer, ForeignKey("document.id", ondelete="SET NULL"))
+    document = relationship("Document")
+    reference = Column(String(64))
+    number = Column(String(64))
+    renkei_value = Column(Text)
+    provider_value = Column(Text)
+    found_at = Column(DateTime, nullable=False, default=utcnow)
+    # Set when a later report no longer finds the difference (or an action fixed it).
+    resolved_at = Column(DateTime, index=True)
+    ignored_at = Column(DateTime)
+    ignored_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    ignored_by = relationship("User", foreign_keys=[ignored_by_id])
+    ignored_reason = Column(Text)

@@ -70,7 +70,15 @@ def sandbox(root: str, provider: str, method: str, path: str, **kwargs):
 def cleanup(db_session):
     yield
     db_session.rollback()
-    for table in ("sync_failure", "sync_run", "external_document", "partner_link", "connection"):
+    for table in (
+        "mismatch",
+        "sync_failure",
+        "sync_run",
+        "payment",
+        "external_document",
+        "partner_link",
+        "connection",
+    ):
         db_session.execute(sa.text(f"DELETE FROM {table}"))
     db_session.commit()
 

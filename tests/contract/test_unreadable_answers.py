@@ -72,7 +72,15 @@ def connection(db_session, provider):
     db_session.commit()
     yield connection
     db_session.rollback()
-    for table in ("sync_failure", "sync_run", "external_document", "partner_link", "connection"):
+    for table in (
+        "mismatch",
+        "sync_failure",
+        "sync_run",
+        "payment",
+        "external_document",
+        "partner_link",
+        "connection",
+    ):
         db_session.execute(sa.text(f"DELETE FROM {table}"))
     db_session.commit()
 

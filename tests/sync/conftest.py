@@ -55,7 +55,15 @@ class Sandbox:
 
 def _wipe(session) -> None:
     session.rollback()
-    for table in ("sync_failure", "sync_run", "external_document", "partner_link", "connection"):
+    for table in (
+        "mismatch",
+        "sync_failure",
+        "sync_run",
+        "payment",
+        "external_document",
+        "partner_link",
+        "connection",
+    ):
         session.execute(sa.text(f"DELETE FROM {table}"))
     session.commit()
 
@@ -191,3 +199,14 @@ def at(request, db_session, live_server):
     yield Case(request.param, connection, box)
     box.reset()
     _wipe(db_session)
+
+
+@pytest.fixture(autouse=True)
+def issuer(request):
+    """Invoices from deals are Renkei documents: they need an issuing legal entity."""
+    if "db_session" not in request.fixturenames:
+        yield None
+        return
+    from tests.factories import ensure_issuer
+
+    yield ensure_issuer(request.getfixturevalue("db_session"))

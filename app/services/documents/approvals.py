@@ -223,14 +223,20 @@ def withdraw(document: Document, why: str | None = None) -> None:
             request.comment = why or _("Withdrawn: the document went back to draft.")
 
 
+# Called with (document, approver) after an approval is committed: the sync services
+# register the issue of links waiting for it (app.services.sync.issuing.wire).
+AFTER_APPROVAL: list = []
+
+
 def latest_rejection(document: Document) -> ApprovalRequest | None:
     """The last rejected request, shown to the requester while the document is a draft."""
     rejected = [r for r in document.approvals if r.decision == "rejected"]
     return rejected[-1] if rejected else None
 
 
-def submit(document: Document, user) -> Document:
-    """Ask for approval when a rule says so; otherwise approve the draft at once.
+def submit(document: Document, user, *, commit: bool = True) -> Document:
+    """Ask for approval when a rule says so; otherwise approve the draft at once
+    (``commit=False``: inside the caller's transaction, which commits).
 
     The request records who asked and a fingerprint of the content (``fingerprint``): a
     decision applies to that content only.
@@ -255,7 +261,10 @@ def submit(document: Document, user) -> Document:
                 )
             else:
                 lifecycle.move(document, "approved")
-            db.session.commit()
+            if commit:
+                db.session.commit()
+            else:
+                db.session.flush()
     return document
 
 
@@ -300,4 +309,7 @@ def decide(document: Document, user, approve: bool, comment: str | None = None) 
             request.comment = comment or None
             lifecycle.move(document, "approved" if approve else "draft")
             db.session.commit()
+    if approve:
+        for then in AFTER_APPROVAL:
+            then(document, user)
     return request

@@ -56,9 +56,11 @@ def new_document(
     user=None,
     legal_entity: LegalEntity | None = None,
     lines: list[dict] | None = None,
+    commit: bool = True,
     **fields,
 ) -> Document:
-    """A draft document of ``kind`` for ``company`` with ``lines`` (dicts of line fields)."""
+    """A draft document of ``kind`` for ``company`` with ``lines`` (dicts of line fields);
+    ``commit=False`` flushes it into the caller's transaction instead."""
     if kind not in DOCUMENT_KINDS:
         raise InvalidInput(_("Unknown document kind %(kind)s.", kind=kind), field="kind")
     issue_date = fields.pop("issue_date", None) or today_tokyo()
@@ -80,11 +82,14 @@ def new_document(
         document.lines.append(DocumentLine(position=position, **line))
     with acting_as(user):
         db.session.add(document)
-        db.session.commit()
+        if commit:
+            db.session.commit()
+        else:
+            db.session.flush()
     return document
 
 
-def from_deal(deal: Deal, kind: str = "invoice", *, user=None) -> Document:
+def from_deal(deal: Deal, kind: str = "invoice", *, user=None, commit: bool = True) -> Document:
     """A draft document carrying the deal's lines, or its product-less contract amount."""
     if deal.lines:
         lines = [{k: getattr(line, k) for k in _LINE_FIELDS} for line in deal.lines]
@@ -100,6 +105,7 @@ def from_deal(deal: Deal, kind: str = "invoice", *, user=None) -> Document:
         deal.company,
         user=user,
         lines=lines,
+        commit=commit,
         deal=deal,
         currency=deal.currency,
         contact=deal.contact,

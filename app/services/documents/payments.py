@@ -16,6 +16,10 @@ from app.services.documents.transaction import locked
 from app.services.errors import InvalidInput
 from app.services.money import check_money, format_money, round_money
 
+# Called with (invoice, payment, user) after a payment recorded in Renkei is committed: the
+# sync services register pushing the paid status to providers that take it
+# (app.services.sync.settlement.wire).
+AFTER_PAYMENT: list = []
 PAYMENT_METHODS = ("bank_transfer", "card", "cash", "offset", "other")
 # Credit notes count against their invoice once they are issued (sent).
 _ISSUED = ("sent", "partially_paid", "paid")
@@ -97,6 +101,8 @@ def record_payment(
             db.session.add(payment)
             settle(invoice, owed - amount)
             db.session.commit()
+    for then in AFTER_PAYMENT:
+        then(invoice, payment, user)
     return payment
 
 

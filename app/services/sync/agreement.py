@@ -21,7 +21,7 @@ from app.providers.errors import provider_name
 from app.providers.registry import entry
 from app.services.money import format_money
 from app.services.sync import runs
-from app.services.sync.lines import InvoiceLines, invoice_lines
+from app.services.sync.lines import InvoiceLines, document_lines
 from app.services.tax import InvoiceTotals, compute_totals
 
 RATE_LABELS = {"standard_10": "10%", "reduced_8": "8%*", "exempt": "0%"}
@@ -120,9 +120,9 @@ def _rounding_word(mode: str) -> str:
 
 def check_created(run, document, remote) -> str | None:
     """Compare what ``remote`` (just created or found) holds with Renkei's figures for
-    ``document``'s deal; a difference is recorded on ``run`` and the document (the caller
-    commits) and returned in words."""
-    lines = invoice_lines(document.deal)
+    ``document``'s Renkei document; a difference is recorded on ``run`` and the link (the
+    caller commits) and returned in words."""
+    lines = document_lines(document.document)
     totals = renkei_totals(lines)
     found = differences(totals, remote.total, getattr(remote, "taxes", None))
     if not found:

@@ -1,6 +1,10 @@
-"""The create-invoice job's work: push the customer, then the invoice, exactly once.
+"""The create-invoice job's work: push the customer, then the Renkei document, exactly once.
 
-Idempotency: the ExternalDocument (with our reference) exists before the provider is
+What goes is the Renkei document (app/services/sync/issuing.py made its link): its
+customer, lines, issue and due dates; once the provider holds it, an approved document
+becomes sent, in the audit trail under the person who issued it.
+
+Idempotency: the link (ExternalDocument, with our reference) exists before the provider is
 called, and the provider is searched for a document carrying that reference before one
 is created — so a double click, a retried job or a worker killed after the provider
 answered but before we saved never makes a second invoice. When a create's outcome is
@@ -25,13 +29,17 @@ from app.providers.errors import (
     ProviderError,
     TransientError,
     ValidationError,
+    provider_name,
 )
 from app.security.rights import CREATE_AT_PROVIDER, user_may
+from app.services.actor import acting_as
+from app.services.documents import lifecycle
+from app.services.documents.audit import record_event
 from app.services.errors import RenkeiError
 from app.services.sync import agreement, runs
-from app.services.sync.adapters import CustomerIds, RemoteDocument
+from app.services.sync.adapters import CustomerIds, OutgoingDocument, RemoteDocument
 from app.services.sync.clients import adapter_for
-from app.services.sync.lines import invoice_lines
+from app.services.sync.lines import document_lines
 from app.services.sync.status import refresh_deal_status
 
 # Seconds to wait before each look-up after an uncertain create (SYNC_RECHECK_DELAYS).
@@ -102,6 +110,28 @@ def save_document(document: ExternalDocument, remote: RemoteDocument) -> None:
     document.last_pushed_at = utcnow()
     document.last_error = None
     refresh_deal_status(document.deal)
+
+
+def mark_issued(run: SyncRun, document: ExternalDocument) -> None:
+    """The provider holds the document now: an approved Renkei document becomes sent, and
+    the trail says where, under the person who issued it (the caller commits)."""
+    renkei = document.document
+    provider = provider_name(document.connection.provider, document.connection.name)
+    with acting_as(run.started_by):
+        if renkei.state == "approved":
+            lifecycle.move(renkei, "sent")
+            renkei.sent_at = renkei.sent_at or utcnow()
+        record_event(
+            db.session,
+            renkei,
+            "issued_at_provider",
+            _(
+                "Issued at %(provider)s (%(connection)s) as %(number)s.",
+                provider=provider,
+                connection=document.connection.name,
+                number=document.number or document.external_id,
+            ),
+        )
 
 
 def _uncertain(exc: ProviderError) -> bool:
@@ -187,6 +217,20 @@ def _record_customer(document: ExternalDocument, customer: CustomerIds) -> None:
     db.session.commit()
 
 
+def outgoing(document: ExternalDocument) -> OutgoingDocument:
+    """What the link's Renkei document sends: its number, dates and exact lines."""
+    renkei = document.document
+    title = renkei.deal.title if renkei.deal is not None else renkei.number
+    return OutgoingDocument(
+        reference=document.reference,
+        title=title or renkei.number,
+        number=renkei.number,
+        issue_date=renkei.issue_date,
+        due_date=renkei.due_date,
+        lines=document_lines(renkei),
+    )
+
+
 def _create(adapter, connection, document: ExternalDocument) -> RemoteDocument:
     """Find the invoice an earlier attempt made, else create it (once).
 
@@ -196,13 +240,13 @@ def _create(adapter, connection, document: ExternalDocument) -> RemoteDocument:
     one is still found. Each create is preceded by a look-up under the customer of the
     create before it, so only the last one recorded can hold an unconfirmed invoice.
     """
-    deal = document.deal
+    company = document.document.company
     earlier = _sent_for(document)
     if earlier is not None:
         remote = adapter.find_invoice(document.reference, document.created_at, earlier)
         if remote is not None:
             return remote
-    link = ensure_customer(adapter, connection, deal.company)
+    link = ensure_customer(adapter, connection, company)
     customer = CustomerIds(link.external_id, link.department_id)
     if earlier is None:  # no create was sent yet (or one from before this was recorded)
         remote = adapter.find_invoice(document.reference, document.created_at, customer)
@@ -210,7 +254,7 @@ def _create(adapter, connection, document: ExternalDocument) -> RemoteDocument:
             return remote
     _record_customer(document, customer)
     try:
-        return adapter.create_invoice(document.reference, deal, invoice_lines(deal), customer)
+        return adapter.create_invoice(outgoing(document), customer)
     except TransientError as exc:
         if not _uncertain(exc):
             raise
@@ -251,6 +295,7 @@ def perform_create(run_id: int, document_id: int) -> str:
         remote = _create(adapter, connection, document)
         run.created = (run.created or 0) + 1  # by this run or an attempt of it
         save_document(document, remote)
+        mark_issued(run, document)
         agreement.check_created(run, document, remote)
         run.done = 1
         run.api_calls = (run.api_calls or 0) + session.calls

@@ -102,3 +102,13 @@ def invoice_lines(deal, rounding: str | None = None) -> InvoiceLines:
     else:
         lines = [_line(line, currency) for line in deal.lines]
     return InvoiceLines(lines, currency, rounding)
+
+
+def document_lines(document) -> InvoiceLines:
+    """The lines a Renkei document sends: each exact as above, with the rounding the
+    issuer had when the document left draft (app/services/documents/issuer.py)."""
+    from app.services.documents.issuer import rounding_of
+
+    currency = document.currency or "JPY"
+    lines = [_line(line, currency) for line in document.lines]
+    return InvoiceLines(lines, currency, rounding_of(document))

@@ -23,8 +23,9 @@ from app.models.crm import Deal, utcnow
 from app.models.sync import ExternalDocument, SyncRun
 from app.providers.errors import NotFoundError, ProviderError
 from app.security.rights import REFRESH_STATUSES, user_may
+from app.services import billing_status
 from app.services.errors import RenkeiError
-from app.services.sync import runs
+from app.services.sync import runs, settlement
 from app.services.sync.adapters import OpenDocument, RemoteDocument
 from app.services.sync.clients import SUPPORTED, adapter_for
 from app.services.sync.clock import business_day_of, business_today
@@ -60,6 +61,13 @@ def apply_remote(document: ExternalDocument, remote: RemoteDocument) -> bool:
     return changed
 
 
+def pulled(document: ExternalDocument, remote: RemoteDocument) -> bool:
+    """Apply a pulled ``remote`` and record what it reports paid on the Renkei invoice."""
+    changed = apply_remote(document, remote)
+    settlement.settle_from_provider(document, remote)
+    return changed
+
+
 def mark_deleted(document: ExternalDocument) -> None:
     """The provider no longer has ``document``: keep it here, flagged."""
     document.deleted_at_provider = True
@@ -78,7 +86,7 @@ def _get_each(adapter, run: SyncRun, documents: list[ExternalDocument]) -> None:
     touched: set[int] = set()
     for document in documents:
         try:
-            changed = apply_remote(document, adapter.get_invoice(document.external_id))
+            changed = pulled(document, adapter.get_invoice(document.external_id))
         except NotFoundError:
             mark_deleted(document)
             changed = True
@@ -113,7 +121,7 @@ def _pull_changed(adapter, run: SyncRun, connection: Connection, deal_ids) -> No
         for document in _documents(connection.id, deal_ids).filter(
             ExternalDocument.external_id.in_(list(page))
         ):
-            run.updated += int(apply_remote(document, page[document.external_id]))
+            run.updated += int(pulled(document, page[document.external_id]))
             touched.add(document.deal_id)
         feed.seen.update(page)
         page.clear()
@@ -160,6 +168,8 @@ def age_overdue(connection_id: int, deal_ids=None) -> int:
         touched.add(document.deal_id)
     count = len(touched)
     _touched(touched)
+    billing_status.recompute_overdue(db.session)
+    db.session.commit()
     return count
 
 

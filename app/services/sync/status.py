@@ -1,34 +1,21 @@
-"""A deal's billing status, summarised from its documents at every connection."""
+"""A deal's billing status, as the sync services ask for it: the one rule lives in
+app/services/billing_status.py (derived from the deal's invoices and their links)."""
 
 from __future__ import annotations
 
-# Most relevant first: what a back-office person must act on comes before the rest.
-PRIORITY = (
-    "overdue",
-    "failed",
-    "unpaid",
-    "partially_paid",
-    "sent",
-    "pending",
-    "draft",
-    "paid",
-    "void",
-    "deleted",
-)
+from app.extensions import db
+from app.services import billing_status
 
 
 def deal_billing_status(deal) -> str:
-    """The summary status: the most relevant of its documents' statuses, or "none"."""
-    statuses = {doc.billing_status for doc in getattr(deal, "external_documents", []) or []}
-    if not statuses:
-        return "none"
-    for status in PRIORITY:
-        if status in statuses:
-            return status
-    return "none"
+    """The deal's status by the rule, read from what is flushed."""
+    db.session.flush()
+    return billing_status.compute(db.session, [deal.id])[deal.id]
 
 
 def refresh_deal_status(deal) -> str:
-    """Recompute and store ``deal.billing_status``; returns it (caller commits)."""
-    deal.billing_status = deal_billing_status(deal)
-    return deal.billing_status
+    """Kept for callers: the status is recomputed on every flush; this flushes and reads it."""
+    if deal is None:
+        return "none"
+    db.session.flush()
+    return deal_billing_status(deal)

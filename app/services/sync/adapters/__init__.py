@@ -7,6 +7,7 @@ from app.services.sync.adapters.base import (
     CustomerIds,
     DocumentFile,
     OpenDocument,
+    OutgoingDocument,
     ProviderAdapter,
     RemoteDocument,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "CustomerIds",
     "DocumentFile",
     "OpenDocument",
+    "OutgoingDocument",
     "ProviderAdapter",
     "RemoteDocument",
     "adapter_class",

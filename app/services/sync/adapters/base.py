@@ -39,6 +39,21 @@ class RemoteDocument:
     # Tax per rate code as the provider answered it; None when the answer does not say
     # (a list page). Compared with Renkei's by app/services/sync/agreement.py.
     taxes: dict[str, Decimal] | None = None
+    reference: str | None = None  # ours, as found on the provider's document
+    paid_amount: Decimal | None = None  # cumulative paid, when the provider says how much
+    paid_on: date | None = None  # the payment date it reports
+
+
+@dataclass(frozen=True)
+class OutgoingDocument:
+    """A Renkei document on its way to a provider."""
+
+    reference: str  # ours, written where the provider keeps a memo/reference
+    title: str
+    number: str | None  # Renkei's number (INV-000123)
+    issue_date: date
+    due_date: date | None
+    lines: object  # app.services.sync.lines.InvoiceLines
 
 
 @dataclass
@@ -125,8 +140,8 @@ class ProviderAdapter:
         (``customer``, when known, narrows the search)."""
         raise NotImplementedError
 
-    def create_invoice(self, reference: str, deal, lines, customer: CustomerIds):
-        """Create ``deal``'s invoice with our reference; returns the RemoteDocument."""
+    def create_invoice(self, outgoing: OutgoingDocument, customer: CustomerIds):
+        """Create the outgoing document with our reference; returns the RemoteDocument."""
         raise NotImplementedError
 
     def get_invoice(self, external_id: str) -> RemoteDocument:
@@ -157,6 +172,13 @@ class ProviderAdapter:
     def document_pdf(self, kind: str, external_id: str) -> bytes | None:
         """The document's PDF; None for a provider that serves none."""
         return None
+
+    # -- payments --
+    supports_payment_push = False
+
+    def push_payment_status(self, external_id: str, paid: bool) -> RemoteDocument | None:
+        """Set the provider's payment status of the invoice (where its API allows)."""
+        raise NotImplementedError
 
     # -- shared --
     def remote(self, raw: dict) -> RemoteDocument:

@@ -47,9 +47,11 @@ class FreeeAdapter(ProviderAdapter):
         invoice = self.client.find_invoice(reference, day - timedelta(days=1), partner_id)
         return self.remote(invoice) if invoice else None
 
-    def create_invoice(self, reference, deal, lines, customer):
-        body = mapping.invoice_body(int(customer.external_id), deal.title, lines, self.today)
-        return self.remote(self.client.create_invoice(body, reference=reference))
+    def create_invoice(self, outgoing, customer):
+        body = mapping.invoice_body(
+            int(customer.external_id), outgoing.title, outgoing.lines, outgoing.issue_date
+        )
+        return self.remote(self.client.create_invoice(body, reference=outgoing.reference))
 
     def get_invoice(self, external_id):
         return self.remote(self.client.get_invoice(int(external_id)))

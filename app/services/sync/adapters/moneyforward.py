@@ -56,9 +56,11 @@ class MoneyForwardAdapter(ProviderAdapter):
         billing = self.client.find_billing(reference, since, partner_id=partner_id)
         return self.remote(billing) if billing else None
 
-    def create_invoice(self, reference, deal, lines, customer):
-        body = mapping.billing_body(deal.title, lines, customer.department_id, self.today)
-        return self.remote(self.client.create_billing(body, reference=reference))
+    def create_invoice(self, outgoing, customer):
+        body = mapping.billing_body(
+            outgoing.title, outgoing.lines, customer.department_id, outgoing.issue_date
+        )
+        return self.remote(self.client.create_billing(body, reference=outgoing.reference))
 
     def get_invoice(self, external_id):
         return self.remote(self.client.get_billing(external_id))

@@ -37,7 +37,8 @@ class ZohoAdapter(ProviderAdapter):
         invoice = self.client.find_invoice(reference)
         return self.remote(invoice) if invoice else None
 
-    def create_invoice(self, reference, deal, lines, customer):
+    def create_invoice(self, outgoing, customer):
+        lines = outgoing.lines
         taxes = mapping.tax_ids(self.client.list_taxes())
         missing = sorted({line.tax_rate for line in lines} - set(taxes))
         if missing:
@@ -49,8 +50,8 @@ class ZohoAdapter(ProviderAdapter):
         refused = agreement.refusal("Zoho Invoice", lines, mapping.TAX_ROUNDING)
         if refused:
             raise ValidationError(refused, provider=self.provider)
-        body = mapping.invoice_body(customer.external_id, lines, taxes, self.today)
-        return self.remote(self.client.create_invoice(body, reference=reference))
+        body = mapping.invoice_body(customer.external_id, lines, taxes, outgoing.issue_date)
+        return self.remote(self.client.create_invoice(body, reference=outgoing.reference))
 
     def get_invoice(self, external_id):
         return self.remote(self.client.get_invoice(external_id))
