@@ -134,6 +134,9 @@ def test_create_invoice_needs_csrf(admin_client, sample, connection, db_session)
 
 
 def test_admin_creates_an_invoice(admin_client, sample, connection, db_session):
+    from tests.factories import ensure_issuer
+
+    ensure_issuer(db_session)
     deal = sample["with_lines"]
     response = post(admin_client, f"/dealview/create_invoice/{deal.id}/{connection.id}")
     assert response.status_code == 302

@@ -57,6 +57,7 @@ DOCUMENT_VERBS = {
     "retry_send": "send_email",
     "payment": "read",
     "new_from_deal": "read",
+    "issue": "read",  # "Issue at …": refused without ProviderDocument create_at_provider
 }
 # Screens that only show (audit trail, receivables, outbox): every method is a read.
 READ_ONLY_VERBS = {

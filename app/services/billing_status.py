@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session, attributes
 PRIORITY = (
     "overdue",
     "failed",
+    "deleted",
     "unpaid",
     "partially_paid",
     "pending",
     "draft",
-    "deleted",
     "paid",
     "void",
 )

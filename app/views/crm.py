@@ -23,7 +23,12 @@ from app.views import validators as v
 from app.views.csv_export import CsvExportMixin
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
-from app.views.sync import DealSyncMixin, can_create_at_provider, document_rows
+from app.views.sync import (
+    DealSyncMixin,
+    can_create_at_provider,
+    document_rows,
+    renkei_documents,
+)
 from app.views.widgets import LinkedListWidget
 
 
@@ -230,7 +235,11 @@ class DealView(DealSyncMixin, CrmView):
     related_views = [DealLineView]
     show_template = "renkei/deal_show.html"
     list_template = "renkei/deal_list.html"
-    extra_args = {"deal_documents": document_rows, "can_create_at_provider": can_create_at_provider}
+    extra_args = {
+        "deal_documents": document_rows,
+        "renkei_documents": renkei_documents,
+        "can_create_at_provider": can_create_at_provider,
+    }
     formatters_columns = {
         "stage": _translated(DEAL_STAGE_LABELS),
         "billing_status": _translated(BILLING_STATUS_LABELS),

@@ -181,6 +181,30 @@ class DocumentRoutes:
         flash(_("Sending again…"), "info")
         return redirect(here)
 
+    @expose("/issue/<int:pk>", methods=["POST"])
+    @has_access
+    def issue(self, pk):
+        """ "Issue at …": send an approved document to the chosen connections (the service
+        checks the right to create documents at providers, and issues each once)."""
+        from app.models.connection import Connection
+        from app.services.sync import issuing as provider_issuing
+
+        document = self._document(pk)
+        here = back_to(url_for(".show", pk=pk))
+        ids = []
+        for value in request.form.getlist("connection_id"):
+            try:
+                ids.append(int(value))
+            except ValueError:
+                raise InvalidInput(_("Choose a connection."), field="connection_id") from None
+        connections = [self.datamodel.session.get(Connection, i) for i in ids]
+        if any(c is None for c in connections):
+            raise InvalidInput(_("No such connection."), field="connection_id")
+        issued = provider_issuing.issue(document, connections, g.user)
+        names = ", ".join(i.link.connection.name for i in issued)
+        flash(_("Issuing %(number)s at %(names)s…", number=document.number, names=names), "info")
+        return redirect(here)
+
     @expose("/new_from_deal/<int:deal_id>", methods=["POST"])
     @has_access
     def new_from_deal(self, deal_id):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
@@ -200,7 +201,9 @@ def document_page(document: Document, user) -> dict:
                 "amount": _money(p.amount, document.currency),
                 "method": PAYMENT_METHOD_LABELS.get(p.method, p.method),
                 "reference": p.reference or "",
-                "recorded_by": p.recorded_by.username if p.recorded_by else "",
+                "recorded_by": _("Reported by %(connection)s", connection=p.connection.name)
+                if p.connection is not None
+                else (p.recorded_by.username if p.recorded_by else ""),
             }
             for p in document.payments
         ]
@@ -209,4 +212,21 @@ def document_page(document: Document, user) -> dict:
         )
         page["methods"] = [(m, PAYMENT_METHOD_LABELS[m]) for m in PAYMENT_METHODS]
         page["today"] = lifecycle.today_tokyo().isoformat()
+    page["providers"] = _providers(document, user)
     return page
+
+
+def _providers(document: Document, user) -> dict:
+    """The "At providers" panel: the document's links, and where it may be issued now."""
+    from app.security.rights import CREATE_AT_PROVIDER
+    from app.services.sync.issuing import ISSUABLE_STATES
+    from app.views.deal_documents import document_links
+
+    shown = document_links(document)
+    may_issue = (
+        document.kind == "invoice"
+        and document.state in ISSUABLE_STATES
+        and user_may(user, *CREATE_AT_PROVIDER)
+    )
+    shown["issuable"] = shown["issuable"] if may_issue else []
+    return shown

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 
-from flask import abort, flash, g, jsonify, redirect, send_file, url_for
+from flask import abort, flash, g, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import ModelView, action, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
@@ -21,7 +21,7 @@ from app.security.permissions import SYNC_HISTORY_VERBS
 from app.views.action_rights import needs_right
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
-from app.views.money import Money, local_time
+from app.views.money import local_time
 from app.views.refusals import back_to
 
 CREATE_AT_PROVIDER = ("can_create_at_provider", "ProviderDocument")
@@ -54,49 +54,17 @@ def billing_label(code):
 
 
 def document_rows(deal_id: int) -> list[dict]:
-    """The deal page's tabs: every usable connection with the deal's documents there."""
-    from app.extensions import db
+    """The deal page's tabs: every usable connection with the deal's links there."""
+    from app.views.deal_documents import provider_tabs
 
-    session = db.session
-    connections = session.query(Connection).order_by(Connection.id).all()
-    documents = (
-        session.query(ExternalDocument)
-        .filter(ExternalDocument.deal_id == deal_id)
-        .order_by(ExternalDocument.id)
-        .all()
-    )
-    tabs = []
-    for connection in connections:
-        docs = [d for d in documents if d.connection_id == connection.id]
-        if connection.status == "disabled" and not docs:
-            continue
-        tabs.append(
-            {
-                "connection": connection,
-                "documents": [
-                    {
-                        "number": d.number or "",
-                        "kind": d.kind,
-                        "issue_date": d.issue_date or "",
-                        "amount": Money(d.total, d.currency) if d.total is not None else "",
-                        "billing_status": billing_label(
-                            "deleted" if d.deleted_at_provider else d.billing_status
-                        ),
-                        "payment_status": d.payment_status or "",
-                        "last_synced": local_time(d.last_pulled_at or d.last_pushed_at)
-                        if (d.last_pulled_at or d.last_pushed_at)
-                        else "",
-                        "last_error": d.last_error or "",
-                        # Renkei's own route: a provider's PDF link may need our token.
-                        "url": url_for("DealView.provider_document", document_id=d.id)
-                        if d.external_id and not d.deleted_at_provider
-                        else None,
-                    }
-                    for d in docs
-                ],
-            }
-        )
-    return tabs
+    return provider_tabs(deal_id)
+
+
+def renkei_documents(deal_id: int) -> list[dict]:
+    """Every Renkei document of the deal, each with its provider links."""
+    from app.views.deal_documents import deal_documents
+
+    return deal_documents(deal_id)
 
 
 def can_create_at_provider(appbuilder) -> bool:
@@ -131,9 +99,39 @@ class DealSyncMixin:
         if deal is None or connection is None:
             flash(str(_l("No such deal or connection.")), "danger")
             return redirect(url_for(".list"))
+        from app.views.deal_documents import document_row
+
         back_to(url_for(".show", pk=pk))
-        _document, run = _engine().request_invoice(deal, connection, g.user)
-        return self._started(run, _l("Creating the invoice…"), ".show", pk=pk)
+        confirm = request.form.get("confirm", type=int)
+        try:
+            issued = _engine().invoice_deal(deal, connection, g.user, confirm=confirm)
+        except _engine().NeedsConfirmation as question:
+            return self.render_template(
+                "renkei/confirm_invoice.html",
+                deal=deal,
+                connection=connection,
+                question=str(question),
+                existing=[document_row(d, []) for d in question.existing],
+                newest_id=question.newest_id,
+            )
+        number = issued.link.document.number if issued.link.document else ""
+        if issued.run is None:
+            if issued.link.external_id:
+                flash(str(_l("%(number)s is already issued there.", number=number)), "info")
+            else:
+                flash(
+                    str(
+                        _l(
+                            "%(number)s was created and waits for approval; it is issued at "
+                            "%(name)s once approved.",
+                            number=number,
+                            name=connection.name,
+                        )
+                    ),
+                    "info",
+                )
+            return redirect(url_for(".show", pk=pk))
+        return self._started(issued.run, _l("Issuing %(number)s…", number=number), ".show", pk=pk)
 
     @expose("/refresh/<int:pk>", methods=["POST"])
     @has_access
@@ -185,7 +183,8 @@ class DealSyncMixin:
             flash(str(_l("No such document.")), "danger")
             return redirect(url_for(".list"))
         deal_id = document.deal_id
-        back_to(url_for(".show", pk=deal_id))
+        if deal_id is not None:
+            back_to(url_for(".show", pk=deal_id))
         opened = _engine().open_at_provider(document)
         if isinstance(opened, str):
             return redirect(opened)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
+
 from app.models.connection import Connection
 from app.models.crm import Deal
 from app.models.sync import ExternalDocument
@@ -80,6 +82,11 @@ def test_refresh_marks_unpaid_past_due_overdue_even_if_nothing_changed_there(
     document = db_session.get(ExternalDocument, document.id)
     document.billing_status = "unpaid"
     document.due_date = business_today() - dt.timedelta(days=1)
+    # The Renkei invoice's due date passes too (time passing, not an edit: it is issued).
+    db_session.execute(
+        sa.text("UPDATE document SET due_date = :day WHERE id = :id"),
+        {"day": document.due_date, "id": document.document_id},
+    )
     # The provider reports nothing new since the last pull.
     connection = db_session.get(Connection, mf.id)
     connection.statuses_pulled_until = dt.datetime.now(UTC).replace(tzinfo=None) + dt.timedelta(

@@ -48,7 +48,12 @@ def _settings(box: Sandbox, **values) -> None:
 
 
 def _issuer(session, rounding: str) -> None:
-    session.add(LegalEntity(name=f"発行元 {rounding}", tax_rounding=rounding))
+    """The issuer invoices from deals are made by rounds tax with ``rounding``."""
+    entity = session.query(LegalEntity).order_by(LegalEntity.id).first()
+    if entity is None:
+        entity = LegalEntity(name=f"発行元 {rounding}")
+        session.add(entity)
+    entity.tax_rounding = rounding
     session.commit()
 
 

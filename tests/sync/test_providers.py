@@ -31,7 +31,8 @@ def _line_names(case, external_id: str) -> list[str]:
 
 
 def _invoiced(app, db_session, case, deal, run_jobs) -> ExternalDocument:
-    document, _run = request_invoice(deal, case.connection, user(app))
+    # Each call bills the deal again: confirmed, as a person would after the warning.
+    document, _run = request_invoice(deal, case.connection, user(app), confirm=2**31)
     run_jobs()
     db_session.expire_all()
     return db_session.get(ExternalDocument, document.id)

@@ -328,14 +328,17 @@ def _check_not_billed(deal, confirm: int | None) -> None:
 
 
 def _in_flight(deal, connection: Connection) -> ExternalDocument | None:
-    """The deal's invoice at ``connection`` being issued or waiting for approval now."""
+    """The deal's invoice at ``connection`` not yet held there: being issued, waiting for
+    approval, or failed without a provider id (its create may have reached the provider,
+    so it is issued again under its own reference, looked up first, never replaced)."""
     return (
         db.session.query(ExternalDocument)
         .join(Document, Document.id == ExternalDocument.document_id)
         .filter(ExternalDocument.deal_id == deal.id)
         .filter(ExternalDocument.connection_id == connection.id)
         .filter(ExternalDocument.kind == "invoice")
-        .filter(ExternalDocument.billing_status.in_(("pending", "awaiting_approval")))
+        .filter(ExternalDocument.external_id.is_(None))
+        .filter(ExternalDocument.billing_status.in_(("pending", "awaiting_approval", "failed")))
         .filter(Document.state != "void")
         .order_by(ExternalDocument.id.desc())
         .first()
@@ -381,9 +384,14 @@ def invoice_deal(deal, connection: Connection, user, confirm: int | None = None)
     try:
         lock(deal)
         current = _in_flight(deal, connection)
-        if current is not None:
+        if current is not None and current.billing_status != "failed":
             db.session.commit()
             return Issued(current, _active_run(current))
+        if current is not None:  # its create failed: issue the same document again
+            issued = _issue_link(current.document, connection, user, started)
+            db.session.commit()
+            _start(started)
+            return issued
         _check_not_billed(deal, confirm)
         document = issuing.from_deal(deal, "invoice", user=user, commit=False)
         approvals.submit(document, user, commit=False)
