@@ -9,6 +9,7 @@ from playwright.sync_api import sync_playwright
 
 from app.services.connections import ensure_demo_connections
 from tests.conftest import drain_queues
+from tests.factories import ensure_issuer
 from tests.test_browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.browser
@@ -51,6 +52,7 @@ def test_invoice_paid_at_provider_shows_on_deal_and_list(
     page = browser_page
     base = live_server.url
     deal = sample["with_lines"]  # in JPY, like the connection
+    ensure_issuer(db_session)
     connection = ensure_demo_connections(db_session, base)["moneyforward"]
     try:
         page.goto(f"{base}/login/")
@@ -103,7 +105,7 @@ def test_invoice_paid_at_provider_shows_on_deal_and_list(
         page.screenshot(path=str(SCREENS / "history.png"), full_page=True)
     finally:
         db_session.rollback()
-        for table in ("sync_failure", "external_document", "sync_run", "partner_link"):
+        for table in ("sync_failure", "sync_run", "payment", "external_document", "partner_link"):
             db_session.execute(sa.text(f"DELETE FROM {table}"))
         db_session.execute(sa.text("DELETE FROM connection"))
         db_session.commit()
@@ -118,6 +120,7 @@ def test_zoho_and_freee_invoices_from_the_deal_page(
     page = browser_page
     base = live_server.url
     deal = sample["with_lines"]
+    ensure_issuer(db_session)
     box = Sandbox(base, provider)
     box.reset()
     connection = make_connected(db_session, base, provider, f"{provider} (sandbox)")
@@ -150,7 +153,7 @@ def test_zoho_and_freee_invoices_from_the_deal_page(
     finally:
         box.reset()
         db_session.rollback()
-        for table in ("sync_failure", "external_document", "sync_run", "partner_link"):
+        for table in ("sync_failure", "sync_run", "payment", "external_document", "partner_link"):
             db_session.execute(sa.text(f"DELETE FROM {table}"))
         db_session.execute(sa.text("DELETE FROM connection"))
         db_session.commit()

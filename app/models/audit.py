@@ -21,6 +21,14 @@ AUDIT_ACTIONS = (
     "approval",
     "send",
     "pdf",
+    # one governed invoice: issued at providers, payments reported by them
+    "issue_requested",
+    "issued_at_provider",
+    "provider_payment",
+    "payment_pushed",
+    "imported",
+    "linked",
+    "unlinked",
 )
 
 

@@ -49,6 +49,13 @@ AUDIT_ACTION_LABELS = {
     "approval": _l("Approval"),
     "send": _l("Email"),
     "pdf": _l("PDF"),
+    "issue_requested": _l("Issue requested"),
+    "issued_at_provider": _l("Issued at provider"),
+    "provider_payment": _l("Payment from provider"),
+    "payment_pushed": _l("Paid status sent"),
+    "imported": _l("Imported"),
+    "linked": _l("Linked"),
+    "unlinked": _l("Unlinked"),
 }
 # States from which a document may be emailed (approved first sends; later ones resend).
 SENDABLE = ("approved", "sent", "partially_paid", "disputed", "paid")

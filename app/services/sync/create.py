@@ -132,6 +132,7 @@ def mark_issued(run: SyncRun, document: ExternalDocument) -> None:
                 number=document.number or document.external_id,
             ),
         )
+        db.session.flush()  # the state change is in the trail under the same person
 
 
 def _uncertain(exc: ProviderError) -> bool:
