@@ -18,7 +18,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from ..reference_tag import reference_in
-from ..wire_values import parse_amount, parse_date, parse_id, parse_status
+from ..wire_values import parse_amount, parse_date, parse_id, parse_status, parse_text
 
 PROVIDER = "freee"
 # 決済ステータス: only "settled" means the money came in; a canceled or failed payment
@@ -175,7 +175,7 @@ def remote_fields(invoice: dict) -> dict:
         "payment_status": word or invoice.get("payment_status"),
         "status": invoice_status(invoice),
         "url": invoice.get("report_url"),
-        "reference": reference_in(invoice.get("memo")),
+        "reference": reference_in(parse_text(invoice.get("memo"), "memo", PROVIDER)),
         # The iv API reports 決済ステータス only (settled/unsettled …); payment_date is the
         # due date (期日), not a payment's. No amount paid, no payment date.
         "paid_amount": None,

@@ -22,7 +22,7 @@ import re
 from datetime import timedelta
 
 from ..reference_tag import reference_in
-from ..wire_values import parse_amount, parse_date, parse_id, parse_status
+from ..wire_values import parse_amount, parse_date, parse_id, parse_status, parse_text
 
 PROVIDER = "moneyforward"
 
@@ -145,7 +145,7 @@ def remote_fields(billing: dict) -> dict:
         "payment_status": billing.get("payment_status"),
         "status": billing_status(billing),
         "url": billing.get("pdf_url"),
-        "reference": reference_in(billing.get("memo")),
+        "reference": reference_in(parse_text(billing.get("memo"), "memo", PROVIDER)),
         # A billing reports 入金ステータス only: no amount paid, no payment date.
         "paid_amount": None,
         "paid_on": None,

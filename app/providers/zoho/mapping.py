@@ -25,7 +25,7 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
-from ..wire_values import parse_amount, parse_date, parse_id, parse_status
+from ..wire_values import parse_amount, parse_date, parse_id, parse_status, parse_text
 
 PROVIDER = "zoho"
 
@@ -148,7 +148,7 @@ def remote_fields(invoice: dict) -> dict:
         "payment_status": invoice.get("status"),
         "status": invoice_status(invoice),
         "url": invoice.get("invoice_url"),
-        "reference": (invoice.get("reference_number") or "").strip() or None,
+        "reference": parse_text(invoice.get("reference_number"), "reference_number", PROVIDER),
         "paid_amount": paid_amount(invoice),
         "paid_on": parse_date(invoice.get("last_payment_date"), "last_payment_date", PROVIDER),
     }
