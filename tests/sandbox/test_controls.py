@@ -134,6 +134,20 @@ def test_edit_lines_and_customer_then_delete(setup):
     assert gone == 404
 
 
+def test_an_edit_after_a_payment_keeps_the_status_true(setup):
+    sandbox, provider, api, customer_id = setup
+    body = {"customer_id": customer_id, "lines": LINES}
+    made = ok(sandbox.control(provider, "POST", "documents", json=body), 201)["document"]
+    doc_id = invoice_id(provider, made)
+    ok(sandbox.control(provider, "POST", f"documents/{doc_id}/payments", json={"amount": 5500}))
+    lines = [{"name": "値下げ", "unit_price": 5000, "tax_rate": "standard_10"}]
+    ok(sandbox.control(provider, "POST", f"documents/{doc_id}/edit", json={"lines": lines}))
+    held = read(provider, api, doc_id)
+    shown = {"moneyforward": "payment_status", "zoho": "status", "freee": "payment_status"}
+    paid = {"moneyforward": "入金済み", "zoho": "paid", "freee": "settled"}
+    assert held[shown[provider]] == paid[provider]  # 5,500 paid settles the new 5,500
+
+
 def read_status(provider: str, api, doc_id: str) -> int:
     if provider == "moneyforward":
         return api.get(f"/billings/{doc_id}").status_code

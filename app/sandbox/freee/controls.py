@@ -86,6 +86,10 @@ def edit_invoice(sb, doc_id: str, values: dict) -> dict:
                 _lines(values["lines"]), doc["line_amount_fraction"], numbered
             )
             apply_amounts(doc)
+            paid = Decimal(doc.get("_paid", "0"))
+            if paid > 0:  # what was paid may now settle it, or no longer
+                settled = paid >= Decimal(doc["total_amount"])
+                doc["payment_status"] = "settled" if settled else "unsettled"
         touch(doc)
         return shape(doc, SHOWN)
 

@@ -79,6 +79,9 @@ def edit_invoice(sb, doc_id: str, values: dict) -> dict:
                 make_line(state, raw, i, delivery=True) for i, raw in enumerate(items)
             ]
             billing.update(totals(billing["items"], billing["config"], True))
+            paid = Decimal(billing.get("_paid", "0"))
+            if paid > 0:  # what was paid may now settle it, or no longer
+                billing["payment_status"] = "2" if paid >= Decimal(billing["total_price"]) else "1"
         billing["updated_at"] = iso(now())
         return billing_json(billing)
 

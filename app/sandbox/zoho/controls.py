@@ -69,6 +69,10 @@ def edit_invoice(sb, doc_id: str, values: dict) -> dict:
         if "lines" in values:
             change["line_items"] = _line_items(values["lines"])
         fill(sb, "invoices", invoice, change)  # totals and balance follow the lines
+        made = Decimal(invoice.get("payment_made", "0"))
+        if made > 0 and invoice["status"] in ("paid", "partially_paid"):
+            paid = made >= Decimal(invoice["total"])
+            invoice["status"] = "paid" if paid else "partially_paid"
         return document_json(invoice)
 
 
