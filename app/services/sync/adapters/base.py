@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -19,8 +19,6 @@ from app.services.sync.clock import overdue_unless_paid
 
 if TYPE_CHECKING:
     from app.services.sync.lines import InvoiceLines
-
-DUE_DAYS = 30  # a document without a due date is due this many days after its issue date
 
 
 @dataclass(frozen=True)
@@ -41,11 +39,6 @@ class OutgoingDocument:
     issue_date: date  # the provider's billing date / invoice date
     due_date: date | None  # the provider's due date; None: issue_date + 30 days
     lines: InvoiceLines  # app.services.sync.lines.InvoiceLines
-
-    @property
-    def due(self) -> date:
-        """The due date sent: the document's, else 30 days after its issue date."""
-        return self.due_date or self.issue_date + timedelta(days=DUE_DAYS)
 
 
 @dataclass(frozen=True)
