@@ -167,6 +167,16 @@ def parse_flag(value, field: str, provider: str | None = None) -> bool:
     raise ProviderDataError(field, value, "true or false", provider=provider)
 
 
+def parse_text(value, field: str, provider: str | None = None) -> str | None:
+    """A free-text field (memo, reference_number) trimmed, None when blank (Zoho writes
+    an unset one as " "); a number is read as its digits, anything else refused."""
+    if _blank(value):
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ProviderDataError(field, value, "a text", provider=provider)
+    return str(value).strip()
+
+
 def parse_id(value, field: str, provider: str | None = None) -> str:
     """A record id as text: Zoho and freee write numbers, Money Forward strings."""
     if isinstance(value, bool) or _blank(value) or not isinstance(value, str | int):

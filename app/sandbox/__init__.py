@@ -2,7 +2,8 @@
 
 Plain Flask blueprints, one per provider, each with its own OAuth2 server, API,
 control API (``/_sandbox/…``: faults, reset, request log, clients, tokens, document
-statuses) and a small HTML page listing its documents:
+statuses; for tests, payments, edits and invoices made behind Renkei's back — see
+control.py) and a small HTML page listing its documents:
 
 - Money Forward Cloud Invoice v3: ``/sandbox/moneyforward/api/v3/…``
 - Zoho Invoice v3: ``/sandbox/zoho/invoice/v3/…``

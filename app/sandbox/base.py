@@ -119,6 +119,16 @@ class Sandbox:
     def delete_document(self, doc_id: str) -> None:
         raise ApiError(404, "document not found")
 
+    # Test controls (see control.py): invoices only, in the provider's own representation.
+    def record_payment(self, doc_id: str, values: dict) -> dict:
+        raise ApiError(404, "document not found")
+
+    def edit_invoice(self, doc_id: str, values: dict) -> dict:
+        raise ApiError(404, "document not found")
+
+    def create_invoice(self, values: dict) -> dict:
+        raise ApiError(400, "this sandbox cannot make invoices from its control API")
+
     # -- helpers for routes ------------------------------------------------------------------
     def json_body(self) -> dict:
         body = request.get_json(silent=True)

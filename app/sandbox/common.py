@@ -127,3 +127,54 @@ def paginate(rows: list, page: int, per_page: int) -> tuple[list, int]:
     """The rows of ``page`` and the number of pages."""
     start = (page - 1) * per_page
     return rows[start : start + per_page], math.ceil(len(rows) / per_page)
+
+
+# -- the test controls' provider-neutral invoice lines --------------------------------------
+TAX_RATES = {"standard_10": (10, False), "reduced_8": (8, True), "exempt": (0, False)}
+
+
+def neutral_lines(raw) -> list[dict]:
+    """Lines a test control was given, in Renkei's words: ``[{"name", "unit_price",
+    "quantity", "tax_rate": "standard_10"|"reduced_8"|"exempt"}]``, checked; each
+    sandbox writes them in its provider's form."""
+    if not isinstance(raw, list) or not raw:
+        raise ApiError(400, "lines: a non-empty list is required", "lines")
+    lines = []
+    for index, line in enumerate(raw):
+        where = f"lines[{index}]"
+        if not isinstance(line, dict) or not str(line.get("name") or "").strip():
+            raise ApiError(400, f"{where}.name is required", f"{where}.name")
+        rate = line.get("tax_rate", "standard_10")
+        if rate not in TAX_RATES:
+            known = ", ".join(TAX_RATES)
+            raise ApiError(400, f"{where}.tax_rate must be one of {known}", f"{where}.tax_rate")
+        lines.append(
+            {
+                "name": str(line["name"]),
+                "unit_price": to_decimal(line.get("unit_price", 0), f"{where}.unit_price"),
+                "quantity": to_decimal(line.get("quantity", 1), f"{where}.quantity"),
+                "tax_rate": rate,
+            }
+        )
+    return lines
+
+
+def payment_of(values: dict, outstanding: Decimal) -> tuple[Decimal, date]:
+    """(amount, date) of a payment a test records: ``amount`` defaults to what is still
+    outstanding, ``date`` (YYYY-MM-DD) to today; refused when not above 0 or above
+    what is outstanding (the services refuse an overpayment of an invoice)."""
+    raw = values.get("amount")
+    amount = outstanding if raw in (None, "") else to_decimal(raw, "amount")
+    if amount <= 0:
+        raise ApiError(400, "amount must be more than 0 (nothing outstanding?)", "amount")
+    if amount > outstanding:
+        raise ApiError(400, f"amount {amount} is more than the balance {outstanding}", "amount")
+    day = parse_date(values.get("date") or today().isoformat(), "date")
+    return amount, day
+
+
+def due_of(values: dict, issued: date) -> date:
+    """A test control's ``due_date``, else 30 days after ``issued``."""
+    if values.get("due_date"):
+        return parse_date(values["due_date"], "due_date")
+    return issued + timedelta(days=30)

@@ -11,6 +11,17 @@ JSON endpoints, for tests and the demo:
 - ``POST tokens`` {"client_id", "scope"?, "expires_in"?} → the provider's token JSON;
 - ``GET documents``; ``POST documents/<id>/status`` {"status": "paid"|…} or the
   provider's own field names; ``DELETE documents/<id>``;
+- invoices as a person or another program would change them at the provider (tests):
+  ``POST documents/<id>/payments`` {"amount"?, "date"?} records a payment (amount
+  defaults to what is outstanding, date to today; more than outstanding is refused)
+  and shows it as the provider does; ``POST documents/<id>/edit`` {"lines"?,
+  "customer_id"?} replaces the lines (totals recomputed) or the customer;
+  ``POST documents`` {"customer_id", "reference"?, "lines", "issue_date"?,
+  "due_date"?, "title"?, "number"?} makes an invoice carrying ``reference`` where the
+  provider keeps it (201). Lines are Renkei's: [{"name", "unit_price", "quantity",
+  "tax_rate": "standard_10"|"reduced_8"|"exempt"}]; ``customer_id`` is the id Renkei
+  keeps for the customer (partner / contact id). Each answers {"document": the
+  invoice as the provider's API answers it};
 - ``GET|POST settings``: token_ttl and the provider's rate limits (null disables).
 The page's forms post the same endpoints with form data and are redirected back.
 """
@@ -150,6 +161,26 @@ def register_control(sandbox, bp) -> None:
         except ApiError as exc:
             return refuse(exc.message, exc.status)
         return back_to_page()
+
+    def changed(change, status: int = 200):
+        body, from_form = _values()
+        try:
+            document = change(body)
+        except ApiError as exc:
+            return refuse(exc.message, exc.status)
+        return back_to_page() if from_form else sandbox.json({"document": document}, status)
+
+    @bp.post("/_sandbox/documents/<doc_id>/payments")
+    def record_payment(doc_id):
+        return changed(lambda body: sandbox.record_payment(doc_id, body))
+
+    @bp.post("/_sandbox/documents/<doc_id>/edit")
+    def edit_invoice(doc_id):
+        return changed(lambda body: sandbox.edit_invoice(doc_id, body))
+
+    @bp.post("/_sandbox/documents")
+    def create_invoice():
+        return changed(sandbox.create_invoice, 201)
 
     @bp.route("/_sandbox/settings", methods=["GET", "POST"])
     def settings():

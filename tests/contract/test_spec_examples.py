@@ -111,6 +111,10 @@ def test_money_forward_billing_example_reads_as_written():
     assert fields["due_date"] == date(2022, 12, 10)
     assert fields["total"] == Decimal("100.0")
     assert (fields["payment_status"], fields["status"]) == ("未設定", "draft")
+    # No tag of ours in its memo; a billing reports no amount paid nor a payment date.
+    assert (fields["reference"], fields["paid_amount"], fields["paid_on"]) == (None, None, None)
+    tagged = mf.remote_fields({**on_the_wire(example["value"]), "memo": "社内用\n[renkei:rk-7-ab]"})
+    assert tagged["reference"] == "rk-7-ab"
     item = example["value"]["items"][0]
     assert parse_date(item["delivery_date"], "delivery_date") == date(2023, 6, 7)
     assert parse_datetime(item["created_at"], "created_at") == datetime(
@@ -197,11 +201,15 @@ def test_zoho_documented_invoices_are_read():
         assert fields["total"] == Decimal("40.6")
         assert (fields["payment_status"], fields["status"]) == ("draft", "draft")
         assert parse_date(invoice["last_payment_date"], "last_payment_date") is None  # " "
+        assert (fields["paid_on"], fields["reference"]) == (None, None)  # both " "
         modified = parse_zoho_time(invoice["last_modified_time"])
         assert modified == datetime(2013, 12, 18, 10, 2, 51, tzinfo=UTC)
     assert zoho.tax_ids([{"tax_id": 982000000557028, "tax_percentage": 10}]) == {
         "standard_10": "982000000557028"
     }
+    # Paid so far: payment_made where the answer has it, else total − balance (a list).
+    assert zoho.remote_fields(listed)["paid_amount"] == Decimal(0)
+    assert zoho.remote_fields(one)["paid_amount"] == Decimal("26.91")
     contact = on_the_wire(examples["create_contact"])["contact"]
     assert zoho.contact_id(contact) == "460000000026049"
 
@@ -214,6 +222,23 @@ def test_zoho_documented_invoices_are_read():
         (mf.remote_fields, {"id": "a", "payment_status": "返金済み"}, "payment_status"),
         (zoho.remote_fields, {"invoice_id": 1, "status": "sent", "total": "NaN"}, "total"),
         (zoho.remote_fields, {"invoice_id": 1, "status": "archived"}, "status"),
+        (
+            zoho.remote_fields,
+            {"invoice_id": 1, "status": "paid", "payment_made": "x"},
+            "payment_made",
+        ),
+        (zoho.remote_fields, {"invoice_id": 1, "status": "sent", "balance": [1]}, "balance"),
+        (
+            zoho.remote_fields,
+            {"invoice_id": 1, "status": "paid", "last_payment_date": "17/11/2013"},
+            "last_payment_date",
+        ),
+        (
+            zoho.remote_fields,
+            {"invoice_id": 1, "status": "sent", "reference_number": {}},
+            "reference_number",
+        ),
+        (mf.remote_fields, {"id": "a", "memo": ["[renkei:x]"]}, "memo"),
         (freee.remote_fields, {"id": 1, "billing_date": "01/05/2024"}, "billing_date"),
         (freee.remote_fields, {"id": True}, "id"),
     ],

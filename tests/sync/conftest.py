@@ -45,6 +45,27 @@ class Sandbox:
         """Delete an invoice at the provider."""
         requests.delete(f"{self.base}/documents/{doc_id}", timeout=10).raise_for_status()
 
+    def pay(self, doc_id: str, amount=None, day: str | None = None) -> dict:
+        """Record a payment at the provider (all that is outstanding unless ``amount``;
+        today unless ``day``); the invoice as the provider's API answers it."""
+        body = {k: v for k, v in (("amount", amount), ("date", day)) if v is not None}
+        url = f"{self.base}/documents/{doc_id}/payments"
+        response = requests.post(url, json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()["document"]
+
+    def edit(self, doc_id: str, **values) -> dict:
+        """Change an invoice at the provider: ``lines`` (Renkei's form) or ``customer_id``."""
+        response = requests.post(f"{self.base}/documents/{doc_id}/edit", json=values, timeout=10)
+        response.raise_for_status()
+        return response.json()["document"]
+
+    def make_invoice(self, **values) -> dict:
+        """An invoice made at the provider, not by Renkei: customer_id, lines, reference …"""
+        response = requests.post(f"{self.base}/documents", json=values, timeout=10)
+        response.raise_for_status()
+        return response.json()["document"]
+
     def requests_to(self, fragment: str, method: str | None = None) -> list[dict]:
         """The logged API requests whose path contains ``fragment``."""
         log = requests.get(f"{self.base}/requests", timeout=10).json()["requests"]

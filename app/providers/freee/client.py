@@ -22,24 +22,17 @@ from ..contracts import AccessTokenSource, Timeouts
 from ..http import ProviderHTTP
 from ..paging import iter_pages
 from ..ratelimit import ConnectionThrottle, RateLimiter
+from ..reference_tag import memo_with_reference as _memo_with_reference
+from ..reference_tag import reference_tag
 from ..retry import RetryPolicy
 from . import dialect
 
 MEMO_MAX = 2000
 
 
-def reference_tag(reference: str) -> str:
-    """The marker that carries our reference in ``memo``."""
-    return f"[renkei:{reference}]"
-
-
 def memo_with_reference(memo: str | None, reference: str | None) -> str | None:
     """``memo`` with our reference tag appended (within 2,000 characters)."""
-    if not reference:
-        return memo
-    tag = reference_tag(reference)
-    text = (memo or "").strip()
-    return f"{text[: MEMO_MAX - len(tag) - 1]}\n{tag}" if text else tag
+    return _memo_with_reference(memo, reference, MEMO_MAX)
 
 
 @dataclass(frozen=True)

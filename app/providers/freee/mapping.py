@@ -14,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
-from ..wire_values import parse_amount, parse_date, parse_id, parse_status
+from ..reference_tag import reference_in
+from ..wire_values import parse_amount, parse_date, parse_id, parse_status, parse_text
 
 PROVIDER = "freee"
 # 決済ステータス: only "settled" means the money came in; a canceled or failed payment
@@ -125,19 +126,26 @@ def invoice_lines(lines) -> list[dict]:
     return result
 
 
-def invoice_body(partner_id: int, title: str, lines, today: date) -> dict:
-    """The create body of an invoice billed ``today`` (Tokyo), due 30 days later."""
-    return {
+def invoice_body(partner_id: int, outgoing) -> dict:
+    """The create body of an invoice for an OutgoingDocument: billed on its issue date,
+    due on its due date (else 30 days later), its title as 件名, its exact lines; Renkei's
+    number in the internal memo (社内メモ; the client appends our reference tag)."""
+    lines = outgoing.lines
+    due = outgoing.due_date or outgoing.issue_date + timedelta(days=DUE_DAYS)
+    body = {
         "partner_id": int(partner_id),
         "partner_title": "御中",
-        "subject": title[:255],
-        "billing_date": today.isoformat(),
-        "payment_date": (today + timedelta(days=DUE_DAYS)).isoformat(),
+        "subject": outgoing.title[:255],
+        "billing_date": outgoing.issue_date.isoformat(),
+        "payment_date": due.isoformat(),
         "tax_entry_method": "out",
         "tax_fraction": TAX_FRACTION[getattr(lines, "rounding", "down")],
         "withholding_tax_entry_method": "out",
         "lines": invoice_lines(lines),
     }
+    if outgoing.number:
+        body["memo"] = f"Renkei {outgoing.number}"[:100]
+    return body
 
 
 def invoice_status(invoice: dict) -> str:
@@ -155,7 +163,8 @@ def partner_id(partner: dict) -> str:
 
 
 def remote_fields(invoice: dict) -> dict:
-    """What we keep of a freee invoice: billing date is our issue date, payment date due."""
+    """What we keep of a freee invoice: billing date is our issue date, payment date due,
+    our reference from the memo's tag."""
     word = "canceled" if invoice.get("cancel_status") == "canceled" else None
     return {
         "external_id": parse_id(invoice.get("id"), "id", PROVIDER),
@@ -166,6 +175,11 @@ def remote_fields(invoice: dict) -> dict:
         "payment_status": word or invoice.get("payment_status"),
         "status": invoice_status(invoice),
         "url": invoice.get("report_url"),
+        "reference": reference_in(parse_text(invoice.get("memo"), "memo", PROVIDER)),
+        # The iv API reports 決済ステータス only (settled/unsettled …); payment_date is the
+        # due date (期日), not a payment's. No amount paid, no payment date.
+        "paid_amount": None,
+        "paid_on": None,
     }
 
 

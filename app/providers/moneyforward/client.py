@@ -18,6 +18,8 @@ from ..contracts import AccessTokenSource, Timeouts
 from ..http import ProviderHTTP
 from ..paging import iter_pages
 from ..ratelimit import ConnectionThrottle, RateLimiter
+from ..reference_tag import memo_with_reference as _memo_with_reference
+from ..reference_tag import reference_tag
 from ..retry import RetryPolicy
 from ..wire_values import parse_count
 from . import dialect
@@ -26,19 +28,9 @@ JST = timezone(timedelta(hours=9))
 MEMO_MAX = 450
 
 
-def reference_tag(reference: str) -> str:
-    """The marker that carries our reference in ``memo``."""
-    return f"[renkei:{reference}]"
-
-
 def memo_with_reference(memo: str | None, reference: str | None) -> str | None:
     """``memo`` with our reference tag appended (kept within the 450-character limit)."""
-    if not reference:
-        return memo
-    tag = reference_tag(reference)
-    text = (memo or "").strip()
-    room = MEMO_MAX - len(tag) - 1
-    return f"{text[:room]}\n{tag}" if text else tag
+    return _memo_with_reference(memo, reference, MEMO_MAX)
 
 
 class MoneyForwardClient:

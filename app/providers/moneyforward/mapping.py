@@ -19,9 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
-from ..wire_values import parse_amount, parse_date, parse_id, parse_status
+from ..reference_tag import reference_in
+from ..wire_values import parse_amount, parse_date, parse_id, parse_status, parse_text
 
 PROVIDER = "moneyforward"
 
@@ -67,15 +68,21 @@ def billing_lines(lines) -> list[dict]:
     return items
 
 
-def billing_body(title: str, lines, department_id: str, today: date) -> dict:
-    """The create body of an invoice-template billing dated ``today`` (Tokyo)."""
-    return {
+def billing_body(outgoing, department_id: str) -> dict:
+    """The create body of an invoice-template billing for an OutgoingDocument: its
+    billing date and due date (else 30 days later), title and lines; Renkei's number in
+    the internal memo (the client appends our reference tag to it)."""
+    due = outgoing.due_date or outgoing.issue_date + timedelta(days=DUE_DAYS)
+    body = {
         "department_id": department_id,
-        "title": title[:200],
-        "billing_date": today.isoformat(),
-        "due_date": (today + timedelta(days=DUE_DAYS)).isoformat(),
-        "items": billing_lines(lines),
+        "title": outgoing.title[:200],
+        "billing_date": outgoing.issue_date.isoformat(),
+        "due_date": due.isoformat(),
+        "items": billing_lines(outgoing.lines),
     }
+    if outgoing.number:
+        body["memo"] = f"Renkei {outgoing.number}"[:100]
+    return body
 
 
 def partner_body(company) -> dict:
@@ -124,7 +131,8 @@ def billing_status(billing: dict) -> str:
 
 def remote_fields(billing: dict) -> dict:
     """What we keep of a billing: id, number, billing date (our issue date), due date,
-    total, the provider's payment status word, our status and its link.
+    total, the provider's payment status word, our status, its link and our reference
+    (the memo's tag).
 
     Dates come as ``2022/12/09`` (every example of the v3 spec) or ISO; the total as
     a decimal string ('100.0') or a number."""
@@ -137,6 +145,10 @@ def remote_fields(billing: dict) -> dict:
         "payment_status": billing.get("payment_status"),
         "status": billing_status(billing),
         "url": billing.get("pdf_url"),
+        "reference": reference_in(parse_text(billing.get("memo"), "memo", PROVIDER)),
+        # A billing reports 入金ステータス only: no amount paid, no payment date.
+        "paid_amount": None,
+        "paid_on": None,
     }
 
 

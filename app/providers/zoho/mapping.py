@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
-from ..wire_values import parse_amount, parse_date, parse_id, parse_status
+from ..wire_values import parse_amount, parse_date, parse_id, parse_status, parse_text
 
 PROVIDER = "zoho"
 
@@ -107,15 +107,21 @@ def line_items(lines, taxes_by_rate: dict[str, str]) -> list[dict]:
     return items
 
 
-def invoice_body(customer_id: str, lines, taxes_by_rate: dict[str, str], today: date) -> dict:
-    """The create body of an invoice dated ``today`` (Tokyo), due 30 days later."""
-    return {
+def invoice_body(customer_id: str, outgoing, taxes_by_rate: dict[str, str]) -> dict:
+    """The create body of an invoice for an OutgoingDocument: dated its issue date, due
+    its due date (else 30 days later), its title as the customer notes (Zoho's create
+    body has no subject); our reference goes in reference_number (the client)."""
+    due = outgoing.due_date or outgoing.issue_date + timedelta(days=DUE_DAYS)
+    body = {
         "customer_id": customer_id,
-        "date": today.isoformat(),
-        "due_date": (today + timedelta(days=DUE_DAYS)).isoformat(),
+        "date": outgoing.issue_date.isoformat(),
+        "due_date": due.isoformat(),
         "is_inclusive_tax": False,
-        "line_items": line_items(lines, taxes_by_rate),
+        "line_items": line_items(outgoing.lines, taxes_by_rate),
     }
+    if outgoing.title:
+        body["notes"] = outgoing.title[:5000]
+    return body
 
 
 def invoice_status(invoice: dict) -> str:
@@ -132,7 +138,7 @@ def remote_fields(invoice: dict) -> dict:
     """What we keep of a Zoho invoice (its status word is shown as the payment status).
 
     Zoho writes ids and amounts as JSON numbers in its examples, dates as YYYY-MM-DD
-    and unset dates as " "."""
+    and unset dates (last_payment_date) and an unset reference_number as " "."""
     return {
         "external_id": parse_id(invoice.get("invoice_id"), "invoice_id", PROVIDER),
         "number": invoice.get("invoice_number"),
@@ -142,7 +148,23 @@ def remote_fields(invoice: dict) -> dict:
         "payment_status": invoice.get("status"),
         "status": invoice_status(invoice),
         "url": invoice.get("invoice_url"),
+        "reference": parse_text(invoice.get("reference_number"), "reference_number", PROVIDER),
+        "paid_amount": paid_amount(invoice),
+        "paid_on": parse_date(invoice.get("last_payment_date"), "last_payment_date", PROVIDER),
     }
+
+
+def paid_amount(invoice: dict) -> Decimal | None:
+    """What has been paid on a Zoho invoice: ``payment_made`` (a single invoice's
+    answer), else total − balance (list pages carry only those two; credits applied
+    and write-offs count as settled there). A void invoice's zero balance is no payment."""
+    if invoice.get("payment_made") is not None:
+        return parse_amount(invoice.get("payment_made"), "payment_made", PROVIDER)
+    total = parse_amount(invoice.get("total"), "total", PROVIDER)
+    balance = parse_amount(invoice.get("balance"), "balance", PROVIDER)
+    if total is None or balance is None or invoice.get("status") == "void":
+        return None
+    return total - balance
 
 
 def answered_taxes(invoice: dict) -> dict | None:

@@ -11,6 +11,14 @@ in its accounting API — so a minimal ``/api/1/companies`` and ``/api/1/partner
 Every API answer carries freee's ``X-RateLimit-*`` headers; 30 a minute, 1500 an
 hour and 3000 a day per application, then 429. Documents are numbered
 automatically (freee's 自動採番) unless settings say ``"numbering": "manual"``.
+
+Test controls (app/sandbox/control.py) in freee's terms (controls.py): a payment
+``POST /_sandbox/documents/<invoice id>/payments`` {"amount": 5000, "date":
+"2026-12-10"} shows only as payment_status — ``settled`` once paid in full,
+``unsettled`` before — since the iv API reports no amount paid or payment date;
+``…/edit`` {"customer_id": <partner id>, "lines"}; ``POST /_sandbox/documents``
+{"customer_id": <partner id>, "reference": "rk-…", "lines": [...]} makes an invoice
+whose memo carries ``[renkei:rk-…]``.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from flask import g, request
 from ..base import Sandbox
 from ..common import ApiError
 from ..oauth import OAuthConfig
-from . import accounting, documents
+from . import accounting, controls, documents
 from .model import COMPANY_ID, KINDS, seed, shape
 
 ERROR_TYPES = {400: "bad_request", 403: "forbidden", 404: "not_found", 500: "internal_server_error"}
@@ -152,6 +160,15 @@ class FreeeSandbox(Sandbox):
             doc.update(wanted)
             documents.touch(doc)
         return shape(doc, f"#/components/schemas/{kind.schema}ShowResponse_{kind.key}")
+
+    def record_payment(self, doc_id, values):
+        return controls.record_payment(self, doc_id, values)
+
+    def edit_invoice(self, doc_id, values):
+        return controls.edit_invoice(self, doc_id, values)
+
+    def create_invoice(self, values):
+        return controls.create_invoice(self, values)
 
     def delete_document(self, doc_id):
         # freee has no delete in its invoice API; the sandbox page can still remove one.

@@ -64,6 +64,36 @@ def partner_of(sb, company: int, body: dict) -> dict:
     return match[0]
 
 
+def address_to(doc: dict, partner: dict) -> None:
+    """Address ``doc`` to ``partner`` with the partner's details (freee's defaults)."""
+    address = partner.get("address_attributes") or {}
+    doc.update(partner_id=partner["id"], partner_code=partner.get("code"))
+    doc.update(partner_name=partner["name"], partner_display_name=partner["name"])
+    doc.update(partner_address_zipcode=address.get("zipcode") or "")
+    doc.update(partner_address_prefecture_code=address.get("prefecture_code", -1))
+    doc.update(partner_address_street_name1=address.get("street_name1") or "")
+    doc.update(partner_address_street_name2=address.get("street_name2") or "")
+    doc.update(partner_contact_name=partner.get("contact_name") or "", partner_bank_account="")
+    doc.update(partner_contact_email_to=partner.get("email") or "", partner_contact_email_cc="")
+    doc.update(partner_contact_department="", partner_sending_method=None)
+
+
+def create_document(sb, kind: Kind, body: dict) -> dict:
+    """A new document of ``kind`` from a create body, stored (numbered, totals computed)."""
+    doc = {"id": sb.next_id("id", 1000), "_kind": kind.path, "created_at": freee_time()}
+    doc.update(sending_status="unsent", cancel_status="uncanceled", sales_management_origin=False)
+    doc.update(email_url_file_downloaded_at=None, email_url_file_downloaded_status=None)
+    if kind.payment:
+        doc["payment_status"] = "unsettled"
+    if kind.deal:
+        doc.update(deal_status="unregistered", deal_id=None)
+    with sb.store.write():
+        build(sb, kind, body, doc)
+        doc["report_url"] = f"{sb.root_url()}/#doc-{doc['id']}"
+        sb.state["documents"][str(doc["id"])] = doc
+    return doc
+
+
 def build(sb, kind: Kind, body: dict, doc: dict) -> None:
     """Fill ``doc`` from a full request body (freee's PUT replaces the document)."""
     company = company_id(sb, body.get("company_id"))
@@ -80,19 +110,10 @@ def build(sb, kind: Kind, body: dict, doc: dict) -> None:
     template = next((t for t in templates if t["id"] == template_id), None)
     if template is None:
         raise ApiError(400, "template_idの値が不正です。", "template_id")
-    address = partner.get("address_attributes") or {}
     doc.update(company_id=company, subject="", memo="", branch_no=None, payment_type="transfer")
     doc.update(issue_date=body.get("issue_date") or body[kind.date], payment_date=None)
     doc.update(expiration_date=None, delivery_deadline="", delivery_location="")
-    doc.update(partner_id=partner["id"], partner_code=partner.get("code"))
-    doc.update(partner_name=partner["name"], partner_display_name=partner["name"])
-    doc.update(partner_address_zipcode=address.get("zipcode") or "")
-    doc.update(partner_address_prefecture_code=address.get("prefecture_code", -1))
-    doc.update(partner_address_street_name1=address.get("street_name1") or "")
-    doc.update(partner_address_street_name2=address.get("street_name2") or "")
-    doc.update(partner_contact_name=partner.get("contact_name") or "", partner_bank_account="")
-    doc.update(partner_contact_email_to=partner.get("email") or "", partner_contact_email_cc="")
-    doc.update(partner_contact_department="", partner_sending_method=None)
+    address_to(doc, partner)
     doc.update(company_name=sb.state["companies"][str(company)]["name"], **SENDER)
     doc.update(line_amount_fraction=None)
     doc.update({k: body[k] for k in COPIED if k in body})
@@ -134,19 +155,7 @@ def _register_kind(sb, bp, kind: Kind) -> None:
         if request.method == "POST":
             body = sb.json_body()
             sb.check_body(f"/{kind.path}", "post", body)
-            doc = {"id": sb.next_id("id", 1000), "_kind": kind.path, "created_at": freee_time()}
-            doc.update(
-                sending_status="unsent", cancel_status="uncanceled", sales_management_origin=False
-            )
-            doc.update(email_url_file_downloaded_at=None, email_url_file_downloaded_status=None)
-            if kind.payment:
-                doc["payment_status"] = "unsettled"
-            if kind.deal:
-                doc.update(deal_status="unregistered", deal_id=None)
-            with sb.store.write():
-                build(sb, kind, body, doc)
-                doc["report_url"] = f"{sb.root_url()}/#doc-{doc['id']}"
-                sb.state["documents"][str(doc["id"])] = doc
+            doc = create_document(sb, kind, body)
             return sb.json({kind.key: shape(doc, created)}, 201)
         args = request.args
         company = company_id(sb, args.get("company_id"))

@@ -6,6 +6,14 @@ client_secret_post; refresh tokens rotate). Writes (POST/PUT/DELETE) are limited
 3 a second per OAuth client → 429 with Retry-After. Errors answer
 ``{"errors": [{"message": …, "field": …}]}``; a bad or expired token answers 401
 ``{"error": "invalid_token", "error_description": …}`` with a WWW-Authenticate header.
+
+Test controls (app/sandbox/control.py) in Money Forward's terms (controls.py): a
+payment shows only as 入金ステータス — 入金済み when the billing is paid in full, 未入金
+before — since a billing reports no amount paid and no payment date;
+``POST /_sandbox/documents/<billing_id>/payments`` {"amount": 5500, "date":
+"2026-12-10"}; ``…/edit`` {"customer_id": <partner id> or "department_id", "lines"};
+``POST /_sandbox/documents`` {"customer_id": <partner id>, "reference": "rk-…",
+"lines": [...]} makes a billing whose memo carries ``[renkei:rk-…]``.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from flask import request
 from ..base import Sandbox
 from ..common import ApiError, iso, now
 from ..oauth import OAuthConfig
-from . import billings, masters, quotes
+from . import billings, controls, masters, quotes
 from .model import ORDER_STATUS, PAYMENT_LABELS, billing_json, provider_forms, quote_json, seed
 
 READ_SCOPE = "mfc/invoice/data.read"
@@ -157,6 +165,15 @@ class MoneyForwardSandbox(Sandbox):
                 quote.update(order_status=status, updated_at=iso(now()))
                 return quote_json(quote)
         raise ApiError(404, f"no billing or quote {doc_id}")
+
+    def record_payment(self, doc_id, values):
+        return controls.record_payment(self, doc_id, values)
+
+    def edit_invoice(self, doc_id, values):
+        return controls.edit_invoice(self, doc_id, values)
+
+    def create_invoice(self, values):
+        return controls.create_invoice(self, values)
 
     def delete_document(self, doc_id):
         with self.store.write():

@@ -8,6 +8,13 @@ organisation (``organization_id`` query parameter or the
 A refresh token is issued only for ``access_type=offline`` and is not rotated.
 Replies carry ``{"code": 0, "message": …}``; errors a non-zero code and a 4xx
 status. 100 requests a minute per organisation, then 429.
+
+Test controls (app/sandbox/control.py) in Zoho's terms (controls.py): a payment
+``POST /_sandbox/documents/<invoice_id>/payments`` {"amount": 5000, "date":
+"2026-12-10"} adds to payment_made, lowers balance, sets last_payment_date and makes
+the invoice partially_paid or paid; ``…/edit`` {"customer_id": <contact id>,
+"lines"}; ``POST /_sandbox/documents`` {"customer_id": <contact id>, "reference":
+"rk-…", "lines": [...]} makes an invoice with that reference_number.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from flask import g, request
 from ..base import Sandbox
 from ..common import ApiError
 from ..oauth import OAuthConfig
-from . import documents, masters
+from . import controls, documents, masters
 from .model import document_json, seed, shown_status, zoho_time
 
 # Zoho's codes for the refusals the sandbox makes (code, when the route gives none).
@@ -133,6 +140,15 @@ class ZohoSandbox(Sandbox):
                 documents.set_invoice_status(doc, status, values.get("payment_made"))
             doc["last_modified_time"] = zoho_time()
             return document_json(doc)
+
+    def record_payment(self, doc_id, values):
+        return controls.record_payment(self, doc_id, values)
+
+    def edit_invoice(self, doc_id, values):
+        return controls.edit_invoice(self, doc_id, values)
+
+    def create_invoice(self, values):
+        return controls.create_invoice(self, values)
 
     def delete_document(self, doc_id):
         with self.store.write():

@@ -28,8 +28,10 @@ DOC_FIELDS = (
 
 
 def set_invoice_status(doc: dict, status: str, payment_made=None) -> None:
-    """Apply a status and keep balance and payment_made consistent with it."""
+    """Apply a status and keep balance, payment_made and last_payment_date (today, for
+    a payment this makes) consistent with it."""
     total = Decimal(doc["total"])
+    before = Decimal(doc.get("payment_made", "0"))
     if status == "paid":
         paid = total
     elif status == "partially_paid":
@@ -37,9 +39,11 @@ def set_invoice_status(doc: dict, status: str, payment_made=None) -> None:
     elif status == "void":
         paid = Decimal(0)
     else:
-        paid = Decimal(doc.get("payment_made", "0"))
+        paid = before
     doc.update(status=status, payment_made=str(paid))
     doc["balance"] = "0" if status == "void" else str(total - paid)
+    if paid > before:
+        doc["last_payment_date"] = today().isoformat()
 
 
 def fill(sb, kind: str, doc: dict, values: dict) -> None:
@@ -67,6 +71,28 @@ def fill(sb, kind: str, doc: dict, values: dict) -> None:
     doc["last_modified_time"] = zoho_time()
 
 
+def create_document(sb, kind: str, values: dict) -> dict:
+    """A new draft invoice or estimate of the organisation in ``g.zoho_org``, stored."""
+    label, prefix, _, _ = KINDS[kind]
+    number = values.get(f"{label}_number")
+    if number and any(d[f"{label}_number"] == number for d in mine(sb, kind)):
+        raise ApiError(400, f'{label.capitalize()} "{number}" already exists.', code=1001)
+    doc = {f"{label}_id": next_id(sb), "status": "draft", "exchange_rate": 1}
+    doc.update(currency_code=CURRENCY["currency_code"], currency_symbol=CURRENCY["currency_symbol"])
+    doc.update(reference_number="", notes="", terms="", created_time=zoho_time())
+    if label == "invoice":
+        doc["last_payment_date"] = " "  # Zoho writes an unset date as one space
+    doc["_org"] = g.zoho_org
+    with sb.store.write():
+        fill(sb, kind, doc, values)
+        doc[f"{label}_number"] = number or f"{prefix}{sb.next_id(kind + '_number'):06d}"
+        doc[f"{label}_url"] = f"{sb.root_url()}/#doc-{doc[f'{label}_id']}"
+        if label == "invoice":
+            doc.update(payment_made="0", is_emailed=False, balance=doc["total"])
+        sb.state[kind][doc[f"{label}_id"]] = doc
+    return doc
+
+
 def _pdf(doc: dict, label: str) -> bytes:
     return document_pdf(
         label.upper(),
@@ -86,7 +112,7 @@ def register(sb, bp) -> None:
 
 
 def _register_kind(sb, bp, kind: str) -> None:
-    label, prefix, _, actions = KINDS[kind]
+    label, _, _, actions = KINDS[kind]
     title = label.capitalize()
     api = f"{sb.api_prefixes[0]}/{kind}"
 
@@ -104,23 +130,7 @@ def _register_kind(sb, bp, kind: str) -> None:
             data, context = listing(rows, f"{title}s", "created_time")
             page = [document_json(d, summary=True) for d in data]
             return ok(sb, "success", **{kind: page}, page_context=context)
-        values = body()
-        number = values.get(f"{label}_number")
-        if number and any(d[f"{label}_number"] == number for d in mine(sb, kind)):
-            raise ApiError(400, f'{title} "{number}" already exists.', code=1001)
-        doc = {f"{label}_id": next_id(sb), "status": "draft", "exchange_rate": 1}
-        doc.update(
-            currency_code=CURRENCY["currency_code"], currency_symbol=CURRENCY["currency_symbol"]
-        )
-        doc.update(reference_number="", notes="", terms="", created_time=zoho_time())
-        doc["_org"] = g.zoho_org
-        with sb.store.write():
-            fill(sb, kind, doc, values)
-            doc[f"{label}_number"] = number or f"{prefix}{sb.next_id(kind + '_number'):06d}"
-            doc[f"{label}_url"] = f"{sb.root_url()}/#doc-{doc[f'{label}_id']}"
-            if label == "invoice":
-                doc.update(payment_made="0", is_emailed=False, balance=doc["total"])
-            sb.state[kind][doc[f"{label}_id"]] = doc
+        doc = create_document(sb, kind, body())
         return ok(sb, f"The {label} has been created.", 201, **{label: document_json(doc)})
 
     def member(doc_id):

@@ -12,8 +12,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
+from typing import TYPE_CHECKING
 
 from app.services.sync.clock import overdue_unless_paid
+
+if TYPE_CHECKING:
+    from app.services.sync.lines import InvoiceLines
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,18 @@ class CustomerIds:
 
     external_id: str
     department_id: str | None = None  # Money Forward bills a partner's department
+
+
+@dataclass(frozen=True)
+class OutgoingDocument:
+    """A Renkei document on its way to a provider."""
+
+    reference: str  # ours, written where the provider keeps a memo/reference
+    title: str  # Money Forward title / freee subject / Zoho notes
+    number: str | None  # Renkei's number (INV-000123), in an internal memo where there is one
+    issue_date: date  # the provider's billing date / invoice date
+    due_date: date | None  # the provider's due date; None: issue_date + 30 days
+    lines: InvoiceLines  # app.services.sync.lines.InvoiceLines
 
 
 @dataclass(frozen=True)
@@ -39,21 +56,13 @@ class RemoteDocument:
     # Tax per rate code as the provider answered it; None when the answer does not say
     # (a list page). Compared with Renkei's by app/services/sync/agreement.py.
     taxes: dict[str, Decimal] | None = None
-    reference: str | None = None  # ours, as found on the provider's document
-    paid_amount: Decimal | None = None  # cumulative paid, when the provider says how much
-    paid_on: date | None = None  # the payment date it reports
-
-
-@dataclass(frozen=True)
-class OutgoingDocument:
-    """A Renkei document on its way to a provider."""
-
-    reference: str  # ours, written where the provider keeps a memo/reference
-    title: str
-    number: str | None  # Renkei's number (INV-000123)
-    issue_date: date
-    due_date: date | None
-    lines: object  # app.services.sync.lines.InvoiceLines
+    # Our reference as found on the provider's document (memo tag, Zoho reference_number).
+    reference: str | None = None
+    # What the provider reports as paid so far, and when, where it reports it: Zoho
+    # (payment_made or total − balance; last_payment_date). Money Forward and freee only
+    # report a payment status word, so these stay None there.
+    paid_amount: Decimal | None = None
+    paid_on: date | None = None
 
 
 @dataclass
@@ -103,6 +112,8 @@ class ProviderAdapter:
 
     provider = ""
     mapping = None
+    # Whether Renkei may tell the provider that an invoice was paid (push_payment_status).
+    supports_payment_push: bool = False
 
     def __init__(self, client, today: date):
         self.client = client
@@ -140,9 +151,24 @@ class ProviderAdapter:
         (``customer``, when known, narrows the search)."""
         raise NotImplementedError
 
-    def create_invoice(self, outgoing: OutgoingDocument, customer: CustomerIds):
-        """Create the outgoing document with our reference; returns the RemoteDocument."""
+    def create_invoice(self, outgoing: OutgoingDocument, customer: CustomerIds) -> RemoteDocument:
+        """Create ``outgoing`` at the provider for ``customer``, carrying its reference,
+        dates, title and exact lines."""
         raise NotImplementedError
+
+    def customer_invoices(self, customer: CustomerIds, limit: int = 50) -> list[RemoteDocument]:
+        """Up to ``limit`` of ``customer``'s invoices at the provider, newest first, for a
+        person to choose the one to link (list answers: ``taxes`` may be None)."""
+        return [self.remote(raw) for raw in islice(self.iter_customer_invoices(customer), limit)]
+
+    def iter_customer_invoices(self, customer: CustomerIds) -> Iterator[dict]:
+        """The provider's raw invoices of ``customer``, newest first (paged lazily)."""
+        raise NotImplementedError
+
+    def push_payment_status(self, external_id: str, paid: bool) -> RemoteDocument | None:
+        """Tell the provider the invoice is paid (or unpaid again); the document as it
+        answers. Only where ``supports_payment_push``."""
+        raise NotImplementedError(f"{self.provider} takes no payment status from Renkei")
 
     def get_invoice(self, external_id: str) -> RemoteDocument:
         """One invoice (NotFoundError when deleted at the provider)."""
@@ -172,13 +198,6 @@ class ProviderAdapter:
     def document_pdf(self, kind: str, external_id: str) -> bytes | None:
         """The document's PDF; None for a provider that serves none."""
         return None
-
-    # -- payments --
-    supports_payment_push = False
-
-    def push_payment_status(self, external_id: str, paid: bool) -> RemoteDocument | None:
-        """Set the provider's payment status of the invoice (where its API allows)."""
-        raise NotImplementedError
 
     # -- shared --
     def remote(self, raw: dict) -> RemoteDocument:

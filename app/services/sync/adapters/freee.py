@@ -48,10 +48,12 @@ class FreeeAdapter(ProviderAdapter):
         return self.remote(invoice) if invoice else None
 
     def create_invoice(self, outgoing, customer):
-        body = mapping.invoice_body(
-            int(customer.external_id), outgoing.title, outgoing.lines, outgoing.issue_date
-        )
+        body = mapping.invoice_body(int(customer.external_id), outgoing)
         return self.remote(self.client.create_invoice(body, reference=outgoing.reference))
+
+    def iter_customer_invoices(self, customer):
+        # freee lists newest first; partner_ids takes a comma-separated list.
+        return self.client.iter_invoices(partner_ids=str(int(customer.external_id)))
 
     def get_invoice(self, external_id):
         return self.remote(self.client.get_invoice(int(external_id)))

@@ -20,6 +20,7 @@ class MoneyForwardAdapter(ProviderAdapter):
 
     provider = ENTRY.key
     mapping = mapping
+    supports_payment_push = True
 
     def adopt_customer(self, company):
         partner = self.client.find_partner_by_code(company.code[:30])
@@ -57,10 +58,18 @@ class MoneyForwardAdapter(ProviderAdapter):
         return self.remote(billing) if billing else None
 
     def create_invoice(self, outgoing, customer):
-        body = mapping.billing_body(
-            outgoing.title, outgoing.lines, customer.department_id, outgoing.issue_date
-        )
+        body = mapping.billing_body(outgoing, customer.department_id)
         return self.remote(self.client.create_billing(body, reference=outgoing.reference))
+
+    def iter_customer_invoices(self, customer):
+        # The list filters on partner (not department): all the partner's billings,
+        # newest billing date first (Money Forward's order).
+        return self.client.iter_billings(partner_id=customer.external_id)
+
+    def push_payment_status(self, external_id, paid):
+        # PUT /billings/{id}/payment_status takes the codes '2' 入金済み / '1' 未入金.
+        billing = self.client.update_payment_status(external_id, "paid" if paid else "unpaid")
+        return self.remote(billing)
 
     def get_invoice(self, external_id):
         return self.remote(self.client.get_billing(external_id))

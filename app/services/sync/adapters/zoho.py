@@ -50,8 +50,12 @@ class ZohoAdapter(ProviderAdapter):
         refused = agreement.refusal("Zoho Invoice", lines, mapping.TAX_ROUNDING)
         if refused:
             raise ValidationError(refused, provider=self.provider)
-        body = mapping.invoice_body(customer.external_id, lines, taxes, outgoing.issue_date)
+        body = mapping.invoice_body(customer.external_id, outgoing, taxes)
         return self.remote(self.client.create_invoice(body, reference=outgoing.reference))
+
+    def iter_customer_invoices(self, customer):
+        params = {"customer_id": customer.external_id, "sort_column": "date", "sort_order": "D"}
+        return self.client.iter_invoices(**params)
 
     def get_invoice(self, external_id):
         return self.remote(self.client.get_invoice(external_id))
