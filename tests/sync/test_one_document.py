@@ -148,3 +148,53 @@ def test_a_draft_is_not_issued_from_its_page(app, db_session, mf, jpy_deal):
     with pytest.raises(InvalidInput):
         issue(draft, [mf], user(app))
     assert db_session.query(ExternalDocument).count() == 0
+
+
+def test_partial_payments_at_zoho_are_recorded_as_reported(
+    app, db_session, live_server, jpy_deal, run_jobs
+):
+    import datetime as dt
+
+    from tests.sync.conftest import Sandbox
+
+    box = Sandbox(live_server.url, "zoho")
+    box.reset()
+    zoho = make_connected(db_session, live_server.url, "zoho", "zoho partial")
+    issued = invoice_deal(jpy_deal, zoho, user(app))
+    run_jobs()
+    link = _fresh(db_session, ExternalDocument, issued.link.id)
+    box.pay(link.external_id, amount=32000, day="2026-11-30")
+    request_status_refresh(user(app), [jpy_deal.id])
+    run_jobs()
+    document = _fresh(db_session, Document, issued.link.document_id)
+    (first,) = document.payments
+    assert first.amount == Decimal(32000) and first.paid_on == dt.date(2026, 11, 30)
+    assert document.state == "partially_paid" and payments.balance(document) == 100000
+    assert db_session.get(Deal, jpy_deal.id).billing_status == "partially_paid"
+    box.pay(link.external_id)  # the rest
+    request_status_refresh(user(app), [jpy_deal.id])
+    run_jobs()
+    document = _fresh(db_session, Document, issued.link.document_id)
+    assert sorted(p.amount for p in document.payments) == [Decimal(32000), Decimal(100000)]
+    assert document.state == "paid" and payments.balance(document) == 0
+    box.reset()
+
+
+def test_a_payment_recorded_in_renkei_sets_money_forwards_payment_status(
+    app, db_session, mf, jpy_deal, sandbox, run_jobs
+):
+    issued = invoice_deal(jpy_deal, mf, user(app))
+    run_jobs()
+    document = _fresh(db_session, Document, issued.link.document_id)
+    payments.record_payment(document, Decimal(132000), user=user(app, "accounting"))
+    run_jobs()
+    link = _fresh(db_session, ExternalDocument, issued.link.id)
+    puts = sandbox.requests_to("/payment_status", "PUT")
+    assert len(puts) == 1
+    assert puts[0]["path"].endswith(f"/billings/{link.external_id}/payment_status")
+    assert link.billing_status == "paid" and link.last_error is None
+    assert "payment_pushed" in _actions(db_session, document.id)
+    # the next pull reads "paid" there and records nothing more
+    request_status_refresh(user(app), [jpy_deal.id])
+    run_jobs()
+    assert len(_fresh(db_session, Document, document.id).payments) == 1
