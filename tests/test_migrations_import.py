@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -27,6 +28,7 @@ from tests.conftest import (
     make_database,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 ISSUER = {
     "name": "連携商事株式会社",
@@ -554,7 +556,38 @@ def _check_downgraded(app, seeded: dict, before: list[dict]) -> None:
         assert actions == ["delete"] * n + ["imported"] * n
 
 
-def _run(url: str, rounding: str | None) -> None:
+def _upgrade_in_batches(app, size: int) -> None:
+    """Up to 0011, then 0012's upgrade run by hand with batches of ``size`` rows."""
+    import importlib.util
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from flask_migrate import stamp, upgrade
+
+    from app.extensions import db
+
+    path = ROOT / "migrations/versions/0012_import_provider_invoices.py"
+    spec = importlib.util.spec_from_file_location("migration_0012_import", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.BATCH = size
+    batches, import_batch = [], module._import_batch
+
+    def counted(bind, rows, *args):
+        batches.append(len(rows))
+        return import_batch(bind, rows, *args)
+
+    module._import_batch = counted
+    with app.app_context():
+        upgrade(revision="0011_links")
+        with db.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+            module.upgrade()
+        assert len(batches) > 1 and all(n <= size for n in batches), batches
+        stamp(revision="0012_import")
+        upgrade()
+
+
+def _run(url: str, rounding: str | None, batch: int | None = None) -> None:
     from flask_migrate import downgrade, upgrade
 
     from app.extensions import db
@@ -565,8 +598,11 @@ def _run(url: str, rounding: str | None) -> None:
             seeded = _seed(conn, rounding)
         with app.app_context(), db.engine.connect() as conn:
             before = _typed_links(conn)
-        with app.app_context():
-            upgrade()
+        if batch is None:
+            with app.app_context():
+                upgrade()
+        else:
+            _upgrade_in_batches(app, batch)
         _check_imported(app, seeded, rounding, before)
         with app.app_context():
             downgrade(revision="0010_sync")
@@ -599,14 +635,17 @@ def _check_imported_again(app, seeded: dict) -> None:
         assert len(numbers) == len(seeded["legacy"])
 
 
-@pytest.mark.parametrize("rounding", ["half_up", None], ids=["issuer", "no-issuer"])
-def test_sqlite_provider_invoices_become_documents(tmp_path, rounding):
-    _run(f"sqlite:///{tmp_path / 'renkei.db'}", rounding)
+@pytest.mark.parametrize(
+    ("rounding", "batch"), [("half_up", None), (None, 5)], ids=["issuer", "no-issuer-batches"]
+)
+def test_sqlite_provider_invoices_become_documents(tmp_path, rounding, batch):
+    _run(f"sqlite:///{tmp_path / 'renkei.db'}", rounding, batch)
 
 
 def test_postgresql_provider_invoices_become_documents():
+    """In batches of 5 (the 12 rows take three), then again in one after a downgrade."""
     url = make_database()
     try:
-        _run(url, "up")
+        _run(url, "up", batch=5)
     finally:
         drop_database(url)

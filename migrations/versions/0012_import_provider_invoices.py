@@ -277,7 +277,8 @@ def _tokyo_day(moment: dt.datetime | None) -> dt.date | None:
     return moment.replace(tzinfo=dt.UTC).astimezone(TOKYO).date()
 
 
-def _chunks(items: list, size: int = BATCH):
+def _chunks(items: list):
+    size = BATCH
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -423,8 +424,10 @@ def _deal_lines(bind, deal_ids) -> dict[int, list]:
 
 
 def _import_batch(bind, rows, issuer: Issuer, numbers: Numbers, now: dt.datetime) -> None:
+    """One document per row (ids come back in the rows' order), then its link, lines,
+    payment and trail entry; the counters are saved with them."""
     stored_lines = _deal_lines(bind, {row.deal_id for row in rows})
-    line_rows, payment_rows, audit_rows = [], [], []
+    made = []  # (row, the document's values, its lines)
     for row in rows:
         currency = row.currency if row.currency in CURRENCIES else row.deal_currency
         places = get_currency_precision(currency)
@@ -435,46 +438,58 @@ def _import_batch(bind, rows, issuer: Issuer, numbers: Numbers, now: dt.datetime
         due_date = row.due_date if row.kind == "invoice" else None
         if due_date is not None and due_date < issue_date:
             due_date = issue_date  # the document rules refuse a due date before the issue
-        number = numbers.next(row.kind)
         reached = row.external_id is not None and state != "approved"
-        document_id = bind.execute(
-            documents.insert().values(
-                kind=row.kind,
-                number=number,
-                state=state,
-                legal_entity_id=issuer.id,
-                company_id=row.company_id,
-                contact_id=row.contact_id,
-                recipient_name=row.company_name,
-                recipient_email=row.contact_email or row.company_email,
-                deal_id=row.deal_id,
-                currency=currency,
-                language="ja",
-                issue_date=issue_date,
-                transaction_date=issue_date,
-                due_date=due_date,
-                subtotal=subtotal,
-                tax=tax,
-                total=total,
-                sent_at=(row.last_pushed_at or row.created_at) if reached else None,
-                created_at=row.created_at or now,
-                updated_at=now,
-                tax_rounding=issuer.rounding,
-                issuer_snapshot=issuer.snapshot,
-            )
-        ).inserted_primary_key[0]
+        document = {
+            "kind": row.kind,
+            "number": numbers.next(row.kind),
+            "state": state,
+            "legal_entity_id": issuer.id,
+            "company_id": row.company_id,
+            "contact_id": row.contact_id,
+            "recipient_name": row.company_name,
+            "recipient_email": row.contact_email or row.company_email,
+            "deal_id": row.deal_id,
+            "currency": currency,
+            "language": "ja",
+            "issue_date": issue_date,
+            "transaction_date": issue_date,
+            "due_date": due_date,
+            "subtotal": subtotal,
+            "tax": tax,
+            "total": total,
+            "sent_at": (row.last_pushed_at or row.created_at) if reached else None,
+            "created_at": row.created_at or now,
+            "updated_at": now,
+            "tax_rounding": issuer.rounding,
+            "issuer_snapshot": issuer.snapshot,
+        }
+        made.append((row, document, lines))
+    ids = (
         bind.execute(
-            links.update()
-            .where(links.c.id == row.id)
-            .values(document_id=document_id, origin="imported")
+            documents.insert().returning(documents.c.id, sort_by_parameter_order=True),
+            [document for _row, document, _lines in made],
         )
+        .scalars()
+        .all()
+    )
+    bind.execute(
+        links.update()
+        .where(links.c.id == sa.bindparam("link_id"))
+        .values(document_id=sa.bindparam("new_document_id"), origin="imported"),
+        [
+            {"link_id": row.id, "new_document_id": id_}
+            for id_, (row, _d, _l) in zip(ids, made, strict=True)
+        ],
+    )
+    line_rows, payment_rows, audit_rows = [], [], []
+    for document_id, (row, document, lines) in zip(ids, made, strict=True):
         line_rows.extend({**line, "document_id": document_id} for line in lines)
-        if state == "paid" and total > 0:
+        if document["state"] == "paid" and document["total"] > 0:
             payment_rows.append(
                 {
                     "document_id": document_id,
-                    "paid_on": _tokyo_day(row.last_pulled_at) or issue_date,
-                    "amount": total,
+                    "paid_on": _tokyo_day(row.last_pulled_at) or document["issue_date"],
+                    "amount": document["total"],
                     "method": "bank_transfer",
                     "reference": (row.number or row.external_id or "")[:100] or None,
                     "note": PAYMENT_NOTE,
@@ -489,7 +504,7 @@ def _import_batch(bind, rows, issuer: Issuer, numbers: Numbers, now: dt.datetime
                 "user_id": None,
                 "username": "system",
                 "document_id": document_id,
-                "document_number": number,
+                "document_number": document["number"],
                 "action": "imported",
                 "note": NOTE.format(connection=row.connection_name, kind=row.kind, number=shown),
             }
