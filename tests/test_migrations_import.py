@@ -255,7 +255,7 @@ def _seed(conn, rounding: str | None) -> dict:
             "deleted",
             "345678902",
             "2026-0043",
-            {"issue_date": _days(-35), "due_date": _days(-5), "deleted_at_provider": True},
+            {"issue_date": _days(-35), "due_date": _days(25), "deleted_at_provider": True},
         ),
         (
             mf,
@@ -502,6 +502,7 @@ def _check_imported(app, seeded: dict, rounding: str | None, before: list[dict])
         assert {i: stored[i] for i in deal_ids} == rule
         d = seeded["deals"]
         assert rule[d["d3"].id] == "overdue" and rule[d["d4"].id] == "failed"
+        assert rule[d["d5"].id] == "deleted"  # a provider deleted a sent invoice
     # The app reads them as its own: balances, the issuer, and totals that its rules keep.
     with app.app_context():
         for old in seeded["legacy"]:
@@ -556,20 +557,26 @@ def _check_downgraded(app, seeded: dict, before: list[dict]) -> None:
         assert actions == ["delete"] * n + ["imported"] * n
 
 
-def _upgrade_in_batches(app, size: int) -> None:
-    """Up to 0011, then 0012's upgrade run by hand with batches of ``size`` rows."""
+def _migration():
+    """The migration's module, loaded from its file as Alembic loads it."""
     import importlib.util
 
+    path = ROOT / "migrations/versions/0012_import_provider_invoices.py"
+    spec = importlib.util.spec_from_file_location("migration_0012_import", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _upgrade_in_batches(app, size: int) -> None:
+    """Up to 0011, then 0012's upgrade run by hand with batches of ``size`` rows."""
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
     from flask_migrate import stamp, upgrade
 
     from app.extensions import db
 
-    path = ROOT / "migrations/versions/0012_import_provider_invoices.py"
-    spec = importlib.util.spec_from_file_location("migration_0012_import", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _migration()
     module.BATCH = size
     batches, import_batch = [], module._import_batch
 
@@ -649,3 +656,57 @@ def test_postgresql_provider_invoices_become_documents():
         _run(url, "up", batch=5)
     finally:
         drop_database(url)
+
+
+# -- the migration's written-out rules are the services' rules ----------------------------
+
+
+def test_written_out_billing_status_rule_is_the_services():
+    """Every invoice state, due or not, with every pair of link statuses, alone and
+    beside a second invoice: the migration's summary is billing_status.summarise's."""
+    import itertools
+
+    from app.services.billing_status import Invoice, summarise
+
+    module = _migration()
+    today = dt.date(2026, 12, 2)
+    states = (*module.BY_STATE, "unknown")
+    dues = (None, today - dt.timedelta(days=1), today)
+    links = [()] + [
+        ((status, deleted),)
+        for status in ("pending", "failed", "sent", "unpaid", "deleted", "paid", "void")
+        for deleted in (False, True)
+    ]
+    invoices = [(s, d, list(ls)) for s, d, ls in itertools.product(states, dues, links)]
+    pairs = [[a] for a in invoices] + [[a, b] for a in invoices[::7] for b in invoices[::5]]
+    for pair in pairs:
+        theirs = summarise([Invoice(s, d, list(ls)) for s, d, ls in pair], today)
+        assert module._summarise(pair, today) == theirs, pair
+    assert module._summarise([], today) == summarise([], today) == "none"
+
+
+def test_written_out_money_rules_are_the_services():
+    """Line amounts and qualified-invoice totals, for random lines in JPY and USD with
+    each rounding: the migration's figures are money.line_amount's and compute_totals'."""
+    import random
+
+    from app.services.money import line_amount
+    from app.services.tax import compute_totals
+
+    module = _migration()
+    rng = random.Random(12)
+    for _ in range(400):
+        currency = rng.choice(("JPY", "USD"))
+        places = 0 if currency == "JPY" else 2
+        rounding = rng.choice(("down", "half_up", "up"))
+        lines = []
+        for _ in range(rng.randint(1, 6)):
+            price = Decimal(rng.randint(0, 10**7)).scaleb(-rng.choice((0, 2, 4)))
+            quantity = Decimal(rng.randint(1, 10**5)).scaleb(-rng.choice((0, 1, 4)))
+            discount = Decimal(rng.randint(0, 10000)).scaleb(-2)
+            rate = rng.choice(("standard_10", "reduced_8", "exempt"))
+            amount = module._line_amount(price, quantity, discount, places)
+            assert amount == line_amount(price, quantity, discount, currency)
+            lines.append({"tax_rate": rate, "amount": amount})
+        theirs = compute_totals([(x["amount"], x["tax_rate"]) for x in lines], currency, rounding)
+        assert module._totals(lines, places, rounding) == (theirs.net, theirs.tax, theirs.gross)

@@ -95,11 +95,11 @@ UNDONE_NOTE = "Import undone: migration 0012_import was downgraded"
 PRIORITY = (
     "overdue",
     "failed",
+    "deleted",
     "unpaid",
     "partially_paid",
     "pending",
     "draft",
-    "deleted",
     "paid",
     "void",
 )
