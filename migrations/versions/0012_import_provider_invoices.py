@@ -28,7 +28,8 @@ row's id:
   approved; sent, unpaid, overdue, partially paid, deleted at the provider → sent
   (a partial payment has no known amount: the next pull records the provider's, see
   app/services/sync/settlement.py); paid → paid, with one payment of the whole total
-  from that connection; void → void. A quote has no payment states: paid → sent;
+  from that connection (none for a zero total); void → void. A quote has no payment
+  states: paid → sent;
 - the row: ``document_id`` and ``origin = 'imported'``; everything else unchanged;
 - the trail: one "imported" entry per document, by the system;
 - the deals' cached billing status, by the rule of app/services/billing_status.py.
