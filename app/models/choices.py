@@ -62,6 +62,7 @@ def currency_choices() -> list[tuple[str, str]]:
 # A document's (and a deal's summary) billing status, as the list and filters show it.
 BILLING_STATUS_LABELS = {
     "none": _l("Not billed"),
+    "awaiting_approval": _l("Waiting for approval"),
     "pending": _l("Sending…"),
     "draft": _l("Draft"),
     "sent": _l("Sent"),

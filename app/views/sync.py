@@ -122,8 +122,8 @@ class DealSyncMixin:
                 flash(
                     str(
                         _l(
-                            "%(number)s was created and waits for approval; it is issued at "
-                            "%(name)s once approved.",
+                            "%(number)s waits for approval; it is issued at %(name)s once "
+                            "approved.",
                             number=number,
                             name=connection.name,
                         )
