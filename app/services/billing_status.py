@@ -177,10 +177,16 @@ def _deal_ids(session: Session) -> set[int]:
     payments: set[int] = set()
     for obj in [*session.new, *session.dirty, *session.deleted]:
         if isinstance(obj, (Document, ExternalDocument)):
-            history = inspect(obj).attrs.deal_id.history
+            state = inspect(obj)
+            history = state.attrs.deal_id.history
             found.update(i for i in (*history.added, *history.deleted, *history.unchanged) if i)
-            if obj.deal_id:
-                found.add(obj.deal_id)
+            # A deal given as the relationship has no deal_id before the flush.
+            related = state.attrs.deal.history
+            found.update(
+                d.id
+                for d in (*related.added, *related.deleted, *related.unchanged)
+                if d is not None and d.id
+            )
         elif isinstance(obj, Payment):
             if obj.document is not None and obj.document.deal_id:
                 found.add(obj.document.deal_id)
