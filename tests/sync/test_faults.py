@@ -195,3 +195,36 @@ def test_retry_after_the_company_changed_finds_the_first_invoice(
     assert document.external_id == str(at.box.invoices()[0]["id"])
     assert document.customer_external_id == first_customer
     assert len(at.box.invoices()) == 1 and len(at.posts("invoice")) == 1
+
+
+def test_backdated_invoice_whose_create_was_unconfirmed_is_found_not_sent_again(
+    app, db_session, at, jpy_deal, run_jobs, short_waits
+):
+    """An approved invoice dated ten days ago, issued today: the provider bills it on that
+    earlier day, and the look-up after an unconfirmed create still finds it."""
+    import datetime as dt
+
+    from app.services.documents import approvals
+    from app.services.documents.issuing import from_deal
+    from app.services.sync import issue
+    from app.services.sync.clock import business_today
+
+    invoice = from_deal(jpy_deal, user=user(app))
+    invoice.issue_date = invoice.transaction_date = business_today() - dt.timedelta(days=10)
+    invoice.due_date = business_today() + dt.timedelta(days=20)
+    db_session.commit()
+    approvals.submit(invoice, user(app))
+    short_waits["SYNC_RECHECK_DELAYS"] = (0.2,)  # give up looking before the provider ends
+    at.box.fault(kind="slow", delay=3, path=at.paths["invoice_post"] + "$", method="POST")
+    (issued,) = issue(invoice, [at.connection], user(app))
+    run_jobs()
+    link, run = _state(db_session, issued.link, issued.run)
+    assert run.status == "failed" and link.external_id is None
+    _wait_for(lambda: len(at.box.invoices()) == 1)  # the provider finished after all
+    failure = db_session.query(SyncFailure).filter_by(document_id=link.id).one()
+    retry = retry_failure(failure, user(app))
+    run_jobs()
+    link, retry = _state(db_session, link, retry)
+    assert retry.status == "finished" and link.external_id
+    assert link.issue_date == invoice.issue_date  # billed on the document's own date
+    assert len(at.box.invoices()) == 1 and len(at.posts("invoice")) == 1

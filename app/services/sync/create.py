@@ -16,6 +16,8 @@ Every provider is reached through its adapter (app/services/sync/adapters).
 from __future__ import annotations
 
 import time
+from datetime import datetime
+from datetime import time as time_of_day
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -135,6 +137,17 @@ def mark_issued(run: SyncRun, document: ExternalDocument) -> None:
         db.session.flush()  # the state change is in the trail under the same person
 
 
+def look_since(document: ExternalDocument) -> datetime:
+    """From when to look for the invoice an earlier attempt made: the link's creation, or
+    the document's issue date if earlier (freee lists by billing date, and an invoice
+    dated last week but issued today is billed on that earlier day)."""
+    created = document.created_at or utcnow()
+    renkei = document.document
+    if renkei is None or renkei.issue_date is None:
+        return created
+    return min(created, datetime.combine(renkei.issue_date, time_of_day.min))
+
+
 def _uncertain(exc: ProviderError) -> bool:
     return isinstance(exc, TransientError) and exc.outcome_unknown
 
@@ -144,7 +157,7 @@ def _look_again(adapter, document: ExternalDocument, customer) -> RemoteDocument
     waiting first, because a slow provider may still be working on our request."""
     for delay in current_app.config.get("SYNC_RECHECK_DELAYS", RECHECK_DELAYS):
         time.sleep(delay)
-        remote = adapter.find_invoice(document.reference, document.created_at, customer)
+        remote = adapter.find_invoice(document.reference, look_since(document), customer)
         if remote is not None:
             return remote
     return None
@@ -244,13 +257,13 @@ def _create(adapter, connection, document: ExternalDocument) -> RemoteDocument:
     company = document.document.company
     earlier = _sent_for(document)
     if earlier is not None:
-        remote = adapter.find_invoice(document.reference, document.created_at, earlier)
+        remote = adapter.find_invoice(document.reference, look_since(document), earlier)
         if remote is not None:
             return remote
     link = ensure_customer(adapter, connection, company)
     customer = CustomerIds(link.external_id, link.department_id)
     if earlier is None:  # no create was sent yet (or one from before this was recorded)
-        remote = adapter.find_invoice(document.reference, document.created_at, customer)
+        remote = adapter.find_invoice(document.reference, look_since(document), customer)
         if remote is not None:
             return remote
     _record_customer(document, customer)
