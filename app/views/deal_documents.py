@@ -123,7 +123,12 @@ def document_links(document: Document) -> dict:
         .order_by(ExternalDocument.id)
         .all()
     )
-    linked = {link.connection_id for link in links}
+    # A link whose create failed (no provider id) may be issued again from here.
+    linked = {
+        link.connection_id
+        for link in links
+        if link.external_id or link.billing_status not in ("failed",)
+    }
     connections = (
         db.session.query(Connection)
         .filter(Connection.status == "connected")
