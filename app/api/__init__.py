@@ -2,11 +2,12 @@
 
 from app.api.crm import CRM_APIS
 from app.api.documents import DOCUMENT_APIS
+from app.api.links import LINK_APIS
 from app.api.openapi import register_openapi
 
 
 def register_apis(appbuilder) -> None:
     """Add every REST API to ``appbuilder``."""
     register_openapi(appbuilder)
-    for api in [*CRM_APIS, *DOCUMENT_APIS]:
+    for api in [*CRM_APIS, *DOCUMENT_APIS, *LINK_APIS]:
         appbuilder.add_api(api)

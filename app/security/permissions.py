@@ -44,6 +44,17 @@ API_VERBS = {
     "delete": "delete",
 }
 
+# Provider-links REST API (app/api/links.py, resource ProviderDocument): invoicing a deal
+# and issuing a document call the providers, so FAB's @protect asks create_at_provider
+# (the service asks again). Reading is decided per record: a document and its links need
+# ``can_read`` on the document's kind (DOCUMENT_TYPES), a deal's documents ``can_read`` on
+# Deal, and only the kinds the reader may read are listed.
+LINK_API_VERBS = {"invoice": "create_at_provider", "issue": "create_at_provider"}
+LINK_API_RIGHTS = {
+    "deal": ("can_read", "Deal"),
+    "document": "can_read",  # on the document's kind's resource
+}
+
 # Documents (#5). Each kind is its own resource so a profile may, say, write quotes but
 # only read invoices; approving and recording payments span the kinds ("Document").
 DOCUMENT_TYPES = DOCUMENT_RESOURCES  # from the registry of kinds
