@@ -20,10 +20,14 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from tests.conftest import LiveServer, wipe_crm
-from tests.factories import make_sample
+from tests.factories import make_connected_mf, make_sample
+from tests.sync.conftest import _wipe as wipe_sync
 
 SKIP = re.compile(r"/security/(login|refresh)|/_openapi|/menu/")
 EXAMPLES_PER_OPERATION = 12
+# The provider-links operations (app/api/links.py) get more: their bodies name connections.
+LINK_OPERATIONS = re.compile(r"/(deal|document)/\{pk\}/(invoice|issue|links|documents)$")
+LINK_EXAMPLES = 40
 HUGE = 10**20
 NASTY_IDS = [2**63, 2**64, HUGE, -(2**63) - 1, -1, 0, "abc", "1e3", "１"]
 # Money is Numeric(18,4): 99,999,999,999,999.9999 is the largest amount it holds.
@@ -66,8 +70,11 @@ BROKEN_Q = [
 FILTER_VALUES = [HUGE, -HUGE, "abc", "1e400", "NaN", "2026-13-45", "", "a\x00b", 1.5, True, [HUGE]]
 
 
-def _documents(session):
-    """An issuer, a draft invoice and a sent one, so document operations reach their rules."""
+def _documents(session, root: str) -> list[int]:
+    """An issuer, a draft invoice, a sent one and an approved one, and a connected Money
+    Forward connection on the sandbox at ``root`` (its id returned), so document and link
+    operations reach their rules."""
+    import datetime as dt
     from decimal import Decimal
 
     from flask import current_app
@@ -81,9 +88,14 @@ def _documents(session):
     line = {"name": "導入支援", "unit_price": Decimal(1000), "quantity": Decimal(1)}
     issuing.new_document("invoice", sample["sakura"], lines=[line])
     sent = issuing.new_document("invoice", sample["acme"], lines=[line])
-    approvals.submit(sent, current_app.appbuilder.sm.find_user(username="admin"))
+    admin = current_app.appbuilder.sm.find_user(username="admin")
+    approvals.submit(sent, admin)
     lifecycle.move(sent, "sent")
+    approved = issuing.new_document("invoice", sample["acme"], lines=[line])
+    approvals.submit(approved, admin)
     session.commit()
+    connection = make_connected_mf(session, root, "MF fuzz", dt.timedelta(hours=2))
+    return [connection.id]
 
 
 def _apis_by_resource(app):
@@ -116,13 +128,15 @@ def _strategy(operation):
     return st.one_of(strategies)
 
 
-def _twist(data, case, existing: list[int], filter_queries: list[str]) -> str:
+def _twist(data, case, existing, filter_queries, connections) -> str:
     """Give ``case`` one nasty trait the OpenAPI document cannot describe; name it."""
     has_pk = "pk" in (case.path_parameters or {})
     has_q = "q" in (case.query or {}) or case.operation.method.upper() == "GET" and not has_pk
     has_body = case.operation.method.upper() in ("POST", "PUT")
     twists = ["as generated"]
     twists += ["id"] * has_pk + ["q", "filter"] * has_q + ["body", "numbers"] * has_body
+    names = set(case.body) if isinstance(case.body, dict) else set()
+    twists += ["connection"] * bool(names & {"connection_id", "connection_ids"})
     twist = data.draw(st.sampled_from(twists))
     if has_pk and existing and twist != "id" and case.operation.method.upper() != "DELETE":
         case.path_parameters["pk"] = data.draw(st.sampled_from(existing))
@@ -134,6 +148,13 @@ def _twist(data, case, existing: list[int], filter_queries: list[str]) -> str:
         case.query = {**(case.query or {}), "q": data.draw(st.sampled_from(BROKEN_Q))}
     elif twist == "filter" and filter_queries:
         case.query = {**(case.query or {}), "q": data.draw(st.sampled_from(filter_queries))}
+    elif twist == "connection":  # a connection that exists: the request reaches the service
+        known = data.draw(st.sampled_from(connections + [0]))
+        if "connection_ids" in case.body:
+            rest = case.body["connection_ids"]
+            case.body["connection_ids"] = [known, *(rest if isinstance(rest, list) else [])][:3]
+        else:
+            case.body["connection_id"] = known
     elif twist == "body":
         case.body = data.draw(st.sampled_from(NASTY_BODIES))
     elif twist == "numbers":
@@ -151,7 +172,9 @@ def _existing_ids(client, headers, path: str) -> list[int]:
     match = re.match(r"(/api/v1/[a-z_]+/)", path)
     if not match:
         return []
-    answer = client.get(match.group(1), query_string={"q": "(page_size:5)"}, headers=headers)
+    # /document/<pk>/… (provider links) takes any kind's id: list invoices
+    listing = match.group(1).replace("/document/", "/invoice/")
+    answer = client.get(listing, query_string={"q": "(page_size:5)"}, headers=headers)
     return answer.get_json().get("ids", []) if answer.status_code == 200 else []
 
 
@@ -161,15 +184,16 @@ def test_api_never_answers_5xx(database, request):
     from app.extensions import db
 
     with app.app_context(), LiveServer(app) as server:
-        _documents(db.session)
+        connections = _documents(db.session, server.url)
         try:
-            _fuzz(app, server)
+            _fuzz(app, server, connections)
         finally:
             db.session.rollback()
+            wipe_sync(db.session)
             wipe_crm(db.session)
 
 
-def _fuzz(app, server):
+def _fuzz(app, server, connections):
     client = app.test_client()
     login = {"username": "admin", "password": "admin", "provider": "db", "refresh": True}
     token = client.post("/api/v1/security/login", json=login).get_json()["access_token"]
@@ -192,6 +216,7 @@ def _fuzz(app, server):
             headers,
             _existing_ids(client, headers, operation.path),
             _filter_queries(api) if api else [],
+            connections,
             twists,
             server_errors,
         )
@@ -201,25 +226,38 @@ def _fuzz(app, server):
     print(f"fuzz: {operations} operations, {calls} calls in {elapsed:.0f} s, twists {twists}")
     assert operations >= 30, f"only {operations} operations found in the OpenAPI document"
     paths = {result.ok().path for result in schema.get_all_operations()}
-    for path in ("/invoice/{pk}/action/{name}", "/invoice/{pk}/payment", "/audit_trail/"):
+    for path in (
+        "/invoice/{pk}/action/{name}",
+        "/invoice/{pk}/payment",
+        "/audit_trail/",
+        "/deal/{pk}/invoice",
+        "/deal/{pk}/documents",
+        "/document/{pk}/issue",
+        "/document/{pk}/links",
+    ):
         assert any(p.endswith(path) for p in paths), path
     assert all(twists.get(t, 0) >= 30 for t in ("id", "q", "filter", "body", "numbers")), twists
+    assert twists.get("connection", 0) >= 5, twists
     assert not server_errors, "\n".join(map(str, server_errors[:10]))
 
 
-def _run_operation(operation, base_url, headers, existing, filter_queries, twists, server_errors):
+def _run_operation(
+    operation, base_url, headers, existing, filter_queries, connections, twists, server_errors
+):
     """Fuzz one operation; count twists and collect 5xx answers."""
 
     @given(case=_strategy(operation), data=st.data())
     @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
+        max_examples=LINK_EXAMPLES
+        if LINK_OPERATIONS.search(operation.path)
+        else EXAMPLES_PER_OPERATION,
         deadline=None,
         derandomize=True,
         suppress_health_check=list(HealthCheck),
         database=None,
     )
     def exercise(case, data):
-        twist = _twist(data, case, existing, filter_queries)
+        twist = _twist(data, case, existing, filter_queries, connections)
         response = case.call(base_url=base_url, headers=headers)
         twists[twist] = twists.get(twist, 0) + 1
         if response.status_code >= 500:

@@ -109,6 +109,18 @@ OPERATIONS = {
     ("can_write", "DocumentTemplate"): (("GET", "/templates/add"), None),
     ("can_approve", "DocumentTemplate"): (("POST", "/templates/approve/0"), None),
 }
+# Rights with more than one API operation: the provider-links API (app/api/links.py;
+# permissions.LINK_API_VERBS / LINK_API_RIGHTS). No connection 0 exists, so a permitted
+# person gets 422 and nothing is issued; others 403.
+MORE_API = {
+    ("can_create_at_provider", "ProviderDocument"): [
+        ("POST", "/api/v1/deal/{deal}/invoice", {"connection_id": 0}),
+        ("POST", "/api/v1/document/{invoice}/issue", {"connection_ids": [0]}),
+    ],
+    ("can_read", "Invoice"): [("GET", "/api/v1/document/{invoice}/links", None)],
+    ("can_read", "Quote"): [("GET", "/api/v1/document/{quote}/links", None)],
+    ("can_read", "Deal"): [("GET", "/api/v1/deal/{deal}/documents", None)],
+}
 CSV = {
     ("can_read", r): url
     for r, url in [
@@ -157,12 +169,20 @@ def test_profiles_only_hold_known_permissions(app):
 @pytest.fixture()
 def records(sample, db_session):
     from app.models.crm import DealType, Product
+    from app.services.documents import issuing
+    from tests.factories import ensure_issuer
 
     unused = Product(code="P-UNUSED", name="unused", unit_price=1, tax_rate="standard_10")
     spare = DealType(code="spare", name="spare")
     db_session.add_all([unused, spare])
+    ensure_issuer(db_session)
+    line = {"name": "x", "unit_price": 1, "quantity": 1}
+    invoice = issuing.new_document("invoice", sample["acme"], lines=[line])
+    quote = issuing.new_document("quote", sample["acme"], lines=[line])
     db_session.commit()
     return {
+        "invoice": invoice.id,
+        "quote": quote.id,
         "deal": sample["amount_only"].id,
         "acme": sample["acme"].id,
         "hanako": sample["hanako"].id,
@@ -209,7 +229,7 @@ def test_matrix(app, records, profile):
             response.close()
             if (response.status_code == 200) != expected:
                 failures.append(("csv", permission, CSV[permission], expected))
-        if api is not None:
+        for operation in ([api] if api is not None else []) + MORE_API.get(permission, []):
             token = (
                 app.test_client()
                 .post(
@@ -218,7 +238,7 @@ def test_matrix(app, records, profile):
                 )
                 .get_json()["access_token"]
             )
-            method, url, body = api
+            method, url, body = operation
             got = _api_allowed(app.test_client(), token, method, url.format(**records), body)
             if got != expected:
                 failures.append(("api", permission, url, expected, got))

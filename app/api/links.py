@@ -202,10 +202,10 @@ class ProviderDocumentApi(BaseApi):
         ---
         post:
           description: >-
-            The deal tab's "Create invoice": the Renkei invoice is made from the deal,
+            Create invoice of the deal tab. The Renkei invoice is made from the deal,
             submitted under the approval rules and issued at the connection (or it waits
-            for approval). A request while the deal's invoice there is being issued gets
-            that one. A deal whose invoices already cover its amount answers 409 with
+            for approval). A request while the invoice of the deal there is being issued
+            gets that one. A deal whose invoices already cover its amount answers 409 with
             them; send their newest_id back as confirm to make another.
           parameters:
           - in: path
@@ -276,8 +276,8 @@ class ProviderDocumentApi(BaseApi):
         ---
         post:
           description: >-
-            "Issue at …": one link per connection (a link already issued is returned as
-            it is; one being created returns its run).
+            Issue at one or several connections. One link per connection; a link
+            already issued is returned as it is, one being created returns its run.
           parameters:
           - in: path
             name: pk
@@ -334,10 +334,10 @@ class ProviderDocumentApi(BaseApi):
         ---
         get:
           description: >-
-            Each link: provider, connection, the provider's id and number, the billing
-            status (our code and words), the provider's payment status, the last push,
-            pull and error, and Renkei's "Open at provider" URL. Needs read on the
-            document's kind.
+            Each link with provider, connection, the id and number at the provider, the
+            billing status (our code and words), the payment status at the provider, the
+            last push, pull and error, and the URL of the Open at provider route of
+            Renkei. Needs read on the kind of the document.
           parameters:
           - in: path
             name: pk
