@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m tests.bench [pull] [create] [csv] [pdf] [money]``
+"""Run the benchmarks: ``python -m tests.bench [pull] [onedoc] [create] [csv] [pdf] [money]``
 (default: all).
 
 Results are printed as small tables and written to bench-results/ (git-ignored).
@@ -11,12 +11,16 @@ import sys
 
 def main(argv: list[str]) -> int:
     """Run the chosen benchmarks in order."""
-    chosen = argv or ["pull", "create", "csv", "pdf", "money"]
+    chosen = argv or ["pull", "onedoc", "create", "csv", "pdf", "money"]
     for name in chosen:
         if name == "pull":
             from tests.bench import sync_pull
 
             sync_pull.run()
+        elif name == "onedoc":
+            from tests.bench import one_document_pull
+
+            one_document_pull.run()
         elif name == "create":
             from tests.bench import sync_create
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models.connection import Connection
-from app.models.crm import Deal, utcnow
+from app.models.crm import utcnow
 from app.models.sync import ExternalDocument, SyncRun
 from app.providers.errors import NotFoundError, ProviderError
 from app.security.rights import REFRESH_STATUSES, user_may
@@ -29,7 +30,6 @@ from app.services.sync import runs, settlement
 from app.services.sync.adapters import OpenDocument, RemoteDocument
 from app.services.sync.clients import SUPPORTED, adapter_for
 from app.services.sync.clock import business_day_of, business_today
-from app.services.sync.status import refresh_deal_status
 
 OVERLAP = timedelta(days=1)
 GET_EACH_UP_TO = 20  # more documents than this: one paged pull instead of one GET each
@@ -76,10 +76,39 @@ def mark_deleted(document: ExternalDocument) -> None:
 
 
 def _touched(deals: set[int]) -> None:
-    for deal in db.session.query(Deal).filter(Deal.id.in_(deals)):
-        refresh_deal_status(deal)
+    """Commit a page. The deals' billing statuses are recomputed at its flush, in one
+    batch (services/billing_status.py keeps them on every flush): no need to read each
+    deal again here — that cost two SELECTs per deal."""
     deals.clear()
     db.session.commit()
+
+
+def unchanged(document: ExternalDocument, remote: RemoteDocument) -> bool:
+    """Whether ``remote`` says nothing new about ``document`` and reports no payment
+    (a paid one always goes through settlement, which records it once)."""
+    if remote.status in settlement.PAID_STATUSES or remote.status != document.billing_status:
+        return False
+    return (
+        remote.payment_status == document.payment_status
+        and (remote.total is None or remote.total == document.total)
+        and (not remote.number or remote.number == document.number)
+        and (not remote.issue_date or remote.issue_date == document.issue_date)
+        and (not remote.due_date or remote.due_date == document.due_date)
+        and (not remote.url or remote.url == document.provider_url)
+    )
+
+
+def mark_pulled(link_ids: list[int]) -> None:
+    """Stamp the pull on links nothing changed on, in one UPDATE: writing each through
+    the session would flush every link and recompute every deal (a listing-only
+    provider such as freee lists every open invoice on each pull)."""
+    if link_ids:
+        db.session.execute(
+            sa.update(ExternalDocument)
+            .where(ExternalDocument.id.in_(link_ids))
+            .values(last_pulled_at=utcnow()),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def _get_each(adapter, run: SyncRun, documents: list[ExternalDocument]) -> None:
@@ -118,11 +147,21 @@ def _pull_changed(adapter, run: SyncRun, connection: Connection, deal_ids) -> No
     feed = adapter.changes(since - OVERLAP, _open_documents(connection.id, deal_ids))
 
     def flush() -> None:
+        settling, same = [], []
         for document in _documents(connection.id, deal_ids).filter(
             ExternalDocument.external_id.in_(list(page))
         ):
-            run.updated += int(pulled(document, page[document.external_id]))
+            remote = page[document.external_id]
+            if unchanged(document, remote):
+                same.append(document.id)
+                continue
+            run.updated += int(apply_remote(document, remote))
+            settling.append((document, remote))
             touched.add(document.deal_id)
+        db.session.flush()  # the page's deals recomputed once, not once per document
+        for document, remote in settling:
+            settlement.settle_from_provider(document, remote)
+        mark_pulled(same)
         feed.seen.update(page)
         page.clear()
         _touched(touched)

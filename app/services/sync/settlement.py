@@ -69,6 +69,8 @@ def recorded_from(document_id: int, connection_id: int) -> Decimal:
 def settle_from_provider(link: ExternalDocument, remote: RemoteDocument) -> Payment | None:
     """Record on the link's Renkei invoice what the provider reports paid beyond what it
     reported before; returns the payment made, if any (the caller commits)."""
+    if remote.status not in PAID_STATUSES:
+        return None  # decided before loading the invoice: most pulled links are unpaid
     document = link.document
     if document is None or document.kind != "invoice":
         return None
