@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.connection import Connection
@@ -148,8 +149,10 @@ def _pull_changed(adapter, run: SyncRun, connection: Connection, deal_ids) -> No
 
     def flush() -> None:
         settling, same = [], []
-        for document in _documents(connection.id, deal_ids).filter(
-            ExternalDocument.external_id.in_(list(page))
+        for document in (
+            _documents(connection.id, deal_ids)
+            .filter(ExternalDocument.external_id.in_(list(page)))
+            .options(selectinload(ExternalDocument.document))  # one query a page
         ):
             remote = page[document.external_id]
             if unchanged(document, remote):
