@@ -175,23 +175,31 @@ def test_document_deleted_at_provider_stays_flagged(app, db_session, at, jpy_dea
 
 
 @pytest.mark.parametrize("at", ["freee"], indirect=True)
-def test_freee_whole_pull_lists_by_billing_date_and_notices_a_deleted_invoice(
-    app, db_session, at, jpy_deal, run_jobs
+def test_freee_whole_pull_lists_only_paid_and_cancelled_invoices(
+    app, db_session, at, sample, run_jobs
 ):
-    # freee cannot filter on change time: the pull lists everything billed since our
-    # oldest open invoice there, so an invoice missing from the list is checked and flagged.
-    kept, gone = (_invoiced(app, db_session, at, jpy_deal, run_jobs) for _ in range(2))
-    at.box.delete(gone.external_id)
-    at.box.set_status(kept.external_id, "paid")
+    # freee cannot filter on change time; an open invoice there changes only by being
+    # paid or cancelled, so the pull lists those two, billed since our oldest open one.
+    deals = [
+        Deal(title=t, company=sample["acme"], stage="won", currency="JPY", amount=Decimal(1000))
+        for t in ("paid", "cancelled", "open")
+    ]
+    db_session.add_all(deals)
+    db_session.commit()
+    paid, cancelled, still = (_invoiced(app, db_session, at, d, run_jobs) for d in deals)
+    at.box.set_status(paid.external_id, "paid")
+    at.box.set_status(cancelled.external_id, "canceled")
     before = len(at.box.requests_to(""))
     run = request_status_refresh(user(app))
     run_jobs()
     db_session.expire_all()
     calls = at.box.requests_to("")[before:]
     assert [c["method"] for c in calls] == ["GET", "GET"]
-    assert f"start_billing_date={business_today().isoformat()}" in calls[0]["query"]
-    assert calls[1]["path"].endswith(f"/iv/invoices/{gone.external_id}")  # confirmed gone
+    day = f"start_billing_date={business_today().isoformat()}"
+    assert all(day in c["query"] for c in calls)
+    assert "payment_status=settled" in calls[0]["query"]
+    assert "cancel_status=canceled" in calls[1]["query"]
     assert db_session.get(SyncRun, run.id).api_calls == 2
-    assert db_session.get(ExternalDocument, kept.id).billing_status == "paid"
-    flagged = db_session.get(ExternalDocument, gone.id)
-    assert flagged.deleted_at_provider and flagged.billing_status == "deleted"
+    assert db_session.get(ExternalDocument, paid.id).billing_status == "paid"
+    assert db_session.get(ExternalDocument, cancelled.id).billing_status == "void"
+    assert db_session.get(ExternalDocument, still.id).billing_status == still.billing_status
