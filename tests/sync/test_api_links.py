@@ -183,3 +183,29 @@ def test_reading_needs_read_on_the_kind(app, db_session, api, sample):
         db_session.delete(db_session.merge(person))
         db_session.delete(db_session.merge(role))
         db_session.commit()
+
+
+def test_a_deal_under_an_approval_rule_waits(app, db_session, api, mf, jpy_deal):
+    from app.models.documents import ApprovalRule
+
+    db_session.add(ApprovalRule(name="all", currency="JPY", min_amount=Decimal(1)))
+    db_session.commit()
+    status, body = api("POST", f"/deal/{jpy_deal.id}/invoice", {"connection_id": mf.id})
+    assert status == 202, body
+    assert body["awaiting_approval"] and body["run_id"] is None
+    assert body["document"]["state"] == "pending_approval"
+    assert body["link"]["billing_status"] == "awaiting_approval"
+
+
+def test_a_cookie_session_needs_the_csrf_token(app, db_session, admin_client, mf, jpy_deal):
+    from tests.conftest import csrf_token
+
+    url = f"/api/v1/deal/{jpy_deal.id}/invoice"
+    refused = admin_client.post(url, json={"connection_id": mf.id})
+    assert refused.status_code == 400 and "CSRF" in refused.get_data(as_text=True)
+    assert db_session.query(Document).count() == 0
+    token = csrf_token(admin_client, "/resetmypassword/form")
+    answer = admin_client.post(url, json={"connection_id": mf.id}, headers={"X-CSRFToken": token})
+    assert answer.status_code == 202, answer.get_data(as_text=True)
+    links = admin_client.get(f"/api/v1/document/{answer.get_json()['document']['id']}/links")
+    assert links.status_code == 200
