@@ -71,7 +71,7 @@ def _money(value):
 
 def _open_url(link: ExternalDocument) -> str | None:
     """Renkei's own "Open at provider" route (it may need our token to fetch a PDF)."""
-    if not link.external_id or link.deleted_at_provider or link.deal_id is None:
+    if not link.external_id or link.deleted_at_provider:
         return None
     return url_for("DealView.provider_document", document_id=link.id)
 
