@@ -82,16 +82,20 @@ def _seed(app, connection, deal_template) -> list[str]:
 
 def run() -> dict:
     """Seed, pull once, poll a sample; return the figures."""
+    import redis
+
     from app.extensions import db
     from app.models.crm import Company, Deal
     from app.models.sync import SyncRun
     from app.services.sync.clients import client_for
-    from app.services.sync.create import perform_create
+    from app.services.sync.issuing import invoice_deal
     from app.services.sync.refresh import perform_refresh
     from tests.bench.common import bench_app, connected_mf, write_result
+    from tests.conftest import drain_queues
+    from tests.factories import ensure_issuer
 
     with bench_app() as (app, server), app.app_context():
-        company = Company(code="B-1", name="ベンチ株式会社")
+        company = Company(code="B-1", name="ベンチ株式会社", postal_code="100-0001")
         deal = Deal(
             title="seed",
             company=company,
@@ -103,15 +107,10 @@ def run() -> dict:
         db.session.add_all([company, deal])
         db.session.commit()
         connection = connected_mf(db.session, server.url)
-        from app.models.sync import ExternalDocument
-
-        doc = ExternalDocument(
-            connection_id=connection.id, deal_id=deal.id, reference="rk-seed", currency="JPY"
-        )
-        run = SyncRun(kind="create_invoice", connection_id=connection.id, total=1)
-        db.session.add_all([doc, run])
-        db.session.commit()
-        perform_create(run.id, doc.id)
+        # the one real invoice: a Renkei document issued at the sandbox (its create job run)
+        ensure_issuer(db.session)
+        invoice_deal(deal, connection, app.appbuilder.sm.find_user(username="admin"))
+        drain_queues(app, redis.Redis.from_url(app.config["REDIS_URL"]))
         ids = _seed(app, connection, deal)
 
         pull = SyncRun(kind="refresh_statuses")
