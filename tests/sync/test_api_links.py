@@ -133,6 +133,20 @@ def test_bad_input_is_refused_in_words(app, db_session, api, mf, jpy_deal, sampl
     assert api("GET", "/document/999999/links")[0] == 404
     assert api("GET", "/deal/999999/documents")[0] == 404
 
+    # a connection that takes other deal types, or invoices in another currency
+    from app.models.crm import DealType
+
+    other = DealType(code="other", name="other")
+    mf.deal_types = [other]
+    db_session.commit()
+    status, answer = api("POST", invoice, {"connection_id": mf.id})
+    assert status == 422 and "not sent to" in answer["message"]["deal_type"][0]
+    mf.deal_types = []
+    mf.base_currency = "USD"
+    db_session.commit()
+    status, answer = api("POST", invoice, {"connection_id": mf.id})
+    assert status == 422 and "invoices in USD" in answer["message"]["currency"][0]
+    mf.base_currency = "JPY"
     mf.status = "disabled"  # a connection that cannot take documents
     db_session.commit()
     status, answer = api("POST", invoice, {"connection_id": mf.id})
