@@ -180,6 +180,9 @@ def _deal_ids(session: Session) -> set[int]:
             state = inspect(obj)
             history = state.attrs.deal_id.history
             found.update(i for i in (*history.added, *history.deleted, *history.unchanged) if i)
+            with session.no_autoflush:  # an expired deal_id is read back
+                if obj.deal_id:
+                    found.add(obj.deal_id)
             # A deal given as the relationship has no deal_id before the flush.
             related = state.attrs.deal.history
             found.update(
