@@ -17,6 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.extensions import csrf, db, migrate
     from app.jobs import wire_jobs
     from app.security.manager import RenkeiSecurityManager
+    from app.services.automation_hook import install as install_stage_automation
     from app.services.bounds import install_bounds
     from app.services.deals import install_deal_rules
     from app.services.documents import install_document_rules
@@ -37,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     install_document_rules()
     install_bounds()  # after the rules above: it checks the amounts they compute
     install_issuer_freeze()
+    install_stage_automation()  # after a deal's commit: its won/lost rules, as a job
     wire_jobs(app)  # services queue jobs through launchers; they never import a job
     with app.app_context():
         appbuilder = AppBuilder(

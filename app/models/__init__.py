@@ -1,6 +1,7 @@
 """Tables, one module per area. Importing this package registers them all."""
 
 from app.models.audit import AuditEntry
+from app.models.automation import AutomationEvent, AutomationRule
 from app.models.connection import Connection
 from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
 from app.models.documents import (
@@ -18,6 +19,8 @@ __all__ = [
     "ApprovalRequest",
     "ApprovalRule",
     "AuditEntry",
+    "AutomationEvent",
+    "AutomationRule",
     "Document",
     "DocumentLine",
     "DocumentPdf",

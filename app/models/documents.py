@@ -33,6 +33,8 @@ from app.models.choices import CURRENCIES, TAX_RATES
 from app.models.crm import MONEY, PERCENT, LineItemMixin, TimestampMixin, _in, utcnow
 from app.models.document_kinds import DOCUMENT_KINDS
 
+# An automatic document that still counts (partial unique index on deal and kind).
+AUTOMATIC = "created_by_automation AND state <> 'void'"
 # Stored states. "overdue" is not stored: it is derived from the due date (lifecycle.py).
 DOCUMENT_STATES = (
     "draft",
@@ -94,6 +96,16 @@ class Document(TimestampMixin, Model):
         CheckConstraint(_in("currency", CURRENCIES), name="ck_document_currency"),
         CheckConstraint("total >= 0", name="ck_document_total"),
         UniqueConstraint("kind", "number", name="uq_document_kind_number"),
+        # Once means once: one automatic document of a kind per deal that is not void
+        # (stage automation, app/services/automation.py; migration 0013_automation).
+        Index(
+            "uq_document_automatic",
+            "deal_id",
+            "kind",
+            unique=True,
+            postgresql_where=text(AUTOMATIC),
+            sqlite_where=text(AUTOMATIC),
+        ),
         {"extend_existing": True},
     )
     id = Column(Integer, primary_key=True)
@@ -130,6 +142,10 @@ class Document(TimestampMixin, Model):
     created_by_id = Column(Integer, ForeignKey("ab_user.id"))
     created_by = relationship(User, foreign_keys=[created_by_id])
     sent_at = Column(DateTime)
+    # Made by a stage automation rule (marked on its page; never unlinked from its deal).
+    created_by_automation = Column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
     # The issuer as it was when the document left draft (name, T-number, address, bank
     # account, tax rounding): later changes of the legal entity alter new documents
     # only, never the figures or the PDF of one already issued (services/documents/issuer.py).

@@ -89,8 +89,16 @@ def new_document(
     return document
 
 
-def from_deal(deal: Deal, kind: str = "invoice", *, user=None, commit: bool = True) -> Document:
-    """A draft document carrying the deal's lines, or its product-less contract amount."""
+def from_deal(
+    deal: Deal,
+    kind: str = "invoice",
+    *,
+    user=None,
+    commit: bool = True,
+    automatic: bool = False,
+) -> Document:
+    """A draft document carrying the deal's lines, or its product-less contract amount
+    (``automatic``: made by a stage automation rule, marked so)."""
     if deal.lines:
         lines = [{k: getattr(line, k) for k in _LINE_FIELDS} for line in deal.lines]
     elif deal.amount and Decimal(deal.amount) > 0:
@@ -110,6 +118,7 @@ def from_deal(deal: Deal, kind: str = "invoice", *, user=None, commit: bool = Tr
         currency=deal.currency,
         contact=deal.contact,
         recipient_email=(deal.contact.email if deal.contact else None) or deal.company.email,
+        created_by_automation=automatic,
     )
 
 

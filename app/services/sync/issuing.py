@@ -78,6 +78,11 @@ def check_connection(connection: Connection, user) -> None:
     """Raise unless ``user`` may issue documents at ``connection`` and it can take them."""
     if not user_may(user, *CREATE_AT_PROVIDER):
         raise Forbidden(_("You are not allowed to create documents at the provider."))
+    connection_ready(connection)
+
+
+def connection_ready(connection: Connection) -> None:
+    """Raise unless ``connection`` can take documents (active, supported, identified)."""
     if connection.status != "connected":
         raise InvalidInput(
             _(
@@ -258,6 +263,8 @@ def issue_awaiting(document: Document, approver=None) -> list[SyncRun]:
         )
         for link in waiting:
             asker = link.created_by_id or getattr(approver, "id", None)
+            if link.created_by_automation:
+                asker = None  # issued by the rule that asked for it, not the approver
             started.append(_creation_run("create_invoice", link, _User(asker)))
         db.session.commit()
     except BaseException:
@@ -405,6 +412,23 @@ def invoice_deal(deal, connection: Connection, user, confirm: int | None = None)
     return issued
 
 
+def issue_automatic(document: Document, connection: Connection, started: list) -> Issued:
+    """Stage automation: issue ``document`` (made by a rule) at ``connection``, now if it
+    is approved, else once it is. The caller holds the deal's lock, commits, then queues
+    ``started`` with ``start_runs``. The rule acts with the rights of whoever configured
+    it, so no person's right is checked here; the connection and document checks hold."""
+    connection_ready(connection)
+    check_document(document, connection)
+    issued = _issue_link(document, connection, None, started)
+    issued.link.created_by_automation = True
+    return issued
+
+
+def start_runs(started: list[SyncRun]) -> None:
+    """Queue the creation runs a caller of ``issue_automatic`` has committed."""
+    _start(started)
+
+
 def request_invoice(deal, connection, user, confirm: int | None = None):
     """``invoice_deal`` as (link, run): the run is None while it waits for approval."""
     issued = invoice_deal(deal, connection, user, confirm)
@@ -424,6 +448,7 @@ __all__ = [
     "check_invoice_allowed",
     "invoice_deal",
     "issue",
+    "issue_automatic",
     "issue_awaiting",
     "request_invoice",
 ]

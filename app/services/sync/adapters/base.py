@@ -114,6 +114,8 @@ class ProviderAdapter:
     mapping = None
     # Whether Renkei may tell the provider that an invoice was paid (push_payment_status).
     supports_payment_push: bool = False
+    # Whether the provider's API can void an invoice (stage automation on lost).
+    supports_void: bool = False
 
     def __init__(self, client, today: date):
         self.client = client
@@ -169,6 +171,11 @@ class ProviderAdapter:
         """Tell the provider the invoice is paid (or unpaid again); the document as it
         answers. Only where ``supports_payment_push``."""
         raise NotImplementedError(f"{self.provider} takes no payment status from Renkei")
+
+    def void_invoice(self, external_id: str) -> RemoteDocument | None:
+        """Void the invoice at the provider; the document as it answers (None: no body).
+        Only where ``supports_void``."""
+        raise NotImplementedError(f"{self.provider} cannot void an invoice through its API")
 
     def get_invoice(self, external_id: str) -> RemoteDocument:
         """One invoice (NotFoundError when deleted at the provider)."""
