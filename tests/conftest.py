@@ -155,6 +155,8 @@ def db_session(app):
 def wipe_crm(session) -> None:
     """Delete every CRM and document row (children first) so tests do not see each other's data."""
     documents = (  # the audit trail and template versions stay: they are append-only
+        "automation_event",
+        "automation_rule",
         "mismatch",
         "sync_failure",
         "sync_run",

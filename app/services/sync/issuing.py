@@ -419,7 +419,7 @@ def issue_automatic(document: Document, connection: Connection, started: list) -
     it, so no person's right is checked here; the connection and document checks hold."""
     connection_ready(connection)
     check_document(document, connection)
-    issued = _issue_link(document, connection, None, started)
+    issued = _issue_link(document, connection, _User(None), started)
     issued.link.created_by_automation = True
     return issued
 

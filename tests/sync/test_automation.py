@@ -1,0 +1,276 @@
+"""Stage automation (issue 13): won makes the deal's document once and issues it, lost
+voids unsent invoices and leaves sent ones with a note — from the screen and the API,
+after the commit only, with N saves at once, against the sandboxes over real HTTP."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+import requests
+from flask_babel import force_locale
+
+from app.models.audit import AuditEntry
+from app.models.automation import AutomationEvent, AutomationRule
+from app.models.crm import Deal
+from app.models.documents import ApprovalRule, Document
+from app.models.sync import ExternalDocument, SyncRun
+from app.services import automation
+from tests.conftest import csrf_token, login
+from tests.sync.conftest import user
+
+N = 6
+
+
+@pytest.fixture()
+def deal(db_session, sample, run_jobs):
+    """A JPY deal at proposal (its creation's job drained before the rules exist)."""
+    made = Deal(
+        title="自動化 2026",
+        company=sample["acme"],
+        deal_type=sample["project"],
+        stage="proposal",
+        currency="JPY",
+        amount=Decimal("50000"),
+    )
+    db_session.add(made)
+    db_session.commit()
+    run_jobs()
+    yield made
+    db_session.rollback()
+    for table in (AutomationEvent, AutomationRule):
+        db_session.query(table).delete()
+    db_session.commit()
+
+
+def _rule(session, deal, action, trigger="won", connection=None, name=None):
+    rule = AutomationRule(
+        name=name or f"{trigger} → {action}",
+        deal_type_id=deal.deal_type_id,
+        trigger=trigger,
+        action=action,
+        connection=connection,
+    )
+    session.add(rule)
+    session.commit()
+    return rule
+
+
+def _automatic(session, deal, kind="invoice"):
+    session.expire_all()
+    return (
+        session.query(Document)
+        .filter_by(deal_id=deal.id, kind=kind, created_by_automation=True)
+        .order_by(Document.id)
+        .all()
+    )
+
+
+def _put_stage(client, token, deal, stage):
+    answer = client.put(
+        f"/api/v1/deal/{deal.id}",
+        json={"stage": stage},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+
+
+def test_won_through_the_api_makes_and_issues_the_invoice(
+    db_session, client, api_token, deal, at, run_jobs
+):
+    _rule(db_session, deal, "invoice", connection=at.connection, name="Won: invoice")
+    _put_stage(client, api_token, deal, "won")
+    run_jobs()  # the automation job, then the create job it queued
+    run_jobs()
+    (document,) = _automatic(db_session, deal)
+    assert document.state == "sent"
+    link = db_session.query(ExternalDocument).filter_by(document_id=document.id).one()
+    assert link.external_id and link.created_by_automation
+    assert len(at.posts("invoice")) == 1
+    assert db_session.get(Deal, deal.id).probability == 100
+    run = db_session.query(SyncRun).filter_by(document_id=link.id).one()
+    assert run.status == "finished" and run.started_by_id is None
+    trail = db_session.query(AuditEntry).filter_by(document_id=document.id, action="automation")
+    (entry,) = trail.all()
+    assert entry.username.startswith(f"rule #") and "admin" in entry.username
+    outcomes = [e.outcome for e in db_session.query(AutomationEvent).filter_by(deal_id=deal.id)]
+    assert outcomes == ["created", "issued"]
+    assert not automation.may_unlink(document)
+
+
+def test_won_on_the_screen_under_an_approval_rule_waits(db_session, client, deal, mf, run_jobs):
+    db_session.add(ApprovalRule(name="all", currency="JPY", min_amount=Decimal("1")))
+    db_session.commit()
+    _rule(db_session, deal, "invoice", connection=mf)
+    login(client)
+    edit = f"/dealview/edit/{deal.id}"
+    form = {
+        "csrf_token": csrf_token(client, edit),
+        "title": deal.title,
+        "company": str(deal.company_id),
+        "deal_type": str(deal.deal_type_id),
+        "stage": "won",
+        "currency": "JPY",
+        "amount": "50000",
+    }
+    answer = client.post(edit, data=form)
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
+    run_jobs()
+    (document,) = _automatic(db_session, deal)
+    assert document.state == "pending_approval"
+    link = db_session.query(ExternalDocument).filter_by(document_id=document.id).one()
+    assert link.billing_status == "awaiting_approval" and link.created_by_automation
+    assert db_session.query(SyncRun).count() == 0
+    db_session.query(ApprovalRule).delete()
+    db_session.commit()
+
+
+def test_won_lost_won_and_a_retried_job_make_one_document(
+    db_session, client, api_token, deal, mf, run_jobs
+):
+    _rule(db_session, deal, "invoice", connection=mf)
+    _rule(db_session, deal, "void_unsent", trigger="lost")
+    _put_stage(client, api_token, deal, "won")
+    run_jobs()
+    run_jobs()
+    (first,) = _automatic(db_session, deal)
+    assert first.state == "sent"  # issued at Money Forward (unsent there: no payment status)
+    _put_stage(client, api_token, deal, "lost")
+    run_jobs()
+    assert db_session.get(Deal, deal.id).probability == 0
+    _put_stage(client, api_token, deal, "won")
+    run_jobs()
+    automation.apply_stage(deal.id, "won", None)  # a retried job
+    run_jobs()
+    assert [d.id for d in _automatic(db_session, deal)] == [first.id]
+    assert db_session.get(Document, first.id).state == "sent"
+    refused = db_session.query(AutomationEvent).filter_by(deal_id=deal.id, outcome="refused")
+    (refused,) = refused.all()  # Money Forward's API has no void: said on the deal
+    assert first.number in refused.note and "cannot void" in refused.note
+
+
+def test_lost_after_sent_leaves_the_invoice_with_a_note(
+    db_session, client, api_token, deal, run_jobs
+):
+    from app.models.publishing import EmailDispatch
+    from app.services.documents import lifecycle
+
+    _rule(db_session, deal, "invoice")
+    _rule(db_session, deal, "void_unsent", trigger="lost")
+    _put_stage(client, api_token, deal, "won")
+    run_jobs()
+    (invoice,) = _automatic(db_session, deal)
+    lifecycle.move(invoice, "sent")
+    db_session.add(
+        EmailDispatch(
+            document=invoice, recipient="a@example.com", subject="s", body="b", state="sent"
+        )
+    )
+    db_session.commit()
+    _put_stage(client, api_token, deal, "lost")
+    run_jobs()
+    assert db_session.get(Document, invoice.id).state == "sent"
+    (left,) = db_session.query(AutomationEvent).filter_by(deal_id=deal.id, outcome="left").all()
+    assert invoice.number in left.note and "emailed" in left.note
+
+
+def test_lost_voids_an_unsent_invoice_and_won_then_makes_a_new_one(
+    db_session, client, api_token, deal, run_jobs
+):
+    _rule(db_session, deal, "invoice")
+    _rule(db_session, deal, "void_unsent", trigger="lost")
+    _put_stage(client, api_token, deal, "won")
+    run_jobs()
+    (first,) = _automatic(db_session, deal)
+    assert first.state == "approved"
+    _put_stage(client, api_token, deal, "lost")
+    run_jobs()
+    assert db_session.get(Document, first.id).state == "void"
+    trail = db_session.query(AuditEntry).filter_by(document_id=first.id, field="state").all()
+    assert trail[-1].new_value == "void" and trail[-1].username.startswith("rule #")
+    _put_stage(client, api_token, deal, "won")
+    run_jobs()
+    documents = _automatic(db_session, deal)
+    assert [d.state for d in documents] == ["void", "approved"]
+
+
+def test_a_stage_change_that_rolled_back_triggers_nothing(db_session, deal, run_jobs):
+    _rule(db_session, deal, "quote")
+    row = db_session.get(Deal, deal.id)
+    row.stage = "won"
+    db_session.flush()
+    db_session.rollback()
+    run_jobs()
+    assert _automatic(db_session, deal, "quote") == []
+    row = db_session.get(Deal, deal.id)
+    row.stage = "won"
+    db_session.commit()
+    run_jobs()
+    assert len(_automatic(db_session, deal, "quote")) == 1
+
+
+def test_n_people_saving_the_deal_won_at_once_make_one_invoice(
+    db_session, deal, mf, live_server, run_jobs
+):
+    _rule(db_session, deal, "invoice", connection=mf)
+    root = live_server.url
+    tokens = []
+    for _ in range(N):
+        answer = requests.post(
+            f"{root}/api/v1/security/login",
+            json={"username": "admin", "password": "admin", "provider": "db"},
+            timeout=30,
+        )
+        tokens.append(answer.json()["access_token"])
+    barrier = threading.Barrier(N)
+    codes: list[int] = []
+
+    def save(token):
+        barrier.wait()
+        answer = requests.put(
+            f"{root}/api/v1/deal/{deal.id}",
+            json={"stage": "won"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+        codes.append(answer.status_code)
+
+    threads = [threading.Thread(target=save, args=(t,)) for t in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    assert codes == [200] * N
+    run_jobs()
+    run_jobs()
+    assert len(_automatic(db_session, deal)) == 1
+    assert len(mf_posts := requests_to_mf(live_server.url)) == 1, mf_posts
+
+
+def requests_to_mf(root):
+    log = requests.get(f"{root}/sandbox/moneyforward/_sandbox/requests", timeout=10).json()
+    return [
+        r
+        for r in log["requests"]
+        if "/invoice_template_billings" in r["path"] and r["method"] == "POST"
+    ]
+
+
+def test_the_unique_index_refuses_a_second_automatic_document(db_session, deal, run_jobs):
+    import sqlalchemy as sa
+
+    _rule(db_session, deal, "quote")
+    automation.apply_stage(deal.id, "proposal", None)  # no rule for that stage: nothing
+    row = db_session.get(Deal, deal.id)
+    row.stage = "won"
+    db_session.commit()
+    run_jobs()
+    (quote,) = _automatic(db_session, deal, "quote")
+    from app.services.documents import issuing
+
+    with pytest.raises(sa.exc.IntegrityError):
+        issuing.from_deal(row, "quote", automatic=True)
+    db_session.rollback()
+    assert len(_automatic(db_session, deal, "quote")) == 1
+    assert quote.created_by_automation
