@@ -225,11 +225,12 @@ def test_n_people_saving_the_deal_won_at_once_make_one_invoice(
         tokens.append(answer.json()["access_token"])
     barrier = threading.Barrier(N)
     codes: list[int] = []
+    url = f"{root}/api/v1/deal/{deal.id}"
 
     def save(token):
         barrier.wait()
         answer = requests.put(
-            f"{root}/api/v1/deal/{deal.id}",
+            url,
             json={"stage": "won"},
             headers={"Authorization": f"Bearer {token}"},
             timeout=60,
