@@ -91,6 +91,8 @@ FUTURE_PERMISSIONS = [
     ("read", "AuditTrail"),
     ("read", "Outbox"),
     ("read", "ApprovalRule"),
+    ("read", "AutomationRule"),
+    ("write", "AutomationRule"),
     ("read", "LegalEntity"),
     *[(verb, "DocumentTemplate") for verb in ("read", "write", "approve")],
     ("create_at_provider", "ProviderDocument"),
@@ -114,6 +116,7 @@ MENUS = {
     "AuditTrail": ("Documents", "Audit trail"),
     "Outbox": ("Documents", "Sent emails"),
     "ApprovalRule": ("Settings", "Approval rules"),
+    "AutomationRule": ("Settings", "Automation rules"),
     "LegalEntity": ("Settings", "Legal entities"),
     "DocumentTemplate": ("Settings", "Templates"),
 }
@@ -165,6 +168,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         ("can_read", "AuditTrail"),
         ("can_read", "Outbox"),
         ("can_read", "ApprovalRule"),
+        ("can_read", "AutomationRule"),  # configuring automation is for administrators
         ("can_read", "LegalEntity"),
         *_grant("DocumentTemplate", "read", "write"),
     ],

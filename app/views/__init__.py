@@ -3,6 +3,7 @@
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app.views.automation_events import AutomationEventView
 from app.views.connections import ConnectionView
 from app.views.crm import (
     CompanyView,
@@ -42,6 +43,7 @@ def register_views(appbuilder) -> None:
         DealTypeView, "Deal types", label=_l("Deal types"), icon="fa-tags", category=crm
     )
     appbuilder.add_view_no_menu(DealLineView)
+    appbuilder.add_view_no_menu(AutomationEventView)
     appbuilder.add_view(
         ProfilesView, "Profiles", label=_l("Profiles"), icon="fa-id-badge", category="Security"
     )

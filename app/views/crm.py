@@ -20,6 +20,7 @@ from app.models.choices import (
 from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
 from app.security.permissions import SCREEN_VERBS
 from app.views import validators as v
+from app.views.automation_events import AutomationEventView
 from app.views.csv_export import CsvExportMixin
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
@@ -232,7 +233,7 @@ class DealView(DealSyncMixin, CrmView):
         "updated_at",
     ]
     base_order = ("id", "desc")
-    related_views = [DealLineView]
+    related_views = [DealLineView, AutomationEventView]
     show_template = "renkei/deal_show.html"
     list_template = "renkei/deal_list.html"
     extra_args = {

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from app.models.document_kinds import KINDS
 from app.views.approvals import ApprovalQueueView
 from app.views.audit import AuditTrailView
+from app.views.automation import AutomationRuleView
 from app.views.documents import KIND_VIEWS
 from app.views.receivables import ReceivablesView
 from app.views.settings import ApprovalRuleView, LegalEntityView
@@ -61,6 +62,13 @@ def register_document_views(appbuilder) -> None:
         category="Settings",
         category_label=_l("Settings"),
         category_icon="fa-cog",
+    )
+    appbuilder.add_view(
+        AutomationRuleView,
+        "Automation rules",
+        label=_l("Automation rules"),
+        icon="fa-robot",
+        category="Settings",
     )
     appbuilder.add_view(
         LegalEntityView,

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 import requests
-from flask_babel import force_locale
 
 from app.models.audit import AuditEntry
 from app.models.automation import AutomationEvent, AutomationRule
@@ -18,7 +17,6 @@ from app.models.documents import ApprovalRule, Document
 from app.models.sync import ExternalDocument, SyncRun
 from app.services import automation
 from tests.conftest import csrf_token, login
-from tests.sync.conftest import user
 
 N = 6
 
@@ -93,7 +91,7 @@ def test_won_through_the_api_makes_and_issues_the_invoice(
     assert run.status == "finished" and run.started_by_id is None
     trail = db_session.query(AuditEntry).filter_by(document_id=document.id, action="automation")
     (entry,) = trail.all()
-    assert entry.username.startswith(f"rule #") and "admin" in entry.username
+    assert entry.username.startswith("rule #") and "admin" in entry.username
     outcomes = [e.outcome for e in db_session.query(AutomationEvent).filter_by(deal_id=deal.id)]
     assert outcomes == ["created", "issued"]
     assert not automation.may_unlink(document)
