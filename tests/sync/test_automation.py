@@ -8,7 +8,9 @@ import threading
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text as sa_text
 import requests
+from flask_babel import force_locale
 
 from app.models.audit import AuditEntry
 from app.models.automation import AutomationEvent, AutomationRule
@@ -273,3 +275,52 @@ def test_the_unique_index_refuses_a_second_automatic_document(db_session, deal, 
     db_session.rollback()
     assert len(_automatic(db_session, deal, "quote")) == 1
     assert quote.created_by_automation
+
+
+def test_rules_are_configured_on_the_screen_and_a_wrong_pair_is_refused(
+    db_session, client, deal, mf
+):
+    login(client)
+    add = "/automationrules/add"
+    form = {
+        "csrf_token": csrf_token(client, add),
+        "name": "Lost voids",
+        "deal_type": str(deal.deal_type_id),
+        "trigger": "won",
+        "action": "void_unsent",
+        "active": "y",
+    }
+    with force_locale("en"):
+        client.post(add, data=form)
+    assert db_session.query(AutomationRule).count() == 0
+    form["trigger"] = "lost"
+    answer = client.post(add, data=form)
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:1500]
+    (rule,) = db_session.query(AutomationRule).all()
+    assert (rule.trigger, rule.action) == ("lost", "void_unsent")
+    page = client.get(f"/dealview/show/{deal.id}")
+    assert page.status_code == 200
+
+
+def test_a_failed_rule_is_noted_with_a_retry_that_makes_it_once(
+    db_session, client, deal, run_jobs
+):
+    _rule(db_session, deal, "invoice")
+    legal = db_session.execute(sa_text("SELECT count(*) FROM legal_entity")).scalar()
+    assert legal  # the issuer exists; make the deal unbillable instead
+    row = db_session.get(Deal, deal.id)
+    row.amount = Decimal(0)
+    row.stage = "won"
+    db_session.commit()
+    run_jobs()
+    (failed,) = db_session.query(AutomationEvent).filter_by(outcome="failed").all()
+    assert _automatic(db_session, deal) == []
+    row = db_session.get(Deal, deal.id)
+    row.amount = Decimal(1000)
+    db_session.commit()
+    login(client)
+    token = csrf_token(client, f"/dealview/show/{deal.id}")
+    answer = client.post(f"/automationevents/retry/{failed.id}", data={"csrf_token": token})
+    assert answer.status_code == 302
+    client.post(f"/automationevents/retry/{failed.id}", data={"csrf_token": token})
+    assert len(_automatic(db_session, deal)) == 1
