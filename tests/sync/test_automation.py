@@ -8,9 +8,9 @@ import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text as sa_text
 import requests
 from flask_babel import force_locale
+from sqlalchemy import text as sa_text
 
 from app.models.audit import AuditEntry
 from app.models.automation import AutomationEvent, AutomationRule
@@ -302,9 +302,7 @@ def test_rules_are_configured_on_the_screen_and_a_wrong_pair_is_refused(
     assert page.status_code == 200
 
 
-def test_a_failed_rule_is_noted_with_a_retry_that_makes_it_once(
-    db_session, client, deal, run_jobs
-):
+def test_a_failed_rule_is_noted_with_a_retry_that_makes_it_once(db_session, client, deal, run_jobs):
     _rule(db_session, deal, "invoice")
     legal = db_session.execute(sa_text("SELECT count(*) FROM legal_entity")).scalar()
     assert legal  # the issuer exists; make the deal unbillable instead
