@@ -2,7 +2,8 @@
 
 An invoice is *sent* once its customer may have it: a payment state (partly paid, paid,
 disputed, written off), an email queued, sending or sent, or a provider that says it
-went out (a link whose status is past draft). Those are left as they are, with a note on
+went out (asked at that moment: Zoho's status past draft, freee's sending_status, Money
+Forward's email or posting status). Those are left as they are, with a note on
 the deal saying why. The others are voided in Renkei; one the provider already holds as
 a draft is voided there first (Zoho: status/void, freee: cancel), and one at a provider
 whose API cannot void (Money Forward) is left, with a note saying what to do by hand.
@@ -20,6 +21,7 @@ from app.providers.errors import ProviderError
 from app.providers.registry import entry
 from app.services.documents import approvals, lifecycle
 from app.services.documents.audit import record_event
+from app.services.errors import InvalidInput
 from app.services.locking import lock
 from app.services.sync import issuing as sync_issuing
 from app.services.sync.adapters import ADAPTERS
@@ -27,8 +29,8 @@ from app.services.sync.clients import adapter_for
 
 # A Renkei document in these states has not gone to anyone yet.
 UNSENT_STATES = ("draft", "pending_approval", "approved")
-# A link in these statuses says the provider has not sent it either.
-UNSENT_LINK_STATUSES = ("awaiting_approval", "pending", "draft", "failed", "void")
+# A link in these statuses has money on it at the provider: sent, whatever else it says.
+PAID_LINK_STATUSES = ("partially_paid", "paid")
 EMAIL_OUT = ("queued", "sending", "sent")
 
 
@@ -37,7 +39,9 @@ def _provider(link: ExternalDocument) -> str:
 
 
 def sent_reason(document: Document) -> str | None:
-    """Why ``document`` counts as sent (in words), or None when it is unsent."""
+    """Why ``document`` counts as sent (in words), or None when it is unsent. A provider
+    holding it is asked now (its status in our link may be hours old); one that cannot
+    be asked counts as sent — nothing is voided on a guess."""
     if document.state not in UNSENT_STATES + ("sent",):
         return _(
             "%(number)s is %(state)s.",
@@ -52,12 +56,27 @@ def sent_reason(document: Document) -> str | None:
     if emailed is not None:
         return _("%(number)s was emailed to the customer.", number=document.number)
     for link in document.links:
-        if link.billing_status not in UNSENT_LINK_STATUSES:
+        if not link.external_id or link.billing_status == "void":
+            continue
+        if link.billing_status in PAID_LINK_STATUSES:
             return _(
-                "%(number)s is open at %(name)s (%(status)s).",
+                "%(number)s is paid at %(name)s.", number=document.number, name=link.connection.name
+            )
+        try:
+            adapter, _calls = adapter_for(link.connection)
+            sent = adapter.sent_to_customer(link.external_id)
+        except (ProviderError, InvalidInput) as exc:
+            return _(
+                "%(name)s could not say whether %(number)s was sent (%(error)s).",
+                name=link.connection.name,
+                number=document.number,
+                error=str(exc),
+            )
+        if sent:
+            return _(
+                "%(number)s was sent to the customer from %(name)s.",
                 number=document.number,
                 name=link.connection.name,
-                status=link.payment_status or link.billing_status,
             )
     return None
 

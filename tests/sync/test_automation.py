@@ -322,3 +322,58 @@ def test_a_failed_rule_is_noted_with_a_retry_that_makes_it_once(db_session, clie
     assert answer.status_code == 302
     client.post(f"/automationevents/retry/{failed.id}", data={"csrf_token": token})
     assert len(_automatic(db_session, deal)) == 1
+
+
+def _won_and_issued(session, client, token, deal, at, run_jobs):
+    _rule(session, deal, "invoice", connection=at.connection)
+    _rule(session, deal, "void_unsent", trigger="lost")
+    _put_stage(client, token, deal, "won")
+    run_jobs()
+    run_jobs()
+    (invoice,) = _automatic(session, deal)
+    link = session.query(ExternalDocument).filter_by(document_id=invoice.id).one()
+    assert invoice.state == "sent" and link.external_id
+    return invoice, link
+
+
+def test_lost_voids_at_the_provider_an_invoice_not_sent_from_there(
+    db_session, client, api_token, deal, at, run_jobs
+):
+    invoice, link = _won_and_issued(db_session, client, api_token, deal, at, run_jobs)
+    _put_stage(client, api_token, deal, "lost")
+    run_jobs()
+    db_session.expire_all()
+    (event,) = db_session.query(AutomationEvent).filter_by(deal_id=deal.id, stage="lost").all()
+    (remote,) = [d for d in at.box.invoices() if str(d["id"]) == link.external_id]
+    if at.provider == "moneyforward":  # its API has no void: said on the deal, left as is
+        assert event.outcome == "refused" and "cannot void" in event.note
+        assert db_session.get(Document, invoice.id).state == "sent"
+        return
+    assert event.outcome == "voided", event.note
+    assert db_session.get(Document, invoice.id).state == "void"
+    assert db_session.get(ExternalDocument, link.id).billing_status == "void"
+    assert remote["status"].startswith(("void", "canceled")), remote
+    actions = {e.action for e in db_session.query(AuditEntry).filter_by(document_id=invoice.id)}
+    assert {"automation", "voided_at_provider"} <= actions
+
+
+def test_lost_after_sent_from_the_provider_leaves_it_with_a_note(
+    db_session, client, api_token, deal, at, run_jobs
+):
+    invoice, link = _won_and_issued(db_session, client, api_token, deal, at, run_jobs)
+    if at.provider == "moneyforward":
+        answer = requests.post(
+            f"{at.box.base}/documents/{link.external_id}/status",
+            json={"email_status": "送付済み"},
+            timeout=10,
+        )
+        answer.raise_for_status()
+    else:
+        at.box.set_status(link.external_id, "sent")
+    _put_stage(client, api_token, deal, "lost")
+    run_jobs()
+    db_session.expire_all()
+    assert db_session.get(Document, invoice.id).state == "sent"
+    (event,) = db_session.query(AutomationEvent).filter_by(deal_id=deal.id, stage="lost").all()
+    assert event.outcome == "left"
+    assert "already sent" in event.note and at.connection.name in event.note

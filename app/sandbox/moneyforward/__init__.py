@@ -143,9 +143,15 @@ class MoneyForwardSandbox(Sandbox):
         return sorted(rows, key=lambda row: row["updated"], reverse=True)
 
     def set_document_status(self, doc_id, values):
-        """Billings: payment_status (code or label; "paid" → 入金済み). Quotes: order_status."""
+        """Billings: payment_status (code or label; "paid" → 入金済み), or email_status /
+        posting_status (the spec's labels: 送付済み, 郵送済み …). Quotes: order_status."""
         wanted = str(values.get("payment_status") or values.get("status") or "")
+        sending = {k: values[k] for k in ("email_status", "posting_status") if values.get(k)}
         with self.store.write():
+            if doc_id in self.state["billings"] and sending:
+                billing = self.state["billings"][doc_id]
+                billing.update(sending, updated_at=iso(now()))
+                return billing_json(billing)
             if doc_id in self.state["billings"]:
                 codes = {label: code for code, label in PAYMENT_LABELS.items()}
                 codes.update(paid="2", unpaid="1", unset="0")

@@ -172,6 +172,11 @@ class ProviderAdapter:
         answers. Only where ``supports_payment_push``."""
         raise NotImplementedError(f"{self.provider} takes no payment status from Renkei")
 
+    def sent_to_customer(self, external_id: str) -> bool:
+        """Whether the provider says the invoice went to the customer (emailed, posted,
+        marked sent): stage automation leaves such an invoice as it is."""
+        raise NotImplementedError
+
     def void_invoice(self, external_id: str) -> RemoteDocument | None:
         """Void the invoice at the provider; the document as it answers (None: no body).
         Only where ``supports_void``."""

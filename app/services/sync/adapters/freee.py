@@ -61,6 +61,17 @@ class FreeeAdapter(ProviderAdapter):
         # freee lists newest first; partner_ids takes a comma-separated list.
         return self.client.iter_invoices(partner_ids=str(int(customer.external_id)))
 
+    supports_void = True
+
+    def sent_to_customer(self, external_id):
+        # 送付ステータス: sent (送付済み) or unsent (送付待ち).
+        return self.client.get_invoice(int(external_id)).get("sending_status") == "sent"
+
+    def void_invoice(self, external_id):
+        # PUT /invoices/{id}/cancel (取消): the answer holds the cancel status only.
+        self.client.cancel_invoice(int(external_id))
+        return self.get_invoice(external_id)
+
     def get_invoice(self, external_id):
         return self.remote(self.client.get_invoice(int(external_id)))
 

@@ -71,6 +71,13 @@ class MoneyForwardAdapter(ProviderAdapter):
         billing = self.client.update_payment_status(external_id, "paid" if paid else "unpaid")
         return self.remote(billing)
 
+    # Money Forward's API has no void for a billing (only DELETE): supports_void stays off.
+    def sent_to_customer(self, external_id):
+        billing = self.client.get_billing(external_id)
+        emailed = billing.get("email_status") not in (None, "未送信")
+        posted = billing.get("posting_status") not in (None, "未郵送", "郵送取消", "郵送失敗")
+        return emailed or posted
+
     def get_invoice(self, external_id):
         return self.remote(self.client.get_billing(external_id))
 

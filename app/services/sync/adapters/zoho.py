@@ -57,6 +57,18 @@ class ZohoAdapter(ProviderAdapter):
         params = {"customer_id": customer.external_id, "sort_column": "date", "sort_order": "D"}
         return self.client.iter_invoices(**params)
 
+    supports_void = True
+    # Zoho's statuses before an invoice goes out (sent, viewed, … come after).
+    UNSENT = ("draft", "pending_approval", "approved")
+
+    def sent_to_customer(self, external_id):
+        return self.client.get_invoice(external_id).get("status") not in self.UNSENT
+
+    def void_invoice(self, external_id):
+        # POST /invoices/{id}/status/void answers a message only: read the invoice again.
+        self.client.void_invoice(external_id)
+        return self.get_invoice(external_id)
+
     def get_invoice(self, external_id):
         return self.remote(self.client.get_invoice(external_id))
 
