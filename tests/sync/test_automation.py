@@ -377,3 +377,51 @@ def test_lost_after_sent_from_the_provider_leaves_it_with_a_note(
     (event,) = db_session.query(AutomationEvent).filter_by(deal_id=deal.id, stage="lost").all()
     assert event.outcome == "left"
     assert "already sent" in event.note and at.connection.name in event.note
+
+
+def test_two_workers_applying_the_same_stage_at_once_make_one_document(app, db_session, deal):
+    _rule(db_session, deal, "invoice")
+    row = db_session.get(Deal, deal.id)
+    row.stage = "won"
+    db_session.commit()  # its job waits in Redis; the workers below run the service itself
+    barrier = threading.Barrier(N)
+    outcomes: list = []
+
+    def work():
+        from app.extensions import db
+
+        with app.app_context():
+            barrier.wait()
+            outcomes.extend(automation.apply_stage(deal.id, "won", None))
+            db.session.remove()
+
+    threads = [threading.Thread(target=work) for _ in range(N)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["created"] + ["existing"] * (N - 1)
+    assert len(_automatic(db_session, deal)) == 1
+
+
+def test_a_bulk_change_of_many_deals_in_one_commit_triggers_each(
+    db_session, sample, deal, run_jobs
+):
+    _rule(db_session, deal, "quote")
+    more = [
+        Deal(
+            title=f"一括 {i}",
+            company=sample["acme"],
+            deal_type=sample["project"],
+            stage="won",  # an import creating deals already won
+            currency="JPY",
+            amount=Decimal("1000"),
+        )
+        for i in range(3)
+    ]
+    db_session.add_all(more)
+    db_session.get(Deal, deal.id).stage = "won"  # and a bulk edit of an existing one
+    db_session.commit()
+    run_jobs()
+    for one in [deal, *more]:
+        assert len(_automatic(db_session, one, "quote")) == 1
