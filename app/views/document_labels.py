@@ -32,6 +32,7 @@ DOCUMENT_LABELS = {
     "document": _l("Document"),
     "created_by": _l("Created by"),
     "sent_at": _l("Sent at"),
+    "created_by_automation": _l("Made by stage automation"),
     # what the trail records about approvals and payments
     "reasons": _l("Why approval is needed"),
     "decision": _l("Decision"),

@@ -109,6 +109,7 @@ class DocumentView(
         "due_date",
         "terms",
         "notes",
+        "created_by_automation",  # such a document cannot be unlinked from its deal
     ]
     base_order = ("id", "desc")
     add_form_extra_fields = edit_form_extra_fields = {

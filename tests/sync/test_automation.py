@@ -425,3 +425,22 @@ def test_a_bulk_change_of_many_deals_in_one_commit_triggers_each(
     run_jobs()
     for one in [deal, *more]:
         assert len(_automatic(db_session, one, "quote")) == 1
+
+
+def test_the_automatic_document_and_the_deal_page_say_what_automation_did(
+    db_session, client, deal, run_jobs
+):
+    _rule(db_session, deal, "invoice", name="Won makes the invoice")
+    row = db_session.get(Deal, deal.id)
+    row.stage = "won"
+    db_session.commit()
+    run_jobs()
+    (invoice,) = _automatic(db_session, deal)
+    login(client)
+    with force_locale("en"):
+        page = client.get(f"/invoices/show/{invoice.id}?_l_=en").get_data(as_text=True)
+        assert "Made by stage automation" in page
+        deal_page = client.get(f"/dealview/show/{deal.id}?_l_=en").get_data(as_text=True)
+        refusal = automation.unlink_refusal(invoice)
+    assert "Won makes the invoice" in deal_page and invoice.number in deal_page
+    assert refusal and "cannot be unlinked" in refusal
