@@ -29,6 +29,9 @@ AUDIT_ACTIONS = (
     "imported",
     "linked",
     "unlinked",
+    # stage automation: a rule's own line, and a void at the provider
+    "automation",
+    "voided_at_provider",
 )
 
 

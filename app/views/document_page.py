@@ -56,6 +56,8 @@ AUDIT_ACTION_LABELS = {
     "imported": _l("Imported"),
     "linked": _l("Linked"),
     "unlinked": _l("Unlinked"),
+    "automation": _l("Stage automation"),
+    "voided_at_provider": _l("Voided at provider"),
 }
 # States from which a document may be emailed (approved first sends; later ones resend).
 SENDABLE = ("approved", "sent", "partially_paid", "disputed", "paid")
