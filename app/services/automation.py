@@ -32,6 +32,7 @@ from app.models.crm import Deal, utcnow
 from app.models.documents import Document
 from app.services import automation_void
 from app.services.actor import acting_as
+from app.services.automation_record import note
 from app.services.documents import approvals, issuing
 from app.services.documents.audit import record_event
 from app.services.errors import InvalidInput, NotFound
@@ -74,22 +75,6 @@ def automatic_document(deal: Deal, kind: str) -> Document | None:
         .filter(Document.state != "void")
         .one_or_none()
     )
-
-
-def note(deal, rule, stage, user, outcome, text, document=None) -> AutomationEvent:
-    """Add an event to the deal's automation record (the caller commits)."""
-    event = AutomationEvent(
-        deal_id=deal.id,
-        rule_id=rule.id,
-        rule_name=rule.name,
-        stage=stage,
-        document_id=getattr(document, "id", None),
-        on_behalf_of_id=getattr(user, "id", None),
-        outcome=outcome,
-        note=text,
-    )
-    db.session.add(event)
-    return event
 
 
 def apply_stage(deal_id: int, stage: str, user_id: int | None) -> list[str]:

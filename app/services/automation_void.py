@@ -19,6 +19,7 @@ from app.models.publishing import EmailDispatch
 from app.models.sync import ExternalDocument
 from app.providers.errors import ProviderError
 from app.providers.registry import entry
+from app.services.automation_record import note
 from app.services.documents import approvals, lifecycle
 from app.services.documents.audit import record_event
 from app.services.errors import InvalidInput
@@ -40,8 +41,8 @@ def _provider(link: ExternalDocument) -> str:
 
 def sent_reason(document: Document) -> str | None:
     """Why ``document`` counts as sent (in words), or None when it is unsent. A provider
-    holding it is asked now (its status in our link may be hours old); one that cannot
-    be asked counts as sent — nothing is voided on a guess."""
+    holding it is asked now (its status in our link may be hours old); when it cannot be
+    asked, the ProviderError goes up: a failure with a Retry, nothing voided on a guess."""
     if document.state not in UNSENT_STATES + ("sent",):
         return _(
             "%(number)s is %(state)s.",
@@ -62,17 +63,8 @@ def sent_reason(document: Document) -> str | None:
             return _(
                 "%(number)s is paid at %(name)s.", number=document.number, name=link.connection.name
             )
-        try:
-            adapter, _calls = adapter_for(link.connection)
-            sent = adapter.sent_to_customer(link.external_id)
-        except (ProviderError, InvalidInput) as exc:
-            return _(
-                "%(name)s could not say whether %(number)s was sent (%(error)s).",
-                name=link.connection.name,
-                number=document.number,
-                error=str(exc),
-            )
-        if sent:
+        adapter, _calls = adapter_for(link.connection)
+        if adapter.sent_to_customer(link.external_id):  # a provider's error: a failure
             return _(
                 "%(number)s was sent to the customer from %(name)s.",
                 number=document.number,
@@ -103,15 +95,7 @@ def _void_at_providers(document: Document) -> str | None:
                 their=link.number or link.external_id,
             )
         adapter, _calls = adapter_for(link.connection)
-        try:
-            remote = adapter.void_invoice(link.external_id)
-        except ProviderError as exc:
-            return _(
-                "%(name)s refused to void %(their)s: %(error)s",
-                name=link.connection.name,
-                their=link.number or link.external_id,
-                error=str(exc),
-            )
+        remote = adapter.void_invoice(link.external_id)  # a refusal: a failure, with Retry
         link.billing_status = remote.status if remote is not None else "void"
         link.payment_status = remote.payment_status if remote is not None else "void"
         record_event(
@@ -131,8 +115,6 @@ def _void_at_providers(document: Document) -> str | None:
 def void_unsent(deal, rule, stage: str, user) -> str:
     """Void the deal's unsent invoices (caller holds the deal's lock, acts as the rule,
     and commits); every invoice gets a note; the last outcome is returned."""
-    from app.services.automation import note
-
     invoices = (
         db.session.query(Document)
         .filter(Document.deal_id == deal.id, Document.kind == "invoice")
@@ -140,57 +122,73 @@ def void_unsent(deal, rule, stage: str, user) -> str:
         .order_by(Document.id)
         .all()
     )
-    outcome = "left"
+    outcomes = []
     for document in invoices:
         lock(document)
-        reason = sent_reason(document)
-        if reason is not None:
-            text = _("%(number)s was left as it is: it was already sent.", number=document.number)
-            note(deal, rule, stage, user, "left", f"{text} {reason}", document)
-            continue
-        flying = _in_flight(document)
-        if flying is not None:
-            note(
-                deal,
-                rule,
-                stage,
-                user,
-                "left",
-                _(
-                    "%(number)s was left as it is: it is being issued at %(name)s right now; "
-                    "void it there and here once that ends.",
-                    number=document.number,
-                    name=flying.connection.name,
-                ),
-                document,
+        try:
+            outcomes.append(_void_one(deal, rule, stage, user, document))
+        except (ProviderError, InvalidInput) as exc:  # asking or voiding at the provider
+            text = _(
+                "%(number)s was not voided: %(error)s Retry applies the rule again.",
+                number=document.number,
+                error=str(exc),
             )
-            continue
-        refusal = _void_at_providers(document)
-        if refusal is not None:
-            note(deal, rule, stage, user, "refused", refusal, document)
-            outcome = "refused"
-            continue
-        lifecycle.move(document, "void")
-        approvals.withdraw(document, _("Withdrawn: the deal was lost."))
-        sync_issuing.cancel_awaiting(document)
-        record_event(
-            db.session,
-            document,
-            "automation",
-            _(
-                "Voided by automation rule %(rule)s: the deal was lost.",
-                rule=rule.name,
-            ),
-        )
+            note(deal, rule, stage, user, "failed", text, document)
+            outcomes.append("failed")
+    for outcome in ("failed", "refused", "voided"):
+        if outcome in outcomes:
+            return outcome
+    return "left"
+
+
+def _void_one(deal, rule, stage: str, user, document: Document) -> str:
+    """Void one invoice of the lost deal, or say on the deal why it stays (locked)."""
+    reason = sent_reason(document)
+    if reason is not None:
+        text = _("%(number)s was left as it is: it was already sent.", number=document.number)
+        note(deal, rule, stage, user, "left", f"{text} {reason}", document)
+        return "left"
+    flying = _in_flight(document)
+    if flying is not None:
         note(
             deal,
             rule,
             stage,
             user,
-            "voided",
-            _("%(number)s voided: the deal was lost.", number=document.number),
+            "left",
+            _(
+                "%(number)s was left as it is: it is being issued at %(name)s right now; "
+                "void it there and here once that ends.",
+                number=document.number,
+                name=flying.connection.name,
+            ),
             document,
         )
-        outcome = "voided"
-        db.session.flush()
-    return outcome
+        return "left"
+    refusal = _void_at_providers(document)
+    if refusal is not None:
+        note(deal, rule, stage, user, "refused", refusal, document)
+        return "refused"
+    lifecycle.move(document, "void")
+    approvals.withdraw(document, _("Withdrawn: the deal was lost."))
+    sync_issuing.cancel_awaiting(document)
+    record_event(
+        db.session,
+        document,
+        "automation",
+        _(
+            "Voided by automation rule %(rule)s: the deal was lost.",
+            rule=rule.name,
+        ),
+    )
+    note(
+        deal,
+        rule,
+        stage,
+        user,
+        "voided",
+        _("%(number)s voided: the deal was lost.", number=document.number),
+        document,
+    )
+    db.session.flush()
+    return "voided"

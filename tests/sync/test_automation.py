@@ -444,3 +444,28 @@ def test_the_automatic_document_and_the_deal_page_say_what_automation_did(
         refusal = automation.unlink_refusal(invoice)
     assert "Won makes the invoice" in deal_page and invoice.number in deal_page
     assert refusal and "cannot be unlinked" in refusal
+
+
+def test_a_provider_failing_the_void_is_a_failure_on_the_deal_whose_retry_voids_once(
+    db_session, client, api_token, deal, at, run_jobs
+):
+    if at.provider == "moneyforward":
+        pytest.skip("Money Forward's API has no void")
+    invoice, link = _won_and_issued(db_session, client, api_token, deal, at, run_jobs)
+    void_path = "/status/void$" if at.provider == "zoho" else "/cancel$"
+    at.box.fault(kind="drop", count=5, path=void_path)
+    _put_stage(client, api_token, deal, "lost")
+    run_jobs()
+    db_session.expire_all()
+    (failed,) = db_session.query(AutomationEvent).filter_by(deal_id=deal.id, stage="lost").all()
+    assert failed.outcome == "failed" and invoice.number in failed.note
+    assert db_session.get(Document, invoice.id).state == "sent"
+    requests.delete(f"{at.box.base}/faults", timeout=10).raise_for_status()
+    login(client)
+    token = csrf_token(client, f"/dealview/show/{deal.id}")
+    answer = client.post(f"/automationevents/retry/{failed.id}", data={"csrf_token": token})
+    assert answer.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Document, invoice.id).state == "void"
+    (remote,) = [d for d in at.box.invoices() if str(d["id"]) == link.external_id]
+    assert remote["status"].startswith(("void", "canceled")), remote
