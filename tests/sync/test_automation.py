@@ -463,8 +463,11 @@ def test_a_provider_failing_the_void_is_a_failure_on_the_deal_whose_retry_voids_
     requests.delete(f"{at.box.base}/faults", timeout=10).raise_for_status()
     login(client)
     token = csrf_token(client, f"/dealview/show/{deal.id}")
-    answer = client.post(f"/automationevents/retry/{failed.id}", data={"csrf_token": token})
-    assert answer.status_code == 302
+    answer = client.post(
+        "/automationevents/action_post",
+        data={"csrf_token": token, "action": "retry_selected", "rowid": [str(failed.id)]},
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:1000]
     db_session.expire_all()
     assert db_session.get(Document, invoice.id).state == "void"
     (remote,) = [d for d in at.box.invoices() if str(d["id"]) == link.external_id]
