@@ -472,3 +472,52 @@ def test_a_provider_failing_the_void_is_a_failure_on_the_deal_whose_retry_voids_
     assert db_session.get(Document, invoice.id).state == "void"
     (remote,) = [d for d in at.box.invoices() if str(d["id"]) == link.external_id]
     assert remote["status"].startswith(("void", "canceled")), remote
+
+
+def test_on_both_databases_won_lost_won_makes_one_document_and_a_rollback_nothing(
+    any_session, redis_conn
+):
+    """The demo's SQLite too: the hook, the deal's lock (a write lock there) and the
+    partial unique index; the jobs are run as the worker would run them."""
+    from tests.factories import ensure_issuer, make_sample
+
+    sample_rows = make_sample(any_session)
+    ensure_issuer(any_session)
+    made = Deal(
+        title="両方",
+        company=sample_rows["acme"],
+        deal_type=sample_rows["project"],
+        stage="proposal",
+        currency="JPY",
+        amount=Decimal("3000"),
+    )
+    any_session.add(made)
+    any_session.commit()
+    _rule(any_session, made, "invoice")
+    _rule(any_session, made, "void_unsent", trigger="lost")
+    queued: list = []
+    from flask import current_app
+
+    from app.services import launchers
+    from app.services.automation_hook import STAGE_JOB
+
+    saved = launchers.launcher(STAGE_JOB)
+    launchers.register(current_app, STAGE_JOB, lambda *a: queued.append(a))
+    try:
+        row = any_session.get(Deal, made.id)
+        row.stage = "won"
+        any_session.flush()
+        any_session.rollback()
+        assert queued == []
+        for stage in ("won", "lost", "won"):
+            any_session.get(Deal, made.id).stage = stage
+            any_session.commit()
+            for args in queued:
+                automation.apply_stage(*args)
+            queued.clear()
+    finally:
+        launchers.register(current_app, STAGE_JOB, saved)
+    documents = _automatic(any_session, made)
+    assert [d.state for d in documents] == ["void", "approved"]
+    automation.apply_stage(made.id, "won", None)
+    assert len(_automatic(any_session, made)) == 2
