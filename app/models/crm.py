@@ -61,6 +61,9 @@ class Company(TimestampMixin, Model):
     # 適格請求書発行事業者登録番号: T + 13 digits, check digit validated in services.
     invoice_registration_number = Column(String(14))
     notes = Column(Text)
+    # Up to 10 fields a provider has and Renkei lacks, added from the customer-sync
+    # field mapping page: JSON {"key": "value"} (0014).
+    custom_fields = Column(Text)
 
     contacts = relationship("Contact", back_populates="company")
     deals = relationship("Deal", back_populates="company")

@@ -36,7 +36,13 @@ BILLING_STATUSES = (
     "failed",
 )
 DOCUMENT_KINDS = ("invoice", "quote")
-RUN_KINDS = ("create_invoice", "refresh_statuses", "scheduled_refresh", "retry")
+RUN_KINDS = (
+    "create_invoice",
+    "refresh_statuses",
+    "scheduled_refresh",
+    "retry",
+    "customer_sync",
+)
 # "unknown": the worker stopped answering (no heartbeat) mid-run; a create may have
 # reached the provider, so its Retry looks the document up before creating.
 RUN_STATUSES = ("queued", "running", "finished", "failed", "unknown")
@@ -136,6 +142,9 @@ class PartnerLink(TimestampMixin, Model):
     department_id = Column(String(64))  # Money Forward: the billing goes to a department
     pushed_fingerprint = Column(String(64))  # hash of what we sent, to push only changes
     last_pushed_at = Column(DateTime, default=utcnow)
+    # The provider's own updated-at of the record when we last read or wrote it: the
+    # both-ways sync compares it with the provider's next answer (0014).
+    provider_updated_at = Column(DateTime)
 
 
 class SyncRun(Model):
@@ -166,6 +175,7 @@ class SyncRun(Model):
     created = Column(Integer, nullable=False, default=0)
     updated = Column(Integer, nullable=False, default=0)
     failed = Column(Integer, nullable=False, default=0)
+    skipped = Column(Integer, nullable=False, default=0)  # customer syncs (0014)
     api_calls = Column(Integer, nullable=False, default=0)
     deal_ids = Column(Text)  # JSON list for runs on chosen deals
     # The document a create/retry run works on (None for refreshes).
