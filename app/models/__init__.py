@@ -3,13 +3,13 @@
 from app.models.audit import AuditEntry
 from app.models.automation import AutomationEvent, AutomationRule
 from app.models.connection import Connection
+from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
 from app.models.customer_sync import (
     ContactLink,
     CustomerSyncSetting,
     ProductLink,
     SyncOutcome,
 )
-from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
 from app.models.documents import (
     ApprovalRequest,
     ApprovalRule,
