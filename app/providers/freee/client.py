@@ -180,6 +180,29 @@ class FreeeInvoiceClient:
         body = {**body, "company_id": self.company_id}
         return self.accounting.put(f"/partners/{partner_id}", body)["partner"]
 
+    # -- items (品目, accounting API) --
+    def iter_items(self) -> Iterator[dict]:
+        """Every item (品目) of the company, page by page."""
+
+        def fetch(offset: int):
+            params = {"company_id": self.company_id, "offset": offset}
+            params["limit"] = dialect.PARTNERS_LIMIT
+            return self.accounting.get("/items", params)
+
+        def more(body, items, offset) -> bool:
+            return len(items) >= dialect.PARTNERS_LIMIT
+
+        return iter_pages(fetch, "items", more, first=0, step=dialect.PARTNERS_LIMIT)
+
+    def create_item(self, body: dict) -> dict:
+        """Create an item (品目)."""
+        return self.accounting.post("/items", {**body, "company_id": self.company_id})["item"]
+
+    def update_item(self, item_id: int, body: dict) -> dict:
+        """Update an item (品目)."""
+        body = {**body, "company_id": self.company_id}
+        return self.accounting.put(f"/items/{item_id}", body)["item"]
+
     # -- invoices --
     def create_invoice(self, body: dict, reference: str | None = None) -> dict:
         """Create an invoice (see ``create``)."""

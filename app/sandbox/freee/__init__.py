@@ -59,6 +59,7 @@ class FreeeSandbox(Sandbox):
     def register_api(self, bp) -> None:
         documents.register(self, bp)
         accounting.register(self, bp)
+        accounting.register_items(self, bp)
 
     def token_extras(self, issued_at: int) -> dict:
         return {"created_at": issued_at, "company_id": COMPANY_ID}

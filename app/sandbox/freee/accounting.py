@@ -1,5 +1,5 @@
-"""A minimal stand-in for freee's accounting API (``/api/1``): companies and partners
-(list, get, create, update).
+"""A minimal stand-in for freee's accounting API (``/api/1``): companies, partners and
+items (品目: list, get, create, update).
 
 The invoice spec references partners by id or code but does not define them; freee
 serves them from https://api.freee.co.jp/api/1. Shapes follow freee's accounting
@@ -16,6 +16,8 @@ from .model import freee_time
 
 PARTNER_FIELDS = ("code", "name", "shortcut1", "shortcut2", "long_name", "name_kana")
 PARTNER_FIELDS += ("default_title", "phone", "contact_name", "email", "org_code")
+# freee 品目 (GET/POST/PUT /api/1/items): a name and two shortcuts, no price or unit.
+ITEM_FIELDS = ("name", "shortcut1", "shortcut2")
 
 
 def register(sb, bp) -> None:
@@ -75,6 +77,49 @@ def register(sb, bp) -> None:
             with sb.store.write():
                 fill(partner, values)
         return sb.json({"partner": partner})
+
+
+def register_items(sb, bp) -> None:
+    """freee's 品目: offset/limit paging (limit ≤ 3000), ``update_date`` on each."""
+    api = sb.api_prefixes[1]
+
+    @bp.route(f"{api}/items", methods=["GET", "POST"])
+    def freee_items():
+        if request.method == "GET":
+            company = company_id(sb, request.args.get("company_id"))
+            rows = [i for i in sb.state["items"].values() if i["company_id"] == company]
+            offset, limit = int(request.args.get("offset", 0)), int(request.args.get("limit", 50))
+            return sb.json({"items": rows[offset : offset + min(limit, 3000)]})
+        body = sb.json_body()
+        company = company_id(sb, body.get("company_id"))
+        if not body.get("name"):
+            raise ApiError(400, "nameは必須です。", "name")
+        if any(
+            i["name"] == body["name"]
+            for i in sb.state["items"].values()
+            if i["company_id"] == company
+        ):
+            raise ApiError(400, "同じ名前の品目がすでに存在します。", "name")
+        item = {"id": sb.next_id("id", 1000), "company_id": company, "available": True}
+        item.update({k: body.get(k) for k in ITEM_FIELDS}, update_date=freee_time()[:10])
+        with sb.store.write():
+            sb.state["items"][str(item["id"])] = item
+        return sb.json({"item": item}, 201)
+
+    @bp.route(f"{api}/items/<int:item_id>", methods=["GET", "PUT"])
+    def freee_item(item_id):
+        values = sb.json_body() if request.method == "PUT" else request.args
+        company = company_id(sb, values.get("company_id"))
+        item = sb.state["items"].get(str(item_id))
+        if item is None or item["company_id"] != company:
+            raise ApiError(404, "品目が見つかりません。")
+        if request.method == "PUT":
+            if not values.get("name"):
+                raise ApiError(400, "nameは必須です。", "name")
+            with sb.store.write():
+                item.update({k: values[k] for k in ITEM_FIELDS if k in values})
+                item["update_date"] = freee_time()[:10]
+        return sb.json({"item": item})
 
 
 def fill(partner: dict, body: dict) -> None:

@@ -60,7 +60,13 @@ def seed() -> dict:
     }
     templates = {path: [{"id": 1, "name": f"{kind.label}（標準）"}] for path, kind in KINDS.items()}
     companies = {str(COMPANY_ID): company}
-    return {"companies": companies, "templates": templates, "partners": {}, "documents": {}}
+    return {
+        "companies": companies,
+        "templates": templates,
+        "partners": {},
+        "items": {},
+        "documents": {},
+    }
 
 
 def freee_time() -> str:
