@@ -96,6 +96,62 @@ class DocumentFile:
     mimetype: str = "application/pdf"
 
 
+@dataclass(frozen=True)
+class RemotePerson:
+    """A person at the provider (MF department, Zoho contact person) in our words."""
+
+    external_id: str
+    name: str
+    department: str | None = None
+    title: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteCustomer:
+    """A provider's customer record in our company's words (``raw``: as answered)."""
+
+    external_id: str
+    department_id: str | None
+    code: str | None
+    name: str
+    kana: str | None
+    postal_code: str | None
+    prefecture: str | None
+    address1: str | None
+    address2: str | None
+    phone: str | None
+    email: str | None
+    registration_number: str | None
+    updated_at: datetime | None  # the provider's own stamp, aware
+    persons: tuple[RemotePerson, ...] = ()
+    individual: bool = False  # a person without company (Zoho individual contact)
+    raw: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def of(cls, fields: dict, raw: dict) -> RemoteCustomer:
+        persons = tuple(RemotePerson(**p) for p in fields.pop("persons", ()))
+        return cls(**fields, persons=persons, raw=raw)
+
+    @property
+    def ids(self) -> CustomerIds:
+        return CustomerIds(self.external_id, self.department_id)
+
+
+@dataclass(frozen=True)
+class RemoteItem:
+    """A provider's item in our product's words (None: the provider has no such field)."""
+
+    external_id: str
+    name: str
+    code: str | None
+    unit: str | None
+    price: Decimal | None
+    tax_rate: str | None
+    updated_at: datetime | None
+
+
 def browsable(url: str | None) -> bool:
     """Whether ``url`` is one a person's browser can be sent to (http or https)."""
     return bool(url) and url.lower().startswith(("https://", "http://"))
@@ -143,6 +199,54 @@ class ProviderAdapter:
 
     def update_customer(self, ids: CustomerIds, company) -> None:
         """Push ``company``'s current details onto its provider record."""
+        raise NotImplementedError
+
+    # -- customer sync (app/services/sync/customers.py) --
+    def base_currency(self) -> str:
+        """The currency the provider's books are kept in."""
+        return "JPY"
+
+    def iter_customers(self, since: datetime | None = None) -> Iterator[RemoteCustomer]:
+        """The provider's customers changed since ``since`` where the API can filter
+        (else every one), page by page."""
+        raise NotImplementedError
+
+    def search_customers(self, text: str, limit: int = 20) -> list[RemoteCustomer]:
+        """Customers whose name contains ``text`` (a person's search)."""
+        raise NotImplementedError
+
+    def get_customer(self, external_id: str) -> RemoteCustomer:
+        """One customer by id."""
+        raise NotImplementedError
+
+    def create_customer_from(self, company, extra: dict) -> RemoteCustomer:
+        """Create ``company`` (with mapped ``extra`` fields) and answer it."""
+        raise NotImplementedError
+
+    def push_customer(self, ids: CustomerIds, company, extra: dict) -> datetime | None:
+        """Update the provider's record from ``company``; its new updated-at."""
+        raise NotImplementedError
+
+    def read_field(self, remote: RemoteCustomer, theirs: str):
+        """A mapped provider field's value on ``remote``."""
+        return remote.raw.get(theirs)
+
+    supports_persons: bool = False
+
+    def push_person(self, ids: CustomerIds, person_id: str | None, contact) -> str:
+        """Create (``person_id`` None) or update a contact person; its id."""
+        raise NotImplementedError(f"{self.provider} keeps no contact persons")
+
+    def iter_items(self, since: datetime | None = None) -> Iterator[RemoteItem]:
+        """The provider's items (changed since ``since`` where it can filter)."""
+        raise NotImplementedError
+
+    def create_item(self, product) -> RemoteItem:
+        """Create ``product`` as an item."""
+        raise NotImplementedError
+
+    def update_item(self, external_id: str, product) -> RemoteItem:
+        """Push ``product`` onto its item."""
         raise NotImplementedError
 
     # -- invoices --

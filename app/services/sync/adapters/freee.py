@@ -17,10 +17,17 @@ page can); refreshing the deal (a GET per invoice) still does.
 from __future__ import annotations
 
 from datetime import timedelta
-from itertools import chain
+from itertools import chain, islice
 
 from app.providers.freee import ENTRY, mapping
-from app.services.sync.adapters.base import ChangeFeed, CustomerIds, ProviderAdapter
+from app.providers.freee import customers as cmap
+from app.services.sync.adapters.base import (
+    ChangeFeed,
+    CustomerIds,
+    ProviderAdapter,
+    RemoteCustomer,
+    RemoteItem,
+)
 from app.services.sync.clock import business_day_of
 
 
@@ -44,6 +51,37 @@ class FreeeAdapter(ProviderAdapter):
 
     def update_customer(self, ids, company):
         self.client.update_partner(int(ids.external_id), mapping.partner_body(company))
+
+    # -- customer sync (no contact persons at freee) --
+    def _remote(self, partner):
+        return RemoteCustomer.of(cmap.customer_fields(partner), partner)
+
+    def iter_customers(self, since=None):
+        return (self._remote(p) for p in self.client.iter_partners())
+
+    def search_customers(self, text, limit=20):
+        return [self._remote(p) for p in islice(self.client.iter_partners(keyword=text), limit)]
+
+    def get_customer(self, external_id):
+        return self._remote(self.client.get_partner(int(external_id)))
+
+    def create_customer_from(self, company, extra):
+        body = {**mapping.partner_body(company), **extra}
+        return self._remote(self.client.create_partner(body))
+
+    def push_customer(self, ids, company, extra):
+        body = {**mapping.partner_body(company), **extra}
+        return self._remote(self.client.update_partner(int(ids.external_id), body)).updated_at
+
+    def iter_items(self, since=None):
+        return (RemoteItem(**cmap.item_fields(i)) for i in self.client.iter_items())
+
+    def create_item(self, product):
+        return RemoteItem(**cmap.item_fields(self.client.create_item(cmap.item_body(product))))
+
+    def update_item(self, external_id, product):
+        item = self.client.update_item(int(external_id), cmap.item_body(product))
+        return RemoteItem(**cmap.item_fields(item))
 
     def find_invoice(self, reference, created_at, customer=None):
         # freee cannot filter on memo: list the partner's invoices from the day before

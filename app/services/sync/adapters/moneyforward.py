@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import islice
 
 from app.models.crm import utcnow
 from app.providers.moneyforward import ENTRY, mapping
+from app.providers.moneyforward import customers as cmap
+from app.providers.wire_values import parse_datetime
 from app.services.sync.adapters.base import (
     ChangeFeed,
     CustomerIds,
     DocumentFile,
     ProviderAdapter,
+    RemoteCustomer,
+    RemoteItem,
     pdf_filename,
 )
+
+
+def _latest(*records: dict):
+    stamps = [parse_datetime(r.get("updated_at"), "updated_at", ENTRY.key) for r in records]
+    stamps = [s for s in stamps if s]
+    return max(stamps) if stamps else None
 
 
 class MoneyForwardAdapter(ProviderAdapter):
@@ -48,6 +59,59 @@ class MoneyForwardAdapter(ProviderAdapter):
         self.client.update_partner(ids.external_id, body)
         department = mapping.department_body(company)
         self.client.update_department(ids.external_id, ids.department_id, department)
+
+    # -- customer sync --
+    supports_persons = True
+
+    def _remote(self, partner):
+        return RemoteCustomer.of(cmap.customer_fields(partner), partner)
+
+    def iter_customers(self, since=None):
+        # No updated-since filter on /partners: every partner, 100 a page.
+        return (self._remote(p) for p in self.client.iter_partners())
+
+    def search_customers(self, text, limit=20):
+        return [self._remote(p) for p in islice(self.client.iter_partners(name=text), limit)]
+
+    def get_customer(self, external_id):
+        return self._remote(self.client.get_partner(external_id))
+
+    def create_customer_from(self, company, extra):
+        partner_extra, department_extra = cmap.split_extra(extra)
+        department = {**mapping.department_body(company), **department_extra}
+        body = {**mapping.partner_body(company), **partner_extra, "departments": [department]}
+        return self._remote(self.client.create_partner({k: v for k, v in body.items() if v}))
+
+    def push_customer(self, ids, company, extra):
+        partner_extra, department_extra = cmap.split_extra(extra)
+        body = {k: v for k, v in {**mapping.partner_body(company), **partner_extra}.items() if v}
+        partner = self.client.update_partner(ids.external_id, body)
+        department = {**mapping.department_body(company), **department_extra}
+        answered = self.client.update_department(ids.external_id, ids.department_id, department)
+        return _latest(partner, answered)
+
+    def read_field(self, remote, theirs):
+        if theirs in cmap.PARTNER_KEYS:
+            return remote.raw.get(theirs)
+        departments = remote.raw.get("departments") or [{}]
+        return departments[0].get(theirs)
+
+    def push_person(self, ids, person_id, contact):
+        body = cmap.person_body(contact)
+        if person_id is None:
+            return self.client.create_department(ids.external_id, body)["id"]
+        self.client.update_department(ids.external_id, person_id, body)
+        return person_id
+
+    def iter_items(self, since=None):
+        return (RemoteItem(**cmap.item_fields(i)) for i in self.client.iter_items())
+
+    def create_item(self, product):
+        return RemoteItem(**cmap.item_fields(self.client.create_item(cmap.item_body(product))))
+
+    def update_item(self, external_id, product):
+        item = self.client.update_item(external_id, cmap.item_body(product))
+        return RemoteItem(**cmap.item_fields(item))
 
     def find_invoice(self, reference, created_at, customer=None):
         # A day of slack: created_at is ours (UTC), Money Forward's range is JST days.

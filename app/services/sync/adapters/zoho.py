@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC
+from itertools import islice
 
 from flask_babel import gettext as _
 
 from app.providers.errors import ValidationError
 from app.providers.zoho import ENTRY, mapping
+from app.providers.zoho import customers as cmap
+from app.providers.zoho.client import zoho_time
+from app.providers.zoho.customers import read_field
 from app.services.sync import agreement
-from app.services.sync.adapters.base import ChangeFeed, CustomerIds, ProviderAdapter
+from app.services.sync.adapters.base import (
+    ChangeFeed,
+    CustomerIds,
+    ProviderAdapter,
+    RemoteCustomer,
+    RemoteItem,
+)
 
 
 class ZohoAdapter(ProviderAdapter):
@@ -32,6 +42,72 @@ class ZohoAdapter(ProviderAdapter):
 
     def update_customer(self, ids, company):
         self.client.update_contact(ids.external_id, mapping.contact_body(company))
+
+    # -- customer sync --
+    supports_persons = True
+
+    def _remote(self, contact):
+        return RemoteCustomer.of(cmap.customer_fields(contact), contact)
+
+    def base_currency(self):
+        # GET /organizations: the organisation we are connected to, its currency_code.
+        organizations = self.client.list_organizations()
+        mine = [o for o in organizations if str(o.get("organization_id")) == str(self.client.organization_id)]
+        chosen = mine or organizations
+        return (chosen[0].get("currency_code") if chosen else None) or "JPY"
+
+    def iter_customers(self, since=None):
+        filters = {"sort_column": "last_modified_time", "sort_order": "A"}
+        if since is not None:
+            filters["last_modified_time"] = zoho_time(
+                since if since.tzinfo else since.replace(tzinfo=UTC)
+            )
+        return (self._remote(c) for c in self.client.iter_contacts(**filters))
+
+    def search_customers(self, text, limit=20):
+        found = self.client.iter_contacts(search_text=text)
+        return [self._remote(c) for c in islice(found, limit)]
+
+    def get_customer(self, external_id):
+        return self._remote(self.client.get_contact(external_id))
+
+    def create_customer_from(self, company, extra):
+        body = cmap.merge_extra(mapping.contact_body(company), extra)
+        return self._remote(self.client.create_contact(body))
+
+    def push_customer(self, ids, company, extra):
+        body = cmap.merge_extra(mapping.contact_body(company), extra)
+        return self._remote(self.client.update_contact(ids.external_id, body)).updated_at
+
+    def read_field(self, remote, theirs):
+        return read_field(remote.raw, theirs)
+
+    def push_person(self, ids, person_id, contact):
+        # The sandbox and the v3 contact keep persons in the contact's contact_persons:
+        # ours replaces the one with the same key (id or email), others are kept.
+        current = self.client.get_contact(ids.external_id)
+        persons = list(current.get("contact_persons") or [])
+        body = cmap.person_body(contact)
+        key = person_id or contact.email or contact.name
+        kept = [p for p in persons if cmap.person_fields(p)["external_id"] != key]
+        self.client.update_contact(ids.external_id, {"contact_persons": [*kept, body]})
+        return cmap.person_fields(body)["external_id"]
+
+    def iter_items(self, since=None):
+        filters = {}
+        if since is not None:
+            filters["last_modified_time"] = zoho_time(
+                since if since.tzinfo else since.replace(tzinfo=UTC)
+            )
+        return (RemoteItem(**cmap.item_fields(i)) for i in self.client.iter_items(**filters))
+
+    def create_item(self, product):
+        body = cmap.item_body(product, mapping.tax_ids(self.client.list_taxes()))
+        return RemoteItem(**cmap.item_fields(self.client.create_item(body)))
+
+    def update_item(self, external_id, product):
+        body = cmap.item_body(product, mapping.tax_ids(self.client.list_taxes()))
+        return RemoteItem(**cmap.item_fields(self.client.update_item(external_id, body)))
 
     def find_invoice(self, reference, created_at, customer=None):
         invoice = self.client.find_invoice(reference)
