@@ -159,6 +159,7 @@ def wipe_crm(session) -> None:
         "automation_rule",
         "mismatch",
         "sync_failure",
+        "sync_outcome",
         "sync_run",
         "external_document",
         "email_dispatch",
@@ -170,8 +171,9 @@ def wipe_crm(session) -> None:
         "approval_rule",
         "legal_entity",
     )
+    links = ("contact_link", "product_link")
     crm = ("deal_line", "deal", "contact", "company", "product", "deal_type")
-    for table in documents + crm:
+    for table in documents + links + crm:
         session.execute(sa.text(f"DELETE FROM {table}"))
     session.commit()
 

@@ -17,7 +17,12 @@ from dataclasses import dataclass
 
 from rq import cron
 
-from app.jobs.sync import QUEUE, end_stale_runs_job, scheduled_refresh_job
+from app.jobs.sync import (
+    QUEUE,
+    customer_sync_due_job,
+    end_stale_runs_job,
+    scheduled_refresh_job,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ SCHEDULE = (
     Scheduled("renkei-status-pull", scheduled_refresh_job, "0 0,9 * * *"),
     # Runs whose worker died (no heartbeat) are marked unknown, with a Retry.
     Scheduled("renkei-sync-watchdog", end_stale_runs_job, "*/5 * * * *", timeout=300),
+    # Each connection's customer sync runs when its own schedule (minutes) is due.
+    Scheduled("renkei-customer-sync", customer_sync_due_job, "*/5 * * * *", timeout=300),
 )
 
 

@@ -73,6 +73,25 @@ def push_payment_status_job(link_id: int, user_id: int | None = None) -> str:
     return perform_push(link_id, user_id)
 
 
+@job(queue=QUEUE, timeout=4 * 3600)
+def customer_sync_job(run_id: int) -> int:
+    """Keep the connection's customers and products in step (app.services.sync.customers)."""
+    from app.services.sync import runs
+    from app.services.sync.customer_runs import perform_customer_sync
+
+    with runs.working(run_id):
+        perform_customer_sync(run_id)
+    return run_id
+
+
+@job(queue=QUEUE, timeout=300)
+def customer_sync_due_job() -> list[int]:
+    """Queue the customer syncs whose schedule is due."""
+    from app.services.sync.customer_runs import run_due_syncs
+
+    return run_due_syncs()
+
+
 @job(queue=QUEUE, timeout=300)
 def end_stale_runs_job() -> int:
     """Mark unknown the runs whose worker stopped beating (SYNC_HEARTBEAT_STALE_MINUTES)."""
@@ -84,7 +103,7 @@ def end_stale_runs_job() -> int:
 def wire(app) -> None:
     """Give the sync services of ``app`` the way to queue these jobs (and to ask whether
     a queued one can still run)."""
-    from app.services.sync import issuing, requests, runs, settlement
+    from app.services.sync import customer_runs, issuing, requests, runs, settlement
 
     launchers.register(app, requests.CREATE_JOB, create_invoice_job.enqueue)
     launchers.register(app, settlement.PUSH_JOB, push_payment_status_job.enqueue)
@@ -92,3 +111,4 @@ def wire(app) -> None:
     settlement.wire()
     launchers.register(app, requests.REFRESH_JOB, refresh_statuses_job.enqueue)
     launchers.register(app, runs.JOB_LOST, job_lost)
+    launchers.register(app, customer_runs.JOB, customer_sync_job.enqueue)

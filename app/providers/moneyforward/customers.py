@@ -78,13 +78,19 @@ def split_extra(extra: dict) -> tuple[dict, dict]:
     return partner, {k: v for k, v in extra.items() if k not in PARTNER_KEYS}
 
 
+def _number(value: Decimal) -> int | float:
+    """A JSON number, as the spec's item price is (integral yen stay integers)."""
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def item_body(product) -> dict:
     """The item standing for ``product`` (name, code, unit, price, excise)."""
     body = {
         "name": product.name[:100],
         "code": product.code[:30],
         "unit": (product.unit or "")[:20] or None,
-        "price": str(product.unit_price),
+        "price": _number(product.unit_price),
         "excise": EXCISE_BY_TAX_RATE.get(product.tax_rate, "ten_percent"),
     }
     return {k: v for k, v in body.items() if v is not None}

@@ -9,7 +9,10 @@ from app.services.sync.adapters.base import (
     OpenDocument,
     OutgoingDocument,
     ProviderAdapter,
+    RemoteCustomer,
     RemoteDocument,
+    RemoteItem,
+    RemotePerson,
 )
 from app.services.sync.adapters.freee import FreeeAdapter
 from app.services.sync.adapters.moneyforward import MoneyForwardAdapter
@@ -37,6 +40,9 @@ __all__ = [
     "OpenDocument",
     "OutgoingDocument",
     "ProviderAdapter",
+    "RemoteCustomer",
     "RemoteDocument",
+    "RemoteItem",
+    "RemotePerson",
     "adapter_class",
 ]

@@ -52,7 +52,11 @@ class ZohoAdapter(ProviderAdapter):
     def base_currency(self):
         # GET /organizations: the organisation we are connected to, its currency_code.
         organizations = self.client.list_organizations()
-        mine = [o for o in organizations if str(o.get("organization_id")) == str(self.client.organization_id)]
+        mine = [
+            o
+            for o in organizations
+            if str(o.get("organization_id")) == str(self.client.organization_id)
+        ]
         chosen = mine or organizations
         return (chosen[0].get("currency_code") if chosen else None) or "JPY"
 
