@@ -1,4 +1,5 @@
-"""Run the benchmarks: ``python -m tests.bench [pull] [onedoc] [create] [csv] [pdf] [money]``
+"""Run the benchmarks:
+``python -m tests.bench [pull] [onedoc] [create] [csv] [pdf] [money] [customers]``
 (default: all).
 
 Results are printed as small tables and written to bench-results/ (git-ignored).
@@ -33,6 +34,10 @@ def main(argv: list[str]) -> int:
             from tests.bench import pdf_bench
 
             pdf_bench.run()
+        elif name == "customers":
+            from tests.bench import customer_sync
+
+            customer_sync.run()
         elif name == "money":
             from tests.bench import money_agreement
 
