@@ -21,6 +21,7 @@ RESOURCES = (
     "Connection",
     "Profile",
     "SyncHistory",
+    "CustomerSync",
     *DOCUMENT_TYPES,
     "ApprovalQueue",
     "ReceivablesSummary",
@@ -84,6 +85,10 @@ OPERATIONS = {
     ("can_refresh_statuses", "ProviderDocument"): (("POST", "/dealview/refresh/0"), None),
     ("can_read", "SyncHistory"): (("GET", "/sync/history/list/"), None),
     ("can_retry", "SyncHistory"): (("POST", "/sync/history/retry/0"), None),
+    # Customer sync (no connection 0: a permitted person gets 404, others 403).
+    ("can_read", "CustomerSync"): (("GET", "/customersync/"), None),
+    ("can_write", "CustomerSync"): (("POST", "/customersync/0/pause"), None),
+    ("can_run", "CustomerSync"): (("POST", "/customersync/0/run"), None),
     # Documents: a kind's list and API, its add form and API create, and "send" (no
     # document 0 exists: a permitted person gets 404, others 403).
     **{

@@ -34,6 +34,21 @@ SCREEN_VERBS = {
 }
 # Sync history (resource "SyncHistory"): Admin and Accounting read, Admin retries.
 SYNC_HISTORY_VERBS = {"list": "read", "show": "read", "retry": "retry"}
+# Customer sync (resource "CustomerSync", issue 16): Admin changes the settings;
+# Accounting reads them and the history, runs a sync, fetches a customer, retries.
+CUSTOMER_SYNC_VERBS = {
+    "index": "read",
+    "settings": "read",
+    "history": "read",
+    "run_show": "read",
+    "save": "write",
+    "pause": "write",
+    "resume": "write",
+    "run": "run",
+    "fetch": "run",
+    "take": "run",
+    "retry": "run",
+}
 # REST API (ModelRestApi) methods → verb.
 API_VERBS = {
     "get": "read",
@@ -110,6 +125,7 @@ MENUS = {
     "Connection": ("Integrations", "Connections"),
     "Profile": ("Security", "Profiles"),
     "SyncHistory": ("Integrations", "Sync history"),
+    "CustomerSync": ("Integrations", "Customer sync"),
     **{kind.resource: ("Documents", kind.menu) for kind in KINDS.values()},
     "ApprovalQueue": ("Documents", "Approvals"),
     "ReceivablesSummary": ("Documents", "Receivables"),
@@ -164,6 +180,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         ("can_record_payment", "Document"),
         ("can_read", "ReceivablesSummary"),
         ("can_read", "SyncHistory"),
+        *_grant("CustomerSync", "read", "run"),
         ("can_refresh_statuses", "ProviderDocument"),
         ("can_read", "AuditTrail"),
         ("can_read", "Outbox"),

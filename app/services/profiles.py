@@ -24,6 +24,7 @@ _ORDER = [
     "ReceivablesSummary",
     "ProviderDocument",
     "SyncHistory",
+    "CustomerSync",
     "Connection",
     "Profile",
 ]

@@ -13,6 +13,7 @@ from app.views.crm import (
     DealView,
     ProductView,
 )
+from app.views.customer_sync import CustomerSyncView
 from app.views.documents_menu import register_document_views
 from app.views.list_arguments import refuse_bad_list_arguments
 from app.views.outbox import OutboxView
@@ -61,6 +62,13 @@ def register_views(appbuilder) -> None:
         "Sync history",
         label=_l("Sync history"),
         icon="fa-history",
+        category="Integrations",
+    )
+    appbuilder.add_view(
+        CustomerSyncView,
+        "Customer sync",
+        label=_l("Customer sync"),
+        icon="fa-exchange-alt",
         category="Integrations",
     )
     register_document_views(appbuilder)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import flash, g
 from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_babel import lazy_gettext as _l
@@ -345,6 +345,7 @@ class CompanyView(CrmView):
     ]
     related_views = [ContactView, DealView]
     show_template = "renkei/show.html"
+    add_template = "renkei/company_add.html"
     description_columns = {
         "invoice_registration_number": _l("適格請求書発行事業者登録番号: T + 13 digits."),
     }
@@ -352,3 +353,19 @@ class CompanyView(CrmView):
         "invoice_registration_number": [Optional(), v.registration_number],
         "email": [Optional(), Email(message=_l("Not a valid email address."))],
     }
+
+    def post_add(self, item):
+        self._after_change(item)
+
+    def post_update(self, item):
+        self._after_change(item)
+
+    def _after_change(self, item):
+        """Connections that sync after each change push this company (a queued run)."""
+        from app.services.errors import RenkeiError
+        from app.services.sync.customer_runs import after_company_change
+
+        try:
+            after_company_change(item)
+        except RenkeiError as exc:  # paused meanwhile, queue down: the save stands
+            flash(str(exc), "warning")

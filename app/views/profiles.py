@@ -34,6 +34,7 @@ LABELS = {
     "ProviderDocument": _l("Documents at providers"),
     "Profile": _l("Profiles"),
     "SyncHistory": _l("Sync history"),
+    "CustomerSync": _l("Customer sync"),
 }
 
 

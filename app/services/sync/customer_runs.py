@@ -2,7 +2,7 @@
 a change), pause and resume, the run's work in a job, Retry of a failed record, and
 "Fetch from provider" (take one customer in without a full sync).
 
-Rights: "CustomerSync" — ``can_edit`` to change settings, ``can_run`` to start a run
+Rights: "CustomerSync" — ``can_write`` to change settings, ``can_run`` to start a run
 or take a customer in, ``can_list`` to read the history (app/security/permissions.py).
 """
 
@@ -29,7 +29,7 @@ from app.services.sync.products import ProductSync
 JOB = "customer_sync"
 KIND = "customer_sync"
 RUN = ("can_run", "CustomerSync")
-EDIT = ("can_edit", "CustomerSync")
+EDIT = ("can_write", "CustomerSync")
 
 
 def settings_of(connection: Connection) -> CustomerSyncSetting:
