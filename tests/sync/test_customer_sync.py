@@ -225,3 +225,19 @@ def test_zoho_pull_asks_only_for_changes(app, db_session, at, sample, run_jobs):
     _sync(app, db_session, at.connection, run_jobs)
     asked = at.box.requests_to("/contacts", "GET")
     assert any("last_modified_time" in json.dumps(r) for r in asked)
+
+
+def test_schedule_queues_a_run_when_due_and_not_when_paused(app, db_session, mf, sample, run_jobs):
+    import datetime as dt
+
+    customer_runs.save_settings(mf, None, schedule_minutes=60)
+    assert [s.connection_id for s in customer_runs.due_connections()] == [mf.id]
+    queued = customer_runs.run_due_syncs()
+    run_jobs()
+    assert db_session.get(SyncRun, queued[0]).status == "finished"
+    db_session.expire_all()
+    assert customer_runs.due_connections() == []  # ran just now
+    later = customer_runs.settings_of(mf).last_run_at + dt.timedelta(minutes=61)
+    assert len(customer_runs.due_connections(later)) == 1
+    customer_runs.set_paused(mf, None, True)
+    assert customer_runs.due_connections(later) == []

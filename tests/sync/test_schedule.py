@@ -13,12 +13,14 @@ def test_schedule_is_registered_once_at_09_and_18_tokyo(redis_conn):
         scheduler = CronScheduler(connection=redis_conn)
         scheduler.load_config_from_file("app.jobs.schedule")
         entries = {e.func_name: e for e in scheduler.get_jobs()}
-        assert len(entries) == len(scheduler.get_jobs()) == 2
+        assert len(entries) == len(scheduler.get_jobs()) == 3
         entry = entries["app.jobs.sync.scheduled_refresh_job"]
         assert entry.cron == "0 0,9 * * *"
         assert entry.next_enqueue_time.hour in (0, 9)
         # the watchdog that marks runs of dead workers unknown
         assert entries["app.jobs.sync.end_stale_runs_job"].cron == "*/5 * * * *"
+        # each connection's customer sync, when its own schedule is due
+        assert entries["app.jobs.sync.customer_sync_due_job"].cron == "*/5 * * * *"
 
 
 def test_a_second_scheduler_is_refused(redis_conn):
