@@ -241,3 +241,53 @@ def test_schedule_queues_a_run_when_due_and_not_when_paused(app, db_session, mf,
     assert len(customer_runs.due_connections(later)) == 1
     customer_runs.set_paused(mf, None, True)
     assert customer_runs.due_connections(later) == []
+
+
+def _zoho(db_session, live_server, box_reset=True):
+    from tests.sync.conftest import Sandbox, make_connected
+
+    box = Sandbox(live_server.url, "zoho")
+    box.reset()
+    return make_connected(db_session, live_server.url, "zoho", "Zoho customers"), box
+
+
+def test_zoho_contacts_go_as_contact_persons_and_individuals_come_in(
+    app, db_session, live_server, sample, run_jobs
+):
+    connection, box = _zoho(db_session, live_server)
+    try:
+        run = _sync(app, db_session, connection, run_jobs, modules="companies_contacts")
+        assert ("contact", "created", "佐藤 花子") in _outcomes(db_session, run)
+        client, _session = client_for(connection)
+        link = db_session.query(PartnerLink).join(Company).filter(Company.code == "C-1").one()
+        persons = client.get_contact(link.external_id)["contact_persons"]
+        assert [p["email"] for p in persons] == ["hanako@example.com"]
+        client.create_contact(
+            {
+                "contact_name": "個人 一郎",
+                "customer_sub_type": "individual",
+                "email": "i@example.jp",
+            }
+        )
+        skipped = _sync(app, db_session, connection, run_jobs, extent="from_provider")
+        assert db_session.query(Company).filter_by(name="個人 一郎").count() == 0, skipped.message
+        _sync(app, db_session, connection, run_jobs, include_orphan_contacts=True)
+        person = db_session.query(Company).filter_by(name="個人 一郎").one()
+        assert [c.email for c in person.contacts] == ["i@example.jp"]
+    finally:
+        box.reset()
+        from tests.sync.conftest import _wipe
+
+        _wipe(db_session)
+
+
+def test_contact_filter_and_contacts_module(app, db_session, mf, sample, run_jobs):
+    extra = Contact(company=sample["sakura"], name="対象外 次郎", email="jiro@example.com")
+    db_session.add(extra)
+    db_session.commit()
+    saved = json.dumps({"_flt_2_email": "hanako"})  # email contains
+    run = _sync(app, db_session, mf, run_jobs, modules="contacts", contact_filter=saved)
+    outcomes = _outcomes(db_session, run)
+    assert ("contact", "created", "佐藤 花子") in outcomes
+    assert all("次郎" not in o[2] for o in outcomes)
+    assert all(o[2] != "Acme Trading Ltd." for o in outcomes)  # no contacts: not sent

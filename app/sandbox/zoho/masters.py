@@ -10,6 +10,7 @@ from .model import CURRENCY, TAXES, named_json, tax_by_id, zoho_time
 
 CONTACT_FIELDS = ("contact_name", "company_name", "email", "phone", "website", "notes")
 CONTACT_FIELDS += ("billing_address", "shipping_address", "contact_persons", "payment_terms")
+CONTACT_FIELDS += ("customer_sub_type",)  # business (default) or individual
 ITEM_FIELDS = ("name", "description", "unit", "sku", "product_type")
 
 

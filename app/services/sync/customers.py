@@ -293,8 +293,23 @@ class CustomerSync:
                 set_our_value(company, row["ours"], value)
 
     def pull_persons(self, company: Company, remote: RemoteCustomer) -> None:
-        """The provider's persons as the company's contacts (when contacts are synced)."""
-        if self.setting.modules == "companies" or not remote.persons:
+        """The provider's persons as the company's contacts (when contacts are synced).
+        A person without company there (Zoho individual) becomes a company of its own
+        name holding that one contact: a Renkei contact always belongs to a company."""
+        if self.setting.modules == "companies":
+            return
+        if remote.individual and not remote.persons:
+            if not company.contacts:
+                db.session.add(
+                    Contact(
+                        company=company,
+                        name=remote.name[:100] or "-",
+                        email=remote.email,
+                        phone=remote.phone,
+                    )
+                )
+            return
+        if not remote.persons:
             return
         links = {
             link.external_id: link
@@ -341,6 +356,10 @@ class CustomerSync:
     def push(self, company_ids: list[int] | None = None) -> None:
         links = self.links()
         query = scoped(Company, self.setting.company_filter)
+        if self.setting.modules == "contacts":
+            # Contacts only: a company goes as the holder of its contacts, no other.
+            holders = self.contacts_in_scope().with_entities(Contact.company_id)
+            query = query.filter(Company.id.in_(holders))
         if company_ids is not None:
             query = query.filter(Company.id.in_(company_ids))
         ids = [row.id for row in query.with_entities(Company.id).order_by(Company.id)]
@@ -423,13 +442,28 @@ class CustomerSync:
         self.push_persons(company, link)
         self.outcome("company", outcome, "to_provider", company, remote)
 
+    def contacts_in_scope(self):
+        """The contacts the saved contact filter chooses (all without one)."""
+        return scoped(Contact, self.setting.contact_filter)
+
+    def _scoped_contacts(self, company: Company) -> list[Contact]:
+        if not self.setting.contact_filter:
+            return list(company.contacts)
+        chosen = {
+            row.id
+            for row in self.contacts_in_scope()
+            .filter(Contact.company_id == company.id)
+            .with_entities(Contact.id)
+        }
+        return [c for c in company.contacts if c.id in chosen]
+
     def _persons_changed(self, company: Company) -> bool:
         if self.setting.modules == "companies" or not self.adapter.supports_persons:
             return False
         links = self._contact_links(company)
         return any(
             links.get(c.id) is None or links[c.id].pushed_fingerprint != contact_print(c)
-            for c in company.contacts
+            for c in self._scoped_contacts(company)
         )
 
     def _contact_links(self, company: Company) -> dict[int, ContactLink]:
@@ -447,7 +481,7 @@ class CustomerSync:
             return
         links = self._contact_links(company)
         ids = CustomerIds(link.external_id, link.department_id)
-        for contact in company.contacts:
+        for contact in self._scoped_contacts(company):
             print_ = contact_print(contact)
             contact_link = links.get(contact.id)
             if contact_link is not None and contact_link.pushed_fingerprint == print_:
