@@ -291,3 +291,41 @@ def test_contact_filter_and_contacts_module(app, db_session, mf, sample, run_job
     assert ("contact", "created", "佐藤 花子") in outcomes
     assert all("次郎" not in o[2] for o in outcomes)
     assert all(o[2] != "Acme Trading Ltd." for o in outcomes)  # no contacts: not sent
+
+
+def test_two_runs_at_once_make_one_record_each(app, db_session, mf, sample, run_jobs):
+    """Two syncs released together (threads, each its own session) push each company
+    once: the provider holds one partner per company, one link each."""
+    import threading
+
+    from app.extensions import db
+    from app.models.connection import Connection
+
+    customer_runs.settings_of(mf)
+    barrier = threading.Barrier(2)
+    runs, errors = [], []
+
+    def worker():
+        with app.app_context():
+            try:
+                connection = db.session.get(Connection, mf.id)
+                run = SyncRun(kind="customer_sync", connection_id=connection.id)
+                db.session.add(run)
+                db.session.commit()
+                barrier.wait()
+                runs.append(customer_runs.perform_customer_sync(run.id).id)
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    db_session.expire_all()
+    partners = client_for(mf)[0].list_partners()["data"]
+    assert sorted(p["code"] for p in partners) == ["C-1", "C-2"]
+    assert db_session.query(PartnerLink).count() == 2

@@ -21,6 +21,7 @@ from app.models.sync import ACTIVE_RUN_STATUSES, PartnerLink, SyncRun
 from app.security.rights import user_may
 from app.services import launchers
 from app.services.errors import Forbidden, InvalidInput, RenkeiError
+from app.services.locking import lock
 from app.services.sync import runs
 from app.services.sync.clients import adapter_for
 from app.services.sync.customers import CurrencyMismatch, CustomerSync, check_currency, naive_utc
@@ -91,11 +92,14 @@ def _active(connection_id: int) -> SyncRun | None:
 def request_customer_sync(connection, user, company_ids: list[int] | None = None) -> SyncRun:
     """Queue a run (``company_ids``: only these companies, Renkei → provider)."""
     _check(user, RUN)
-    setting = settings_of(connection)
+    settings_of(connection)
+    setting = lock(settings_of(connection))  # two clicks at once: one run
     if setting.paused:
+        db.session.rollback()
         raise RenkeiError(_("Customer sync of %(name)s is paused.", name=connection.name))
     active = _active(connection.id)
     if active is not None and company_ids is None:
+        db.session.rollback()
         return active
     run = SyncRun(
         kind=KIND,

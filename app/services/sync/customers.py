@@ -31,12 +31,13 @@ import json
 from datetime import UTC, datetime
 
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.crm import Company, Contact, utcnow
 from app.models.customer_sync import MAX_CUSTOM_FIELDS, ContactLink, SyncOutcome
 from app.models.sync import PartnerLink, SyncRun
-from app.providers.errors import ProviderError
+from app.providers.errors import ProviderError, ValidationError
 from app.services.errors import InvalidInput, RenkeiError
 from app.services.sync.adapters import CustomerIds, ProviderAdapter, RemoteCustomer
 from app.services.sync.matching import Index, Match
@@ -424,10 +425,9 @@ class CustomerSync:
             stamp = self.adapter.push_customer(remote.ids, company, extra)
             outcome = "updated"
         else:
-            remote = self.adapter.create_customer_from(company, extra)
+            remote = self._create_or_adopt(company, extra)
             stamp = remote.updated_at
             outcome = "created"
-            self.remote_index().add(remote)
         link = PartnerLink(
             connection_id=self.connection.id,
             company_id=company.id,
@@ -438,7 +438,14 @@ class CustomerSync:
             last_pushed_at=utcnow(),
         )
         db.session.add(link)
-        db.session.commit()  # the link is saved the moment the provider holds the record
+        try:
+            db.session.commit()  # the link is saved the moment the provider holds the record
+        except IntegrityError:  # another run linked this company just now: theirs stands
+            db.session.rollback()
+            company = db.session.get(Company, company.id)
+            message = _("Linked by another run at the same time.")
+            self.outcome("company", "skipped", "to_provider", company, remote, message)
+            return
         self.push_persons(company, link)
         self.outcome("company", outcome, "to_provider", company, remote)
 
@@ -456,6 +463,24 @@ class CustomerSync:
             .with_entities(Contact.id)
         }
         return [c for c in company.contacts if c.id in chosen]
+
+    def _create_or_adopt(self, company: Company, extra: dict) -> RemoteCustomer:
+        """Create ``company`` there; when the provider refuses because another run made
+        it meanwhile (same code or name), read the list again and adopt that record."""
+        try:
+            remote = self.adapter.create_customer_from(company, extra)
+        except ValidationError:
+            self._remote_index = None
+            found = [
+                m.record
+                for m in self.remote_index().find(code=company.code, name=company.name)
+                if m.same or m.record.name == company.name
+            ]
+            if not found:
+                raise
+            return found[0]
+        self.remote_index().add(remote)
+        return remote
 
     def _persons_changed(self, company: Company) -> bool:
         if self.setting.modules == "companies" or not self.adapter.supports_persons:
