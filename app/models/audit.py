@@ -32,6 +32,9 @@ AUDIT_ACTIONS = (
     # stage automation: a rule's own line, and a void at the provider
     "automation",
     "voided_at_provider",
+    # customers and products kept in step with a provider (no document: ``field`` names
+    # the record, e.g. "company:C-1")
+    "customer_sync",
 )
 
 

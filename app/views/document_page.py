@@ -54,6 +54,7 @@ AUDIT_ACTION_LABELS = {
     "provider_payment": _l("Payment from provider"),
     "payment_pushed": _l("Paid status sent"),
     "imported": _l("Imported"),
+    "customer_sync": _l("Customer sync"),
     "linked": _l("Linked"),
     "unlinked": _l("Unlinked"),
     "automation": _l("Stage automation"),

@@ -93,6 +93,11 @@ def test_overwrite_merges_duplicates_keeping_deals(app, db_session, mf, sample, 
     assert kept.id == sample["sakura"].id and kept.phone == "0399999999"
     assert sorted(d.title for d in kept.deals) == ["会計システム導入", "双子の商談"]
     assert db_session.query(PartnerLink).filter_by(company_id=kept.id).count() == 1
+    from app.models.audit import AuditEntry
+
+    trail = db_session.query(AuditEntry).filter_by(action="customer_sync", field="company:C-1")
+    assert {e.new_value for e in trail} >= {"merge", "from_provider updated"}
+    assert any("C-1b" in (e.note or "") for e in trail)
 
 
 def _both_ways_linked(app, db_session, mf, run_jobs):

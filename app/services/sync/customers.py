@@ -34,6 +34,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.models.audit import AuditEntry
 from app.models.crm import Company, Contact, utcnow
 from app.models.customer_sync import MAX_CUSTOM_FIELDS, ContactLink, SyncOutcome
 from app.models.sync import PartnerLink, SyncRun
@@ -150,9 +151,35 @@ class CustomerSync:
                 loser=json.dumps(loser, ensure_ascii=False, default=str) if loser else None,
             )
         )
+        self.audit(kind, record, remote, f"{direction} {outcome}", message)
         counter = {"conflict": "updated"}.get(outcome, outcome)
         setattr(self.run, counter, (getattr(self.run, counter) or 0) + 1)
         self.run.done = (self.run.done or 0) + 1
+
+    def audit(self, kind: str, record, remote, what: str, message: str | None) -> None:
+        """A line in the audit trail under the person who started the run (the
+        scheduler: no person) — the record, what happened, the provider's id."""
+        starter = self.run.started_by
+        code = getattr(record, "code", None) or getattr(record, "name", None) or ""
+        db.session.add(
+            AuditEntry(
+                at=utcnow(),
+                user_id=getattr(starter, "id", None),
+                username=getattr(starter, "username", None) or "system",
+                action="customer_sync",
+                field=f"{kind}:{code}"[:50],
+                new_value=what,
+                note=" ".join(
+                    part
+                    for part in (
+                        self.connection.name,
+                        getattr(remote, "external_id", None) or "",
+                        message or "",
+                    )
+                    if part
+                ),
+            )
+        )
 
     def links(self) -> dict[int, PartnerLink]:
         rows = db.session.query(PartnerLink).filter_by(connection_id=self.connection.id)
@@ -207,6 +234,10 @@ class CustomerSync:
             return None
         if matches:
             keep = min((m.record for m in matches), key=lambda c: c.id)
+            merged = [m.record.code for m in matches if m.record.id != keep.id]
+            if merged:
+                note = _("Merged %(codes)s into it.", codes=", ".join(merged))
+                self.audit("company", keep, remote, "merge", note)
             merge_companies(keep, [m.record for m in matches])
             self.apply_remote(keep, remote)
             outcome = "updated"
