@@ -1,10 +1,10 @@
 """customer sync: per-connection settings, contact and product links, per-record outcomes
 
 Revision ID: 0014_customer_sync
-Revises: 0012_import
+Revises: 0013_automation
 Create Date: 2026-12-02 10:00:00
 
-Written after 0012_import; on main it follows 0013_automation (the lead re-chains).
+Follows 0013_automation (written first after 0012_import, re-chained once 0013 reached main).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014_customer_sync'
-down_revision = '0012_import'
+down_revision = '0013_automation'
 branch_labels = None
 depends_on = None
 
