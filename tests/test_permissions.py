@@ -22,6 +22,7 @@ RESOURCES = (
     "Profile",
     "SyncHistory",
     "CustomerSync",
+    "Mismatch",
     *DOCUMENT_TYPES,
     "ApprovalQueue",
     "ReceivablesSummary",
@@ -89,6 +90,9 @@ OPERATIONS = {
     ("can_read", "CustomerSync"): (("GET", "/customersync/"), None),
     ("can_write", "CustomerSync"): (("POST", "/customersync/0/pause"), None),
     ("can_run", "CustomerSync"): (("POST", "/customersync/0/run"), None),
+    # The mismatch report; no mismatch 0 exists: a permitted person gets 404, others 403.
+    ("can_read", "Mismatch"): (("GET", "/mismatches/list/"), None),
+    ("can_act", "Mismatch"): (("POST", "/mismatches/ignore/0"), None),
     # Documents: a kind's list and API, its add form and API create, and "send" (no
     # document 0 exists: a permitted person gets 404, others 403).
     **{

@@ -49,6 +49,10 @@ CUSTOMER_SYNC_VERBS = {
     "take": "run",
     "retry": "run",
 }
+# Mismatch report (resource "Mismatch"): Admin and Accounting read it and act on its rows
+# (pull, push, link, ignore); the actions check their own further rights (issuing at a
+# provider, writing the document linked).
+MISMATCH_VERBS = {"list": "read", "pull": "act", "push": "act", "link": "act", "ignore": "act"}
 # REST API (ModelRestApi) methods → verb.
 API_VERBS = {
     "get": "read",
@@ -84,6 +88,10 @@ DOCUMENT_VERBS = {
     "payment": "read",
     "new_from_deal": "read",
     "issue": "read",  # "Issue at …": refused without ProviderDocument create_at_provider
+    # A deal and all its documents: the service checks the write right on the kind.
+    "unlink_deal": "read",
+    "link_candidates": "read",
+    "link_provider": "read",
 }
 # Screens that only show (audit trail, receivables, outbox): every method is a read.
 READ_ONLY_VERBS = {
@@ -112,6 +120,8 @@ FUTURE_PERMISSIONS = [
     *[(verb, "DocumentTemplate") for verb in ("read", "write", "approve")],
     ("create_at_provider", "ProviderDocument"),
     ("refresh_statuses", "ProviderDocument"),
+    ("read", "Mismatch"),
+    ("act", "Mismatch"),
 ]
 
 CRM = ("Deal", "Company", "Contact", "Product", "DealType")
@@ -126,6 +136,7 @@ MENUS = {
     "Profile": ("Security", "Profiles"),
     "SyncHistory": ("Integrations", "Sync history"),
     "CustomerSync": ("Integrations", "Customer sync"),
+    "Mismatch": ("Integrations", "Mismatches"),
     **{kind.resource: ("Documents", kind.menu) for kind in KINDS.values()},
     "ApprovalQueue": ("Documents", "Approvals"),
     "ReceivablesSummary": ("Documents", "Receivables"),
@@ -182,6 +193,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         ("can_read", "SyncHistory"),
         *_grant("CustomerSync", "read", "run"),
         ("can_refresh_statuses", "ProviderDocument"),
+        *_grant("Mismatch", "read", "act"),
         ("can_read", "AuditTrail"),
         ("can_read", "Outbox"),
         ("can_read", "ApprovalRule"),

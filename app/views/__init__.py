@@ -16,6 +16,7 @@ from app.views.crm import (
 from app.views.customer_sync import CustomerSyncView
 from app.views.documents_menu import register_document_views
 from app.views.list_arguments import refuse_bad_list_arguments
+from app.views.mismatches import MismatchView
 from app.views.outbox import OutboxView
 from app.views.profiles import ProfilesView
 from app.views.sync import SyncRunView
@@ -69,6 +70,13 @@ def register_views(appbuilder) -> None:
         "Customer sync",
         label=_l("Customer sync"),
         icon="fa-exchange-alt",
+        category="Integrations",
+    )
+    appbuilder.add_view(
+        MismatchView,
+        "Mismatches",
+        label=_l("Mismatches"),
+        icon="fa-not-equal",
         category="Integrations",
     )
     register_document_views(appbuilder)

@@ -23,6 +23,7 @@ from app.services.documents.payments import PAYMENT_METHODS
 from app.services.tax import compute_totals
 from app.views.document_data import state_badge
 from app.views.document_labels import field_label, value_label
+from app.views.document_links import provider_links
 from app.views.money import Money, local_time
 
 # kind → its list screen's endpoint name, from the registry of kinds.
@@ -200,6 +201,7 @@ def document_page(document: Document, user) -> dict:
         "may_send": document.state in SENDABLE and user_may(user, "can_send_email", resource),
         "dispatches": [_dispatch_row(d) for d in dispatches],
         "payments": [],
+        "provider_links": provider_links(document, user),
     }
     if is_invoice:
         page["paid"] = _money(payments.paid(document), document.currency)

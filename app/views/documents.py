@@ -32,6 +32,7 @@ from app.views.document_data import (
     state_choices,
 )
 from app.views.document_labels import DOCUMENT_LABELS
+from app.views.document_links import DocumentLinkRoutes
 from app.views.widgets import LinkedListWidget
 
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
@@ -64,7 +65,12 @@ def _date(label, default=None, required=False):
 
 
 class DocumentView(
-    KeepFormOnRuleError, EditableRowsMixin, DocumentRoutes, CsvExportMixin, ModelView
+    KeepFormOnRuleError,
+    EditableRowsMixin,
+    DocumentRoutes,
+    DocumentLinkRoutes,
+    CsvExportMixin,
+    ModelView,
 ):
     """What the four kinds share; a subclass names its kind and resource."""
 

@@ -12,14 +12,23 @@ class RenkeiIndexView(IndexView):
 
     @expose("/")
     def index(self):
-        """Show the pipeline to users who may list deals."""
+        """Show the pipeline to users who may list deals, and the open mismatches to
+        users who may read the mismatch report."""
         pipeline = None
+        mismatches = None
         user = getattr(g, "user", None)
         if user is not None and user.is_authenticated:
             if self.appbuilder.sm.has_access("can_read", "Deal"):
                 pipeline = pipeline_by_stage(self.appbuilder.session)
                 for row in pipeline:
                     row.amount = Money(row.amount, row.currency)
+            if self.appbuilder.sm.has_access("can_read", "Mismatch"):
+                from app.services.sync.mismatches import open_count
+
+                mismatches = open_count()
         return self.render_template(
-            self.index_template, appbuilder=self.appbuilder, pipeline=pipeline
+            self.index_template,
+            appbuilder=self.appbuilder,
+            pipeline=pipeline,
+            mismatches=mismatches,
         )

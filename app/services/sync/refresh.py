@@ -7,7 +7,10 @@ each of their documents, which is also how a document deleted at the provider is
 (a 404). Where a provider can only list by date (freee), every document in the listed
 window is seen, so one of ours missing from it is checked with a GET and flagged if gone.
 After each pull, unpaid documents whose due date passed (Tokyo's date) become overdue:
-nothing changes at the provider on that day, so no pull would report it.
+nothing changes at the provider on that day, so no pull would report it. Then the
+mismatch report (app/services/sync/mismatches.py) compares the connection's links with
+their Renkei documents and what the provider answered: every link after a whole pull,
+the pulled links after a pull of chosen deals.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from app.providers.errors import NotFoundError, ProviderError
 from app.security.rights import REFRESH_STATUSES, user_may
 from app.services import billing_status
 from app.services.errors import RenkeiError
-from app.services.sync import runs, settlement
+from app.services.sync import mismatches, runs, settlement
 from app.services.sync.adapters import OpenDocument, RemoteDocument
 from app.services.sync.clients import SUPPORTED, adapter_for
 from app.services.sync.clock import business_day_of, business_today
@@ -112,11 +115,14 @@ def mark_pulled(link_ids: list[int]) -> None:
         )
 
 
-def _get_each(adapter, run: SyncRun, documents: list[ExternalDocument]) -> None:
+def _get_each(adapter, run: SyncRun, documents: list[ExternalDocument], seen=None) -> None:
     touched: set[int] = set()
     for document in documents:
         try:
-            changed = pulled(document, adapter.get_invoice(document.external_id))
+            remote = adapter.get_invoice(document.external_id)
+            if seen is not None:
+                seen.append(remote)
+            changed = pulled(document, remote)
         except NotFoundError:
             mark_deleted(document)
             changed = True
@@ -137,7 +143,7 @@ def _open_documents(connection_id: int, deal_ids) -> list[OpenDocument]:
     ]
 
 
-def _pull_changed(adapter, run: SyncRun, connection: Connection, deal_ids) -> None:
+def _pull_changed(adapter, run: SyncRun, connection: Connection, deal_ids, seen=None) -> None:
     started = utcnow()
     since = connection.statuses_pulled_until
     if since is None:
@@ -171,6 +177,8 @@ def _pull_changed(adapter, run: SyncRun, connection: Connection, deal_ids) -> No
 
     for remote in feed.documents:
         page[remote.external_id] = remote
+        if seen is not None:
+            seen.append(remote)
         if len(page) >= runs.COMMIT_EVERY:
             flush()
     flush()
@@ -245,12 +253,14 @@ def perform_refresh(run_id: int) -> None:
             runs.record_failure(run, _("%(name)s: %(reason)s", name=connection.name, reason=exc))
             db.session.commit()
             continue
+        seen: list[RemoteDocument] = []  # what the provider answered: the report reads it
         try:
             if deal_ids is not None and count <= GET_EACH_UP_TO:
-                _get_each(adapter, run, _documents(connection.id, deal_ids).all())
+                _get_each(adapter, run, _documents(connection.id, deal_ids).all(), seen)
             else:
-                _pull_changed(adapter, run, connection, deal_ids)
+                _pull_changed(adapter, run, connection, deal_ids, seen)
             age_overdue(connection.id, deal_ids)
+            mismatches.report_after_pull(run, connection, seen, deal_ids)
         except ProviderError as exc:
             db.session.rollback()
             message = _(
@@ -261,6 +271,11 @@ def perform_refresh(run_id: int) -> None:
             runs.record_failure(run, message)
         run.api_calls += session.calls
         db.session.commit()
+    if deal_ids is None:  # nothing to pull there, but its links may still differ
+        pulled_ids = {c.id for c, _n in plans}
+        for connection in connections:
+            if connection.id not in pulled_ids:
+                mismatches.report_after_pull(run, connection, [], None)
     runs.finish(
         run,
         _("%(updated)d of %(total)d documents changed.", updated=run.updated, total=run.total),
