@@ -179,15 +179,16 @@ def link_document(
                     theirs=link.number or link.reference,
                 )
             )
+        partner = _partner(document, connection)
+        reference = _reference(connection, document, remote)
         if link is None:
             link = ExternalDocument(
                 connection_id=connection.id, document_id=document.id, kind=document.kind
             )
             db.session.add(link)
-        partner = _partner(document, connection)
         link.deal_id = document.deal_id
         link.currency = document.currency
-        link.reference = _reference(connection, document, remote)
+        link.reference = reference
         link.external_id = remote.external_id
         link.deleted_at_provider = False
         link.origin = "linked"
