@@ -31,8 +31,10 @@ from app.services.tax import compute_totals
 
 # session.info key: the lines moved between documents in this flush, for the audit trail.
 LINE_MOVES = "renkei.line_moves"
-# Columns that may change once a document has left draft: its state and bookkeeping.
-_UNLOCKED = frozenset({"state", "sent_at", "updated_at"})
+# Columns that may change once a document has left draft: its state and bookkeeping, and
+# the deal it is filed under (not on the document itself: a person with the write right
+# may take it off its deal, audited; app/services/sync/links.unlink_from_deal).
+_UNLOCKED = frozenset({"state", "sent_at", "updated_at", "deal_id", "deal"})
 _COLOURS = "0123456789abcdefABCDEF"
 
 
