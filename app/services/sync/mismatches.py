@@ -34,6 +34,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models.connection import Connection
@@ -198,10 +199,12 @@ def report(connection: Connection, feed_documents=None, deal_ids=None, link_ids=
     Commits.
     """
     remotes = {r.external_id: r for r in feed_documents or ()}
-    links_query = db.session.query(ExternalDocument).filter(
-        ExternalDocument.connection_id == connection.id
+    every_link = (
+        db.session.query(ExternalDocument)
+        .options(joinedload(ExternalDocument.document))
+        .filter(ExternalDocument.connection_id == connection.id)
+        .all()
     )
-    every_link = links_query.all()
     judged = every_link
     if deal_ids is not None:
         judged = [link for link in judged if link.deal_id in set(deal_ids)]
@@ -225,6 +228,8 @@ def report(connection: Connection, feed_documents=None, deal_ids=None, link_ids=
                 if reference not in references:
                     found[("unknown", remote.external_id)] = _unknown(remote)
 
+    judged_ids = {link.id for link in judged}
+
     def in_scope(row: Mismatch) -> bool:
         """Whether this report could have found ``row`` again."""
         if row.kind == "unknown":
@@ -232,8 +237,8 @@ def report(connection: Connection, feed_documents=None, deal_ids=None, link_ids=
         if row.kind == "tax":
             remote = remotes.get(row.external_id)
             in_feed = remote is not None and remote.taxes is not None
-            return in_feed and any(link.id == row.link_id for link in judged)
-        return any(link.id == row.link_id for link in judged) or row.link_id is None
+            return in_feed and row.link_id in judged_ids
+        return row.link_id in judged_ids or row.link_id is None
 
     _save(connection.id, found, in_scope)
     return open_count(connection.id)
