@@ -479,3 +479,91 @@ def test_link_by_reference(app, db_session, mf, jpy_deal, sample, sandbox, run_j
     )
     remote = links.find_by_reference(second, mf, user(app))
     assert remote is not None and remote.external_id == str(made["id"])
+
+
+# -- N identical requests at once ------------------------------------------------------
+
+
+def _together(app, n: int, work) -> list:
+    """Run ``work()`` in ``n`` app contexts released at the same moment; their outcomes."""
+    from app.extensions import db
+
+    barrier = threading.Barrier(n)
+    outcomes: list = []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                outcomes.append(work())
+            except Exception as exc:
+                outcomes.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    return outcomes
+
+
+def test_issuing_again_pressed_together_issues_once(
+    app, db_session, mf, jpy_deal, sandbox, run_jobs
+):
+    from app.extensions import db
+
+    link = issued(app, db_session, mf, jpy_deal, run_jobs)
+    sandbox.delete(link.external_id)
+    request_status_refresh(user(app), [jpy_deal.id])
+    run_jobs()
+    db_session.expire_all()
+    (row,) = open_rows(db_session, mf)
+
+    def press():
+        return mismatches.push(db.session.get(Mismatch, row.id), user(app))
+
+    outcomes = _together(app, 6, press)
+    runs = [o for o in outcomes if isinstance(o, SyncRun)]
+    assert len(runs) == 1, outcomes
+    assert all(isinstance(o, InvalidInput) for o in outcomes if o not in runs), outcomes
+    run_jobs()
+    assert len(sandbox.invoices()) == 1
+    db_session.expire_all()
+    assert db_session.query(SyncRun).filter_by(kind="create_invoice").count() == 2
+
+
+def test_linking_pressed_together_links_once(
+    app, db_session, mf, jpy_deal, sample, sandbox, run_jobs
+):
+    from app.extensions import db
+    from app.models.connection import Connection
+    from app.services.sync import links
+
+    issued(app, db_session, mf, jpy_deal, run_jobs)
+    second = _second_invoice(app, db_session, sample)
+    partner = db_session.query(PartnerLink).filter_by(connection_id=mf.id).one()
+    made = sandbox.make_invoice(
+        customer_id=partner.external_id,
+        lines=[
+            {"name": "追加", "unit_price": "120000", "quantity": "1", "tax_rate": "standard_10"}
+        ],
+    )
+
+    def press():
+        document = db.session.get(Document, second.id)
+        connection = db.session.get(Connection, mf.id)
+        return links.link_document(document, connection, str(made["id"]), user(app))
+
+    outcomes = _together(app, 6, press)
+    linked = [o for o in outcomes if isinstance(o, ExternalDocument)]
+    assert len(linked) == 1, outcomes
+    assert all(isinstance(o, InvalidInput) for o in outcomes if o not in linked), outcomes
+    db_session.expire_all()
+    assert db_session.query(ExternalDocument).filter_by(document_id=second.id).count() == 1
+    trail = db_session.execute(
+        sa.text("SELECT count(*) FROM audit_entry WHERE document_id = :d AND action = 'linked'"),
+        {"d": second.id},
+    ).scalar()
+    assert trail == 1
