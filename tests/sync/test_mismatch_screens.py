@@ -143,10 +143,41 @@ def test_link_form_offered_where_the_document_has_no_link(
     html = client.get(f"/invoices/show/{second.id}").get_data(as_text=True)
     assert 'id="form-link-provider"' in html and f'value="{mf.id}"' in html
     answer = client.get(f"/invoices/link_candidates/{second.id}?connection={mf.id}")
-    assert answer.status_code in (200, 302)  # 302: the provider cannot list (refused in words)
+    assert answer.status_code == 200  # the customer's only invoice there is linked already
+    assert "no document there that is not linked yet" in answer.get_data(as_text=True)
     # An id the provider does not hold: refused in words, nothing linked.
     post(client, f"/invoices/link_provider/{second.id}", connection=str(mf.id), external_id="nope")
     assert "has no document nope" in client.get(f"/invoices/show/{second.id}").get_data(
         as_text=True
     )
     assert db_session.query(ExternalDocument).filter_by(document_id=second.id).count() == 0
+
+
+def test_link_and_pull_from_the_report_page(
+    app, db_session, mf, jpy_deal, sample, sandbox, run_jobs
+):
+    from app.models.sync import PartnerLink
+    from tests.sync.test_mismatches import _second_invoice
+
+    issued(app, db_session, mf, jpy_deal, run_jobs)
+    second = _second_invoice(app, db_session, sample)
+    partner = db_session.query(PartnerLink).filter_by(connection_id=mf.id).one()
+    made = sandbox.make_invoice(
+        customer_id=partner.external_id,
+        reference=f"rk-{second.id}-c0ffee00",
+        lines=[
+            {"name": "追加", "unit_price": "120000", "quantity": "1", "tax_rate": "standard_10"}
+        ],
+    )
+    scheduled_pull(db_session)
+    (row,) = open_rows(db_session, mf)
+    client = english(app, "accounting")
+    html = client.get("/mismatches/list/").get_data(as_text=True)
+    assert "Not known to Renkei" in html and f'value="{second.id}" selected' in html
+    post(client, f"/mismatches/pull/{row.id}")  # still there, still unknown
+    assert "the difference is still there" in client.get("/mismatches/list/").get_data(as_text=True)
+    post(client, f"/mismatches/link/{row.id}", document_id=str(second.id))
+    db_session.expire_all()
+    link = db_session.query(ExternalDocument).filter_by(document_id=second.id).one()
+    assert link.external_id == str(made["id"]) and link.origin == "linked"
+    assert db_session.get(Mismatch, row.id).resolved_at is not None

@@ -567,3 +567,37 @@ def test_linking_pressed_together_links_once(
         {"d": second.id},
     ).scalar()
     assert trail == 1
+
+
+def test_each_provider_total_and_tax_changed_there(app, db_session, at, jpy_deal, run_jobs):
+    """A person edits the invoice at the provider: first another total, then the same
+    total split differently between the rates."""
+    link = issued(app, db_session, at.connection, jpy_deal, run_jobs)
+    at.box.edit(
+        link.external_id,
+        lines=[
+            {"name": "保守", "unit_price": "100000", "quantity": "1", "tax_rate": "standard_10"}
+        ],
+    )
+    request_status_refresh(user(app), [jpy_deal.id])
+    run_jobs()
+    db_session.expire_all()
+    rows = {m.kind: m for m in open_rows(db_session, at.connection)}
+    assert "total" in rows, at.provider
+    assert (Decimal(rows["total"].renkei_value), Decimal(rows["total"].provider_value)) == (
+        Decimal("132000"),
+        Decimal("110000"),
+    )
+    at.box.edit(
+        link.external_id,
+        lines=[
+            {"name": "保守", "unit_price": "110000", "quantity": "1", "tax_rate": "standard_10"},
+            {"name": "印紙", "unit_price": "11000", "quantity": "1", "tax_rate": "exempt"},
+        ],
+    )
+    request_status_refresh(user(app), [jpy_deal.id])
+    run_jobs()
+    db_session.expire_all()
+    rows = {m.kind: m for m in open_rows(db_session, at.connection)}
+    assert set(rows) == {"tax"}, (at.provider, rows)  # the total agrees again: resolved
+    assert '"standard_10": "11000"' in rows["tax"].provider_value
