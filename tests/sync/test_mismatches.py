@@ -18,7 +18,7 @@ from app.services.documents import actions
 from app.services.errors import InvalidInput
 from app.services.sync import mismatches, request_invoice, request_status_refresh
 from app.services.sync.adapters import ADAPTERS
-from tests.sync.conftest import Sandbox, user
+from tests.sync.conftest import user
 
 
 def issued(app, db_session, connection, deal, run_jobs) -> ExternalDocument:
@@ -93,14 +93,6 @@ def void_in_renkei(app, db_session, link: ExternalDocument) -> None:
     db_session.expire_all()
 
 
-def needs_references(provider: str = "moneyforward") -> None:
-    """Unknown documents are found by the reference the provider's mapping reads back."""
-    if not hasattr(Sandbox, "make_invoice") or not hasattr(
-        ADAPTERS[provider], "iter_customer_invoices"
-    ):
-        pytest.skip("needs the adapters' reference reading and the sandbox's make_invoice")
-
-
 # -- found after a pull: Money Forward, each kind --------------------------------------
 
 
@@ -167,7 +159,6 @@ def test_deleted_at_the_provider_is_found_and_kept_by_later_pulls(
 
 
 def test_unknown_document_carrying_our_reference(app, db_session, mf, jpy_deal, sandbox, run_jobs):
-    needs_references()
     link = issued(app, db_session, mf, jpy_deal, run_jobs)
     partner = db_session.query(PartnerLink).filter_by(connection_id=mf.id).one()
     made = sandbox.make_invoice(
@@ -203,7 +194,6 @@ def test_each_provider_status_total_and_deleted(app, db_session, at, jpy_deal, r
 
 
 def test_each_provider_unknown_document(app, db_session, at, jpy_deal, run_jobs):
-    needs_references(at.provider)
     issued(app, db_session, at.connection, jpy_deal, run_jobs)
     partner = db_session.query(PartnerLink).filter_by(connection_id=at.connection.id).one()
     at.box.make_invoice(
@@ -368,8 +358,7 @@ def test_push_of_a_total_says_what_to_do_at_the_provider(
 def test_push_sets_paid_where_the_provider_takes_it(
     app, db_session, mf, jpy_deal, sandbox, run_jobs
 ):
-    if not getattr(ADAPTERS["moneyforward"], "supports_payment_push", False):
-        pytest.skip("needs Money Forward's payment status push")
+    assert ADAPTERS["moneyforward"].supports_payment_push
     from app.services.documents import payments
 
     link = issued(app, db_session, mf, jpy_deal, run_jobs)
@@ -408,7 +397,6 @@ def _second_invoice(app, db_session, sample):
 def test_link_an_unknown_document_to_a_renkei_document(
     app, db_session, mf, jpy_deal, sample, sandbox, run_jobs
 ):
-    needs_references()
     issued(app, db_session, mf, jpy_deal, run_jobs)
     second = _second_invoice(app, db_session, sample)
     partner = db_session.query(PartnerLink).filter_by(connection_id=mf.id).one()
@@ -433,7 +421,6 @@ def test_link_an_unknown_document_to_a_renkei_document(
 def test_link_by_choice_among_the_customers_documents(
     app, db_session, mf, jpy_deal, sample, sandbox, run_jobs
 ):
-    needs_references()
     from app.services.sync import links
 
     first = issued(app, db_session, mf, jpy_deal, run_jobs)
@@ -464,7 +451,6 @@ def test_link_by_choice_among_the_customers_documents(
 
 
 def test_link_by_reference(app, db_session, mf, jpy_deal, sample, sandbox, run_jobs):
-    needs_references()
     from app.services.sync import links
 
     issued(app, db_session, mf, jpy_deal, run_jobs)
