@@ -30,7 +30,7 @@ from app.providers.errors import NotFoundError, ProviderError
 from app.security.rights import REFRESH_STATUSES, user_may
 from app.services import billing_status
 from app.services.errors import RenkeiError
-from app.services.sync import mismatches, runs, settlement
+from app.services.sync import mismatch_report, runs, settlement
 from app.services.sync.adapters import OpenDocument, RemoteDocument
 from app.services.sync.clients import SUPPORTED, adapter_for
 from app.services.sync.clock import business_day_of, business_today
@@ -260,7 +260,7 @@ def perform_refresh(run_id: int) -> None:
             else:
                 _pull_changed(adapter, run, connection, deal_ids, seen)
             age_overdue(connection.id, deal_ids)
-            mismatches.report_after_pull(run, connection, seen, deal_ids)
+            mismatch_report.report_after_pull(run, connection, seen, deal_ids)
         except ProviderError as exc:
             db.session.rollback()
             message = _(
@@ -275,7 +275,7 @@ def perform_refresh(run_id: int) -> None:
         pulled_ids = {c.id for c, _n in plans}
         for connection in connections:
             if connection.id not in pulled_ids:
-                mismatches.report_after_pull(run, connection, [], None)
+                mismatch_report.report_after_pull(run, connection, [], None)
     runs.finish(
         run,
         _("%(updated)d of %(total)d documents changed.", updated=run.updated, total=run.total),
