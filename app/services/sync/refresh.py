@@ -8,7 +8,7 @@ each of their documents, which is also how a document deleted at the provider is
 window is seen, so one of ours missing from it is checked with a GET and flagged if gone.
 After each pull, unpaid documents whose due date passed (Tokyo's date) become overdue:
 nothing changes at the provider on that day, so no pull would report it. Then the
-mismatch report (app/services/sync/mismatches.py) compares the connection's links with
+mismatch report (app/services/sync/mismatch_report.py) compares the connection's links with
 their Renkei documents and what the provider answered: every link after a whole pull,
 the pulled links after a pull of chosen deals.
 """
