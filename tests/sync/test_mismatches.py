@@ -587,3 +587,30 @@ def test_each_provider_total_and_tax_changed_there(app, db_session, at, jpy_deal
     rows = {m.kind: m for m in open_rows(db_session, at.connection)}
     assert set(rows) == {"tax"}, (at.provider, rows)  # the total agrees again: resolved
     assert '"standard_10": "11000"' in rows["tax"].provider_value
+
+
+def test_a_pull_of_chosen_deals_judges_only_their_links(
+    app, db_session, mf, jpy_deal, sample, sandbox, run_jobs
+):
+    from app.models.crm import Deal
+
+    first = issued(app, db_session, mf, jpy_deal, run_jobs)
+    other = Deal(
+        title="別案件",
+        company=sample["acme"],
+        deal_type=sample["project"],
+        stage="won",
+        currency="JPY",
+        amount=Decimal("50000"),
+    )
+    db_session.add(other)
+    db_session.commit()
+    second = issued(app, db_session, mf, other, run_jobs)
+    seed_total(db_session, first)
+    seed_total(db_session, second)
+    request_status_refresh(user(app), [other.id])
+    run_jobs()
+    db_session.expire_all()
+    assert [m.link_id for m in open_rows(db_session, mf)] == [second.id]
+    scheduled_pull(db_session)
+    assert {m.link_id for m in open_rows(db_session, mf)} == {first.id, second.id}
