@@ -614,3 +614,23 @@ def test_a_pull_of_chosen_deals_judges_only_their_links(
     assert [m.link_id for m in open_rows(db_session, mf)] == [second.id]
     scheduled_pull(db_session)
     assert {m.link_id for m in open_rows(db_session, mf)} == {first.id, second.id}
+
+
+def test_a_failing_report_does_not_undo_the_pull(
+    app, db_session, mf, jpy_deal, sandbox, run_jobs, monkeypatch
+):
+    from app.models.sync import SyncFailure
+    from app.services.sync import mismatch_report
+
+    link = issued(app, db_session, mf, jpy_deal, run_jobs)
+    sandbox.set_status(link.external_id, "paid")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("report broke")
+
+    monkeypatch.setattr(mismatch_report, "report", broken)
+    with force_locale("en"):
+        scheduled_pull(db_session)
+    assert db_session.get(ExternalDocument, link.id).billing_status == "paid"
+    failure = db_session.query(SyncFailure).order_by(SyncFailure.id.desc()).first()
+    assert "mismatch report could not be made" in failure.message
