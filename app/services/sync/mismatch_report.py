@@ -184,7 +184,7 @@ def report(connection: Connection, feed_documents=None, deal_ids=None, link_ids=
     remotes = {r.external_id: r for r in feed_documents or ()}
     every_link = (
         db.session.query(ExternalDocument)
-        .options(joinedload(ExternalDocument.document))
+        .options(joinedload(ExternalDocument.document).selectinload(Document.lines))
         .filter(ExternalDocument.connection_id == connection.id)
         .all()
     )
