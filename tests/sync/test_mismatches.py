@@ -194,13 +194,17 @@ def test_each_provider_status_total_and_deleted(app, db_session, at, jpy_deal, r
 
 
 def test_each_provider_unknown_document(app, db_session, at, jpy_deal, run_jobs):
+    """Found among what the whole pull lists: every change at Money Forward and Zoho; at
+    freee, which lists by date, only settled and cancelled invoices (so it is paid here)."""
     issued(app, db_session, at.connection, jpy_deal, run_jobs)
     partner = db_session.query(PartnerLink).filter_by(connection_id=at.connection.id).one()
-    at.box.make_invoice(
+    made = at.box.make_invoice(
         customer_id=partner.external_id,
         reference="rk-888888-0badc0de",
         lines=[{"name": "外部", "unit_price": "1000", "quantity": "1", "tax_rate": "standard_10"}],
     )
+    if at.provider == "freee":
+        at.box.pay(str(made["id"]))
     scheduled_pull(db_session)
     rows = open_rows(db_session, at.connection)
     assert [(m.kind, m.reference) for m in rows] == [("unknown", "rk-888888-0badc0de")]
