@@ -45,7 +45,9 @@ def linkable_connections(document: Document) -> list[Connection]:
 def provider_links(document: Document, user) -> dict:
     """What the page's part shows: the deal with its Unlink button, the Link form."""
     may = actions.may(user, document, "link")
-    automated = any(
+    from app.services import automation
+
+    automated = not automation.may_unlink(document) or any(
         link.created_by_automation
         for link in db.session.query(ExternalDocument).filter_by(document_id=document.id)
     )

@@ -128,6 +128,18 @@ def test_automation_documents_stay_on_their_deal(app, db_session, mf, jpy_deal, 
         links.unlink_from_deal(document, user(app))
     with pytest.raises(Forbidden):
         links.unlink_from_deal(document, user(app, "readonly"))
+    db_session.execute(
+        sa.text(
+            "UPDATE external_document SET created_by_automation = false WHERE id = :id;"
+            "UPDATE document SET created_by_automation = true WHERE id = :d"
+        ),
+        {"id": link.id, "d": document.id},
+    )
+    db_session.commit()
+    with force_locale("en"), pytest.raises(InvalidInput, match="stage automation"):
+        links.unlink_from_deal(db_session.get(Document, document.id), user(app))
+    html = english(app).get(f"/invoices/show/{document.id}").get_data(as_text=True)
+    assert 'id="btn-unlink-deal"' not in html
     db_session.expire_all()
     assert db_session.get(Document, document.id).deal_id == jpy_deal.id
 

@@ -11,8 +11,9 @@ total, or another customer where the provider says which. A linked invoice is pu
 once: its status and what it reports paid settle the Renkei invoice as any pull does.
 
 ``unlink_from_deal`` takes a document (and its links) off its deal, for a person who may
-write that kind of document, in the audit trail. Documents issued by automation are
-refused: the automation finds its invoice by the deal (one invoice per deal and rule).
+write that kind of document, in the audit trail. Documents made or issued by automation
+are refused (automation.unlink_refusal): the automation finds its document by the deal
+(one automatic document per deal and kind).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from app.models.connection import Connection
 from app.models.documents import Document
 from app.models.sync import ExternalDocument, PartnerLink
 from app.providers.errors import NotFoundError, ProviderError
+from app.services import automation
 from app.services.actor import acting_as
 from app.services.documents import actions
 from app.services.documents.audit import record_event
@@ -284,6 +286,9 @@ def unlink_from_deal(document: Document, user) -> Document:
         if document.deal_id is None:
             raise InvalidInput(_("%(number)s is not on a deal.", number=document.number))
         links = db.session.query(ExternalDocument).filter_by(document_id=document.id).all()
+        refusal = automation.unlink_refusal(document)
+        if refusal:
+            raise InvalidInput(refusal)
         if any(link.created_by_automation for link in links):
             raise InvalidInput(
                 _(
