@@ -270,6 +270,16 @@ class CustomerSync:
         theirs_changed = link.provider_updated_at is None or (
             stamp is not None and stamp > link.provider_updated_at
         )
+        if not theirs_changed and stamp is not None and stamp == link.provider_updated_at:
+            # Providers stamp whole seconds: a change there in the same second as our
+            # last push carries the same stamp. Differing values count as a change
+            # (at worst a conflict row too many; never a change of theirs lost).
+            ours = company_values(company)
+            theirs_changed = any(
+                value is not None and value != ours.get(name)
+                for name, value in remote_values(remote).items()
+                if name != "updated_at"
+            )
         if link.provider_updated_at is None:
             # Linked by an invoice before: what is there is what we sent.
             link.provider_updated_at = stamp
