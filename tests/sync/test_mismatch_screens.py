@@ -20,7 +20,7 @@ CSRF_PAGE = "/resetmypassword/form"
 def english(app, username: str = "admin"):
     client = app.test_client()
     login(client, username)
-    client.get("/?_l_=en")
+    client.get("/lang/en")  # FAB keeps the chosen language in the session
     return client
 
 

@@ -446,7 +446,7 @@ class CustomerSync:
             email=company.email,
             name=company.name,
         )
-        if self.adapter.provider == "zoho":  # a contact name is unique there: it is ours
+        if self.adapter.unique_customer_names:  # a name is unique there (Zoho): it is ours
             matches = [
                 Match(m.record, "code") if m.record.name == company.name[:200] else m
                 for m in matches

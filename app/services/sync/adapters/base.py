@@ -168,6 +168,9 @@ class ProviderAdapter:
 
     provider = ""
     mapping = None
+    # Whether the provider allows one customer per name (Zoho): a record there with our
+    # company's exact name is ours, as a match on our code would be.
+    unique_customer_names = False
     # Whether Renkei may tell the provider that an invoice was paid (push_payment_status).
     supports_payment_push: bool = False
     # Whether the provider's API can void an invoice (stage automation on lost).

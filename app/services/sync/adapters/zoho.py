@@ -27,6 +27,7 @@ class ZohoAdapter(ProviderAdapter):
 
     provider = ENTRY.key
     mapping = mapping
+    unique_customer_names = True  # Zoho refuses a second contact of the same name
 
     def adopt_customer(self, company):
         contact = self.client.find_contact(mapping.contact_body(company)["contact_name"])
