@@ -206,7 +206,12 @@ def test_lost_voids_an_unsent_invoice_and_won_then_makes_a_new_one(
     _put_stage(client, api_token, deal, "lost")
     run_jobs()
     assert db_session.get(Document, first.id).state == "void"
-    trail = db_session.query(AuditEntry).filter_by(document_id=first.id, field="state").all()
+    trail = (
+        db_session.query(AuditEntry)
+        .filter_by(document_id=first.id, field="state")
+        .order_by(AuditEntry.id)
+        .all()
+    )
     assert trail[-1].new_value == "void" and trail[-1].username.startswith("rule #")
     _put_stage(client, api_token, deal, "won")
     run_jobs()
