@@ -135,8 +135,9 @@ class DocumentApi(RuleAwareApi):
         ---
         post:
           description: >-
-            submit, approve, reject (needs a comment), reopen, void, dispute, resolve,
-            write_off, convert (quote → invoice), credit (invoice → credit note).
+            submit, approve, reject (needs a comment), reopen, void (needs a comment:
+            the reason, kept in the audit trail), dispute, resolve, write_off (needs a
+            comment), convert (quote → invoice), credit (invoice → credit note).
           parameters:
           - in: path
             name: pk
