@@ -51,7 +51,7 @@ def test_a_dispute_keeps_its_optional_reason(sample, entity, users, db_session):
     assert _transition(db_session, invoice, "sent").note is None
 
 
-def test_the_screen_sets_void_apart_and_needs_a_reason(as_user, sample, entity, db_session):
+def test_the_screen_sets_void_apart_and_needs_a_reason(as_user, sample, entity, db_session):  # noqa: F811
     invoice = sent(issuing.new_document("invoice", sample["sakura"], lines=[line()]), db_session)
     client = as_user("accounting")
     html = page(client, f"/invoices/show/{invoice.id}")
@@ -76,7 +76,7 @@ def test_the_screen_sets_void_apart_and_needs_a_reason(as_user, sample, entity, 
     assert _transition(db_session, invoice, "void").note == "二重発行"
 
 
-def test_the_api_needs_a_reason_to_void(api, sample, entity, db_session):
+def test_the_api_needs_a_reason_to_void(api, sample, entity, db_session):  # noqa: F811
     invoice = sent(issuing.new_document("invoice", sample["sakura"], lines=[line()]), db_session)
     url = f"/api/v1/invoice/{invoice.id}/action/write_off"
     refused = api("accounting", "POST", url, {})
