@@ -25,6 +25,7 @@ from app.models.documents import Document, DocumentLine
 from app.security.permissions import API_VERBS, DOCUMENT_VERBS
 from app.services.documents import actions, issuing, payments
 from app.services.errors import Forbidden, InvalidInput, NotFound
+from app.services.money import normalize_number
 from app.views.document_data import FilterDocumentKind, interface
 from app.views.list_arguments import number_error
 
@@ -187,7 +188,10 @@ class DocumentApi(RuleAwareApi):
         if not isinstance(body, dict):
             raise InvalidInput("Send a JSON object with amount and paid_on.", field="_schema")
         amount = body.get("amount")
-        if number_error(amount):  # "NaN" and "Infinity" too: they break the comparisons
+        if isinstance(amount, str):  # "500,000", "５０００００", "¥500,000", "500000円"
+            amount = normalize_number(amount) or amount
+        # "NaN" and "Infinity" too: they break the comparisons
+        if amount is None or number_error(amount):
             raise InvalidInput("The amount is a number.", field="amount")
         paid_on = body.get("paid_on")
         try:
