@@ -281,6 +281,8 @@ class DocumentLineApi(RuleAwareApi):
         """A line belongs to a document of this API's kind."""
         if item.document is None or item.document.kind != self.kind:
             raise InvalidInput(f"Give the id of a {self.kind}.", field="document")
+        if item.position is None:  # left out: the line goes last (numbers start at 1)
+            item.position = issuing.next_line_position(self.datamodel.session, item.document.id)
 
     pre_update = pre_add
 

@@ -12,7 +12,6 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, DatePickerWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Optional
 
@@ -261,15 +260,7 @@ class DocumentLineView(KeepFormOnRuleError, EditableRowsMixin, ModelView):
         if item.discount_percent is None:
             item.discount_percent = 0
         if item.position is None and item.document is not None:
-            # Counted in SQL without autoflush: the new line is not in the session yet,
-            # and loading document.lines here would flush the document without it.
-            session = self.datamodel.session
-            with session.no_autoflush:
-                item.position = (
-                    session.query(func.count(DocumentLine.id))
-                    .filter(DocumentLine.document_id == item.document.id)
-                    .scalar()
-                )
+            item.position = issuing.next_line_position(self.datamodel.session, item.document.id)
 
     pre_update = pre_add
 
