@@ -12,7 +12,7 @@ from app.models.choices import CURRENCIES, DEAL_STAGES, TAX_RATES
 from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
 from app.security.permissions import API_VERBS
 from app.services.errors import InvalidInput
-from app.services.money import check_decimal
+from app.services.money import check_decimal, parse_amount
 from app.services.registration import normalize_registration_number
 from app.views.datamodel import datamodel
 
@@ -70,6 +70,13 @@ class CrmApi(RenkeiApi):
             kind = table.columns[column].type
             if isinstance(kind, Numeric) and kind.scale is not None:
                 try:
+                    if isinstance(body[column], str):
+                        # as people type it ("13,870", "１３８７０", "¥13,870", "13870円"):
+                        # the schema then loads the plain number (the body is cached)
+                        plain = parse_amount(body[column], column, column)
+                        body[column] = None if plain is None else format(plain, "f")
+                        if plain is None:
+                            continue
                     check_decimal(
                         body[column],
                         column,

@@ -25,6 +25,7 @@ from app.models.documents import Document, DocumentLine
 from app.security.permissions import API_VERBS, DOCUMENT_VERBS
 from app.services.documents import actions, issuing, payments
 from app.services.errors import Forbidden, InvalidInput, NotFound
+from app.services.money import normalize_number
 from app.views.document_data import FilterDocumentKind, interface
 from app.views.list_arguments import number_error
 
@@ -135,8 +136,9 @@ class DocumentApi(RuleAwareApi):
         ---
         post:
           description: >-
-            submit, approve, reject (needs a comment), reopen, void, dispute, resolve,
-            write_off, convert (quote → invoice), credit (invoice → credit note).
+            submit, approve, reject (needs a comment), reopen, void (needs a comment:
+            the reason, kept in the audit trail), dispute, resolve, write_off (needs a
+            comment), convert (quote → invoice), credit (invoice → credit note).
           parameters:
           - in: path
             name: pk
@@ -186,7 +188,10 @@ class DocumentApi(RuleAwareApi):
         if not isinstance(body, dict):
             raise InvalidInput("Send a JSON object with amount and paid_on.", field="_schema")
         amount = body.get("amount")
-        if number_error(amount):  # "NaN" and "Infinity" too: they break the comparisons
+        if isinstance(amount, str):  # "500,000", "５０００００", "¥500,000", "500000円"
+            amount = normalize_number(amount) or amount
+        # "NaN" and "Infinity" too: they break the comparisons
+        if amount is None or number_error(amount):
             raise InvalidInput("The amount is a number.", field="amount")
         paid_on = body.get("paid_on")
         try:
@@ -276,6 +281,8 @@ class DocumentLineApi(RuleAwareApi):
         """A line belongs to a document of this API's kind."""
         if item.document is None or item.document.kind != self.kind:
             raise InvalidInput(f"Give the id of a {self.kind}.", field="document")
+        if item.position is None:  # left out: the line goes last (numbers start at 1)
+            item.position = issuing.next_line_position(self.datamodel.session, item.document.id)
 
     pre_update = pre_add
 

@@ -8,6 +8,8 @@ four. ``check_decimal`` refuses anything else in words that name the field.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 
 from babel.numbers import format_currency, get_currency_precision
@@ -19,6 +21,62 @@ ROUNDING_MODES = {"down": ROUND_DOWN, "half_up": ROUND_HALF_UP, "up": ROUND_UP}
 MONEY_LIMIT = Decimal(10) ** 14  # Numeric(18, 4): 14 digits before the point
 QUANTITY_LIMIT = Decimal(10) ** 10  # Numeric(14, 4)
 COLUMN_PLACES = 4
+
+
+# A number as people type it, once full-width forms are folded: an optional sign, digits
+# grouped by commas in threes (13,870) or not at all (13870), an optional decimal part.
+_NUMBER = re.compile(r"([+-]?)(\d{1,3}(?:,\d{3})+|\d+|(?=\.\d))((?:\.\d+)?)")
+_MINUSES = "\u2212\u2012\u2013\uff0d"  # minus sign, dashes, full-width hyphen-minus
+
+
+def normalize_number(text: str) -> str | None:
+    """``text`` as a plain number string ("13870", "-1.5"), or None when it is not one.
+
+    Accepts what Japanese finance staff type: full-width digits, comma and period
+    (１３，８７０．５), grouping commas (13,870), a leading ¥ or ￥, a trailing 円, and
+    spaces (half- or full-width) around the number or between it and the sign."""
+    folded = unicodedata.normalize("NFKC", text)  # ￥ → ¥, １ → 1, ， → ,, 　 → space
+    for minus in _MINUSES:
+        folded = folded.replace(minus, "-")
+    folded = folded.strip()
+    sign = ""
+    if folded[:1] in "+-" and folded:
+        sign, folded = folded[0], folded[1:].strip()
+    if folded.startswith("¥"):
+        folded = folded[1:].strip()
+    if folded.endswith("円"):
+        folded = folded[:-1].strip()
+    match = _NUMBER.fullmatch(sign + folded) if folded[:1] not in "+-" else None
+    if match is None:
+        return None
+    sign, whole, fraction = match.groups()
+    return f"{'-' if sign == '-' else ''}{(whole or '0').replace(',', '')}{fraction}"
+
+
+def parse_amount(value, field: str = "amount", label: str | None = None) -> Decimal | None:
+    """A number as typed (see ``normalize_number``) as a Decimal; None for blank; or
+    InvalidInput in words naming the field. Screens and the API both read numbers here."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise InvalidInput(_not_a_number(label or field), field=field)
+    if isinstance(value, int | float):
+        value = str(value)
+    if not isinstance(value, str):
+        raise InvalidInput(_not_a_number(label or field), field=field)
+    if not value.strip():
+        return None
+    plain = normalize_number(value)
+    if plain is None:
+        raise InvalidInput(_not_a_number(label or field), field=field)
+    return Decimal(plain)
+
+
+def _not_a_number(label) -> str:
+    return _(
+        "%(field)s is not a number: write it like 13,870 or 13870 (a trailing 円 is fine).",
+        field=label,
+    )
 
 
 def decimal_places(value: Decimal) -> int:
@@ -37,12 +95,17 @@ def check_decimal(
 ) -> Decimal:
     """``value`` as a Decimal smaller than ``limit`` with at most ``places`` decimals,
     or InvalidInput naming the field (``label`` in words, ``field`` for forms and APIs)."""
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise InvalidInput(_("%(field)s is not a number.", field=label), field=field) from None
+    if isinstance(value, str):
+        number = parse_amount(value, field, label)
+        if number is None:
+            raise InvalidInput(_not_a_number(label), field=field)
+    else:
+        try:
+            number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+        except (InvalidOperation, ValueError):
+            raise InvalidInput(_not_a_number(label), field=field) from None
     if not number.is_finite():
-        raise InvalidInput(_("%(field)s is not a number.", field=label), field=field)
+        raise InvalidInput(_not_a_number(label), field=field)
     if abs(number) >= limit:
         largest = limit - Decimal(1).scaleb(-places)
         raise InvalidInput(

@@ -6,7 +6,7 @@ from flask import flash, g
 from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, IntegerField, SelectField, StringField
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import Email, Optional
 
 from app.models.choices import (
@@ -24,6 +24,7 @@ from app.views.automation_events import AutomationEventView
 from app.views.csv_export import CsvExportMixin
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
+from app.views.number_field import AmountField
 from app.views.sync import (
     DealSyncMixin,
     can_create_at_provider,
@@ -38,7 +39,7 @@ def _select(label, choices, validators=()):
 
 
 def _decimal(label, validators, default=None, description=""):
-    return DecimalField(
+    return AmountField(
         label,
         validators=[Optional(), *validators],
         default=default,

@@ -179,6 +179,7 @@ def document_page(document: Document, user) -> dict:
         .order_by(EmailDispatch.id)
         .all()
     )
+    offered = actions.available(user, document)
     page = {
         "doc": document,
         "kind_label": lifecycle.KIND_LABELS[document.kind],
@@ -188,7 +189,13 @@ def document_page(document: Document, user) -> dict:
         "tax": _money(document.tax, document.currency),
         "rates": _totals(document),
         "is_invoice": is_invoice,
-        "actions": [(a, actions.ACTION_LABELS[a]) for a in actions.available(user, document)],
+        "actions": [(a, actions.ACTION_LABELS[a]) for a in offered if a not in actions.GUARDED],
+        # Void, write-off, dispute: set apart, each behind a reason and a confirmation.
+        "guarded": [
+            (a, actions.ACTION_LABELS[a], actions.GUARDED[a])
+            for a in offered
+            if a in actions.GUARDED
+        ],
         "rejection": rejection,
         "approvals": _approvals(document),
         "source": {"number": document.source.number, "url": document_url(document.source)}

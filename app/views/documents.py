@@ -12,8 +12,7 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, DatePickerWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
+from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Optional
 
 from app.models.choices import TAX_RATE_LABELS, currency_choices, tax_rate_choices
@@ -33,6 +32,7 @@ from app.views.document_data import (
 )
 from app.views.document_labels import DOCUMENT_LABELS
 from app.views.document_links import DocumentLinkRoutes
+from app.views.number_field import AmountField
 from app.views.widgets import LinkedListWidget
 
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
@@ -220,19 +220,19 @@ class DocumentLineView(KeepFormOnRuleError, EditableRowsMixin, ModelView):
             description=_l("Leave blank to use the product's name."),
             widget=BS3TextFieldWidget(),
         ),
-        "unit_price": DecimalField(
+        "unit_price": AmountField(
             _l("Unit price"),
             validators=[Optional(), v.NON_NEGATIVE_PRICE],
             description=_l("Leave blank to use the product's price."),
             widget=BS3TextFieldWidget(),
         ),
-        "quantity": DecimalField(
+        "quantity": AmountField(
             _l("Quantity"),
             default=1,
             validators=[DataRequired(), v.POSITIVE_QUANTITY],
             widget=BS3TextFieldWidget(),
         ),
-        "discount_percent": DecimalField(
+        "discount_percent": AmountField(
             _l("Discount (%)"),
             default=0,
             validators=[Optional(), v.DISCOUNT_MIN, v.DISCOUNT_MAX],
@@ -260,15 +260,7 @@ class DocumentLineView(KeepFormOnRuleError, EditableRowsMixin, ModelView):
         if item.discount_percent is None:
             item.discount_percent = 0
         if item.position is None and item.document is not None:
-            # Counted in SQL without autoflush: the new line is not in the session yet,
-            # and loading document.lines here would flush the document without it.
-            session = self.datamodel.session
-            with session.no_autoflush:
-                item.position = (
-                    session.query(func.count(DocumentLine.id))
-                    .filter(DocumentLine.document_id == item.document.id)
-                    .scalar()
-                )
+            item.position = issuing.next_line_position(self.datamodel.session, item.document.id)
 
     pre_update = pre_add
 

@@ -14,7 +14,9 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import current_app, flash, redirect, request
+from flask import current_app, flash, redirect, render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
 from app.services.errors import RenkeiError
@@ -92,6 +94,53 @@ def _handle(exc: RenkeiError):
     return refused(exc)
 
 
+# The console's own pages for 403, 404 and 500 (not Werkzeug's bare English ones).
+ERROR_PAGES = {
+    403: (
+        _l("You may not open this page"),
+        _l("Your profile does not include this page or action. Ask an administrator for it."),
+    ),
+    404: (
+        _l("This page does not exist"),
+        _l("The address may be mistyped, or the record was deleted or is not yours to see."),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("Nothing was saved. Try again; if it happens again, tell an administrator the time."),
+    ),
+}
+
+
+def error_page(exc: HTTPException):
+    """A 403, 404 or 500 in the console's layout, in the reader's language, with a way
+    back (the page they came from, when it is on this site, and the console's home).
+    The REST API keeps its own answers (JSON from FAB and app/api/refusals.py)."""
+    code = getattr(exc, "code", None) or 500
+    if request.path.startswith("/api/"):
+        return exc
+    if code == 500:
+        db.session.rollback()
+    title, text = ERROR_PAGES[code]
+    referrer = request.referrer or ""
+    host = request.host_url
+    back = referrer[len(host) - 1 :] if referrer.startswith(host) else ""
+    appbuilder = current_app.appbuilder
+    html = render_template(
+        "renkei/error.html",
+        appbuilder=appbuilder,
+        base_template=appbuilder.base_template,
+        code=code,
+        title=title,
+        text=text,
+        back=back if is_same_site_path(back) and back != request.full_path else "",
+    )
+    return html, code
+
+
 def install(app) -> None:
-    """Make this the app's handler of every RenkeiError a route lets through."""
+    """Make this the app's handler of every RenkeiError a route lets through, and of
+    403, 404 and 500 on the screens."""
     app.register_error_handler(RenkeiError, _handle)
+    for code in (403, 404):
+        app.register_error_handler(code, error_page)
+    app.register_error_handler(InternalServerError, error_page)

@@ -8,7 +8,7 @@ from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from wtforms import DecimalField, FileField
+from wtforms import FileField
 from wtforms.validators import Optional
 
 from app.models.choices import ROUNDING_LABELS, currency_choices
@@ -19,6 +19,7 @@ from app.views.crm import plain_number
 from app.views.document_data import KeepFormOnRuleError, interface
 from app.views.documents import _select
 from app.views.labels import LABELS
+from app.views.number_field import AmountField
 from app.views.widgets import LinkedListWidget
 
 SETTINGS_VERBS = {
@@ -63,12 +64,12 @@ class ApprovalRuleView(SettingsView):
     formatters_columns = {"max_discount_percent": plain_number}
     add_form_extra_fields = edit_form_extra_fields = {
         "currency": _select(_l("Currency"), [("", "")] + currency_choices()),
-        "min_amount": DecimalField(
+        "min_amount": AmountField(
             _l("Amount at or above"),
             validators=[Optional(), v.NON_NEGATIVE_AMOUNT],
             widget=BS3TextFieldWidget(),
         ),
-        "max_discount_percent": DecimalField(
+        "max_discount_percent": AmountField(
             _l("Discount above (%)"),
             validators=[Optional(), v.DISCOUNT_MIN, v.DISCOUNT_MAX],
             widget=BS3TextFieldWidget(),

@@ -52,7 +52,7 @@ def test_the_cached_status_follows_every_step(db_session, sample, entity, users)
     assert _status(db_session, deal) == ("paid", "paid")
     second = issuing.from_deal(deal, user=users["accounting"])
     assert _status(db_session, deal) == ("draft", "draft")
-    actions.perform(second, "void", users["accounting"])
+    actions.perform(second, "void", users["accounting"], "作り直し")
     assert _status(db_session, deal) == ("paid", "paid")
 
 

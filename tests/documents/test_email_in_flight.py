@@ -29,7 +29,7 @@ def test_an_email_on_its_way_keeps_the_document_approved(
         dispatch.state, dispatch.sending_started_at = "sending", utcnow()
         db_session.commit()
     with pytest.raises(InvalidInput, match="on its way"):
-        actions.perform(invoice, action, users["admin"])
+        actions.perform(invoice, action, users["admin"], "理由")
     db_session.refresh(invoice)
     assert invoice.state == "approved"
 

@@ -273,7 +273,7 @@ def test_a_cookie_session_api_action_needs_a_csrf_token(app, db_session, sample,
     db_session.expire_all()
     assert db_session.get(Document, invoice.id).state == "sent"
     token = csrf_token(client, "/resetmypassword/form")
-    honest = client.post(url, headers={"X-CSRFToken": token})
+    honest = client.post(url, json={"comment": "誤発行"}, headers={"X-CSRFToken": token})
     assert honest.status_code == 200, honest.get_json()
     db_session.expire_all()
     assert db_session.get(Document, invoice.id).state == "void"

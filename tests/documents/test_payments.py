@@ -78,7 +78,7 @@ def test_dispute_then_resolve_returns_to_the_payment_state(db_session, sent_invo
 
 
 def test_write_off_is_final(db_session, sent_invoice, users):
-    actions.perform(sent_invoice, "write_off", users["accounting"])
+    actions.perform(sent_invoice, "write_off", users["accounting"], "回収不能")
     assert sent_invoice.state == "written_off"
     with pytest.raises(InvalidInput):
         payments.record_payment(sent_invoice, "1", user=users["accounting"])
@@ -94,7 +94,7 @@ def test_an_invoice_with_payments_is_not_voided(db_session, sent_invoice, users)
     payments.record_payment(sent_invoice, "1000", user=users["accounting"])
     actions.perform(sent_invoice, "dispute", users["accounting"])
     with pytest.raises(InvalidInput) as refused:
-        actions.perform(sent_invoice, "void", users["accounting"])
+        actions.perform(sent_invoice, "void", users["accounting"], "誤発行")
     assert refused.value.field == "state"
     db_session.rollback()
     assert sent_invoice.state == "disputed"

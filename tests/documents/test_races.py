@@ -229,7 +229,7 @@ def test_four_state_moves_move_once(db_session, live_server, sent_invoice, befor
         db_session.commit()
     headers = bearer(live_server, "accounting")
     url = f"/api/v1/invoice/{sent_invoice.id}/action/{action}"
-    results = api_posts(live_server, headers, url, 4)
+    results = api_posts(live_server, headers, url, 4, {"comment": "理由"})
     assert statuses(results) == [200] + [422] * 3
     moves = count(
         db_session,

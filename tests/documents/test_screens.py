@@ -304,7 +304,7 @@ def test_a_line_from_the_product_master_fills_price_tax_and_totals(
     document = db_session.get(Document, invoice.id)
     added = max(document.lines, key=lambda row: row.id)  # positions may tie: by id
     assert (added.name, added.unit_price, added.tax_rate) == ("お弁当", 1080, "reduced_8")
-    assert added.position == 1
+    assert added.position == 2  # after the first line (numbers start at 1: max + 1)
     # 1,000 at 10 % + 10,800 at 8 %: 1,100 + 11,664
     assert document.total == Decimal(12764)
 

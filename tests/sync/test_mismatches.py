@@ -89,7 +89,7 @@ def seed_tax(db_session, link: ExternalDocument) -> None:
 
 def void_in_renkei(app, db_session, link: ExternalDocument) -> None:
     document = db_session.get(Document, link.document_id)
-    actions.perform(document, "void", user(app))
+    actions.perform(document, "void", user(app), "取消")
     db_session.expire_all()
 
 

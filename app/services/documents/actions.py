@@ -16,7 +16,7 @@ from app.models.document_kinds import KINDS, resource_of
 from app.models.documents import Document
 from app.security.rights import user_may
 from app.services.actor import acting_as
-from app.services.documents import approvals, issuing, lifecycle, payments
+from app.services.documents import approvals, audit, issuing, lifecycle, payments
 from app.services.documents.transaction import locked
 from app.services.errors import Forbidden, InvalidInput
 
@@ -34,6 +34,9 @@ ACTION_LABELS = {
     "convert": _l("Convert to invoice"),
     "credit": _l("Issue credit note"),
 }
+# Actions that cancel money owed: set apart on the screen, confirmed, and given a reason
+# (True: the reason is required from every door; False: asked for, optional).
+GUARDED = {"void": True, "write_off": True, "dispute": False}
 
 
 def right_for(document: Document, action: str) -> tuple[str, str]:
@@ -95,6 +98,12 @@ def perform(document: Document, action: str, user, comment: str | None = None):
                 r=resource,
             )
         )
+    reason = (comment or "").strip() or None
+    if GUARDED.get(action) and reason is None:
+        raise InvalidInput(
+            _("Give a reason to %(action)s this document.", action=ACTION_LABELS[action]),
+            field="comment",
+        )
     if action == "submit":
         return approvals.submit(document, user)
     if action in ("approve", "reject"):
@@ -113,6 +122,8 @@ def perform(document: Document, action: str, user, comment: str | None = None):
     with acting_as(user), locked(document):
         # re-checked after the lock: lifecycle.move refuses a move already made
         lifecycle.move(document, target)
+        if reason:  # kept as the note of the transition's row in the audit trail
+            audit.note_transition(db.session, document, reason)
         approvals.withdraw(document)  # a request never outlives the state it was for
         if action == "resolve":
             payments.settle(document)

@@ -245,8 +245,11 @@ def submit(document: Document, user, *, commit: bool = True) -> Document:
         if not document.lines:
             raise InvalidInput(_("Add at least one line before submitting."), field="lines")
         lifecycle.check_transition(document, "pending_approval")
-        reasons = triggered(document)
         with acting_as(user):
+            from app.services.documents.issuing import give_default_due_date
+
+            give_default_due_date(document)  # before the fingerprint: it is approved with it
+            reasons = triggered(document)
             withdraw(document, _("Withdrawn: the document was submitted again."))
             if reasons:
                 lifecycle.move(document, "pending_approval")

@@ -82,6 +82,7 @@ def _rows_for(session: Session, obj, kind: str) -> list[dict]:
         "document_id": document.id,
         "document_number": document.number,
         "line_id": obj.id if isinstance(obj, DocumentLine) else None,
+        "_doc": id(document),
     }
     watched_action = _WATCHED[type(obj)]
     rows = []
@@ -118,6 +119,14 @@ def _rows_for(session: Session, obj, kind: str) -> list[dict]:
     return rows
 
 
+TRANSITION_NOTES = "renkei_transition_notes"
+
+
+def note_transition(session: Session, document: Document, note: str) -> None:
+    """Keep ``note`` (a person's reason) on the row of ``document``'s next state change."""
+    session.info.setdefault(TRANSITION_NOTES, {})[id(document)] = note
+
+
 def _write_trail(session: Session, flush_context) -> None:
     rows: list[dict] = []
     # Deletions are written by _write_deletion: orphaned lines never reach session.deleted.
@@ -126,6 +135,10 @@ def _write_trail(session: Session, flush_context) -> None:
             if type(obj) in _WATCHED and (kind != "update" or session.is_modified(obj)):
                 rows.extend(_rows_for(session, obj, kind))
     rows.extend(_move_rows(session))
+    notes = session.info.pop(TRANSITION_NOTES, None) or {}
+    for row in rows:
+        if row["action"] == "transition" and row.get("_doc") in notes:
+            row["note"] = notes[row["_doc"]]
     _insert(session.connection(), rows)
 
 
@@ -154,6 +167,7 @@ def _insert(connection, rows: list[dict]) -> None:
     actor = current_actor()
     now = utcnow()
     for row in rows:
+        row.pop("_doc", None)
         row.setdefault("field", None)
         row.setdefault("old_value", None)
         row.setdefault("new_value", None)

@@ -274,3 +274,24 @@ def credit_note_for(invoice: Document, *, user=None) -> Document:
         if remaining >= Decimal(invoice.total):
             return _copy(invoice, "credit_note", user, notes=notes)
         return _copy(invoice, "credit_note", user, notes=notes, lines=[])
+
+
+def give_default_due_date(document: Document) -> None:
+    """An invoice leaving draft without a due date is due ``DEFAULT_DUE_DAYS`` after its
+    issue date, as an invoice made from a deal is (so it has a お支払期限 and can become
+    overdue). Called by approvals.submit, inside its lock; the trail records the change."""
+    if KINDS[document.kind].due_date and document.due_date is None:
+        issued = document.issue_date or today_tokyo()
+        document.due_date = issued + dt.timedelta(days=DEFAULT_DUE_DAYS)
+
+
+def next_line_position(session, document_id: int) -> int:
+    """The number of a line added at the end of a document: one past the largest (1 for
+    the first), counted in SQL so the new line need not be in the session yet."""
+    with session.no_autoflush:
+        largest = (
+            session.query(sa.func.max(DocumentLine.position))
+            .filter(DocumentLine.document_id == document_id)
+            .scalar()
+        )
+    return (largest or 0) + 1
