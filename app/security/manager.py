@@ -12,6 +12,44 @@ class RenkeiSecurityManager(SecurityManager):
 
     userstatschartview = None
 
+    # Permission checks for the signed-in user read one cached set per request
+    # (app/security/rights.py) instead of one query per check.
+
+    def _cached_rights(self, user):
+        """The request's cached rights when ``user`` is the signed-in user, else None."""
+        from app.security.rights import _signed_in_user_id, request_rights
+
+        user_id = getattr(user, "id", None)
+        if user_id is None or user_id != _signed_in_user_id():
+            return None
+        return request_rights(user_id)
+
+    def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
+        rights = self._cached_rights(user)
+        if rights is None:
+            return super()._has_view_access(user, permission_name, view_name)
+        if (permission_name, view_name) in rights.pairs:
+            return True
+        return any(
+            self._has_access_builtin_roles(_Named(name), permission_name, view_name)
+            for name in rights.role_names
+            if name in self.builtin_roles
+        )
+
+    def _get_user_permission_view_menus(self, user, permission_name: str, view_menus_name):
+        rights = self._cached_rights(user)
+        if rights is None:
+            return super()._get_user_permission_view_menus(user, permission_name, view_menus_name)
+        result = {view for perm, view in rights.pairs if perm == permission_name}
+        for name in rights.role_names:
+            if name in self.builtin_roles:
+                result.update(
+                    view
+                    for view in view_menus_name or ()
+                    if self._has_access_builtin_roles(_Named(name), permission_name, view)
+                )
+        return result
+
     def bootstrap(self, reset_profiles: bool = False) -> list[str]:
         """Create roles, every view's permissions and the ready-made profiles.
 
@@ -54,3 +92,12 @@ class RenkeiSecurityManager(SecurityManager):
 
         role.permissions = self.session.query(PermissionView).all()
         self.session.commit()
+
+
+class _Named:
+    """A role as far as FAB's builtin-role check looks at it: its name."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name

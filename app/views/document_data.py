@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask import abort, flash, request
+from flask import abort, flash, g, request
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import SQLAFilterConverter, get_field_setup_query
@@ -128,6 +128,9 @@ def state_choices() -> list[tuple[str, str]]:
 STATE_FILTER_LABELS = {"open": _l("Open (unpaid)")}
 
 
+_BALANCES = "_renkei_list_balances"
+
+
 class RuleError(DatabaseException):
     """A business rule refused the save; ``field`` names the culprit when known."""
 
@@ -158,8 +161,25 @@ class DocumentInterface(RenkeiInterface):
         if col == "display_state":
             return state_badge(lifecycle.display_state(item))
         if col == "balance":
-            return payments.balance(item) if item.kind == "invoice" else None
+            if item.kind != "invoice":
+                return None
+            known = g.get(_BALANCES, {})
+            if item.id in known:
+                return known[item.id]
+            return payments.balance(item)
         return super()._get_attr_value(item, col)
+
+    def query(self, *args, **kwargs):
+        """The page's rows, with their balances read in one grouped query (not per row).
+
+        The balances are kept on ``g`` for this request only, by document id.
+        """
+        count, items = super().query(*args, **kwargs)
+        if any(getattr(i, "kind", None) == "invoice" for i in items):
+            known = dict(g.get(_BALANCES, {}))
+            known.update(payments.balances(self.session, items))
+            setattr(g, _BALANCES, known)
+        return count, items
 
     def _write(self, method, item):
         try:
