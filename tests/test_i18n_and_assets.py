@@ -36,6 +36,7 @@ def test_every_message_is_translated_and_compiled():
     untranslated = [m.id for m in po if m.id and not m.string]
     assert not untranslated, untranslated
     assert {m.id for m in pot if m.id} <= {m.id for m in po if m.id}, "run scripts/translations.py"
+
     def plain(value):  # a plural's id and strings come as a list or a tuple
         return tuple(value) if isinstance(value, (list, tuple)) else value
 
