@@ -117,6 +117,8 @@ class DocumentView(
         "notes",
         "created_by_automation",  # such a document cannot be unlinked from its deal
     ]
+    # A flag in words, never "True"/"False".
+    formatters_columns = {"created_by_automation": lambda v: _l("Yes") if v else _l("No")}
     base_order = ("id", "desc")
     add_form_extra_fields = edit_form_extra_fields = {
         "recipient_name": StringField(
