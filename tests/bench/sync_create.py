@@ -26,10 +26,12 @@ def run() -> dict:
     from app.sandbox import sandboxes_of
     from app.services.sync import request_invoice
     from tests.bench.common import REDIS_URL, RESULTS, bench_app, connected_mf, write_result
+    from tests.factories import ensure_issuer
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     with bench_app() as (app, server), app.app_context():
         admin = app.appbuilder.sm.find_user(username="admin")
+        ensure_issuer(db.session)  # each invoice is a Renkei document first
         companies = [Company(code=f"BC-{i}", name=f"ベンチ商事 {i}") for i in range(COMPANIES)]
         deals = [
             Deal(
