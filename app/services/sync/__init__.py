@@ -16,16 +16,13 @@ from app.services.sync.requests import (
     retry_failure,
     run_progress,
 )
-from app.services.sync.status import deal_billing_status, refresh_deal_status
 
 __all__ = [
     "NeedsConfirmation",
     "check_invoice_allowed",
     "invoice_deal",
     "issue",
-    "deal_billing_status",
     "open_at_provider",
-    "refresh_deal_status",
     "request_invoice",
     "request_status_refresh",
     "retry_failure",

@@ -42,7 +42,6 @@ from app.services.sync import agreement, runs
 from app.services.sync.adapters import CustomerIds, OutgoingDocument, RemoteDocument
 from app.services.sync.clients import adapter_for
 from app.services.sync.lines import document_lines
-from app.services.sync.status import refresh_deal_status
 
 # Seconds to wait before each look-up after an uncertain create (SYNC_RECHECK_DELAYS).
 RECHECK_DELAYS = (1.0, 2.0, 4.0)
@@ -111,7 +110,6 @@ def save_document(document: ExternalDocument, remote: RemoteDocument) -> None:
     document.provider_url = remote.url
     document.last_pushed_at = utcnow()
     document.last_error = None
-    refresh_deal_status(document.deal)
 
 
 def mark_issued(run: SyncRun, document: ExternalDocument) -> None:
@@ -210,7 +208,6 @@ def _fail(run: SyncRun, document: ExternalDocument, message: str) -> None:
     db.session.rollback()
     document.billing_status = "failed"
     document.last_error = message
-    refresh_deal_status(document.deal)
     runs.record_failure(run, message, deal_id=document.deal_id, document_id=document.id)
     run.done = 1
     runs.finish(run, message, failed=True)

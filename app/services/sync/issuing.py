@@ -110,6 +110,17 @@ def check_deal_type(deal, connection: Connection) -> None:
         )
 
 
+def check_customer(company, connection: Connection) -> None:
+    """What the connection's provider would refuse about the customer, said before sending."""
+    problems = ADAPTERS[connection.provider].company_problems(company)
+    if "name" in problems:
+        raise InvalidInput(_("The customer has no name."), field="company")
+    if "postal_code" in problems:
+        raise InvalidInput(
+            _("The customer's postal code must look like 123-4567."), field="company"
+        )
+
+
 def check_document(document: Document, connection: Connection) -> None:
     """Raise unless ``document`` can go to ``connection`` (kind, currency, deal type, customer)."""
     if document.kind != "invoice":
@@ -131,13 +142,7 @@ def check_document(document: Document, connection: Connection) -> None:
             field="currency",
         )
     check_deal_type(document.deal, connection)
-    problems = ADAPTERS[connection.provider].company_problems(document.company)
-    if "name" in problems:
-        raise InvalidInput(_("The customer has no name."), field="company")
-    if "postal_code" in problems:
-        raise InvalidInput(
-            _("The customer's postal code must look like 123-4567."), field="company"
-        )
+    check_customer(document.company, connection)
 
 
 # -- links -------------------------------------------------------------------------
@@ -368,13 +373,7 @@ def check_invoice_allowed(deal, connection: Connection, user) -> None:
         )
     if not deal.lines and Decimal(deal.amount or 0) <= 0:
         raise InvalidInput(_("The deal has no lines and no amount to invoice."), field="amount")
-    problems = ADAPTERS[connection.provider].company_problems(deal.company)
-    if "name" in problems:
-        raise InvalidInput(_("The customer has no name."), field="company")
-    if "postal_code" in problems:
-        raise InvalidInput(
-            _("The customer's postal code must look like 123-4567."), field="company"
-        )
+    check_customer(deal.company, connection)
 
 
 def invoice_deal(deal, connection: Connection, user, confirm: int | None = None) -> Issued:

@@ -20,7 +20,6 @@ from app.services import launchers
 from app.services.errors import Forbidden, InvalidInput, RenkeiError
 from app.services.locking import lock
 from app.services.sync import runs
-from app.services.sync.status import refresh_deal_status
 
 # The launchers (app.services.launchers) that queue the jobs of app/jobs/sync.py.
 CREATE_JOB = "create_invoice_job"
@@ -73,7 +72,6 @@ def _creation_run(kind: str, document: ExternalDocument, user) -> SyncRun:
         document_id=document.id, retried_run_id=None
     ):
         failure.retried_run_id = run.id  # this run is their retry
-    refresh_deal_status(document.deal)
     return run
 
 

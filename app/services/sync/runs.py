@@ -18,7 +18,6 @@ from app.models.crm import utcnow
 from app.models.sync import ExternalDocument, SyncFailure, SyncRun
 from app.services import launchers
 from app.services.locking import lock
-from app.services.sync.status import refresh_deal_status
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +206,6 @@ def _end_creation(run: SyncRun, status: str, message: str) -> None:
     if document is not None and not document.external_id:
         document.billing_status = "failed"
         document.last_error = message
-        refresh_deal_status(document.deal)
     record_failure(
         run,
         message,
