@@ -23,6 +23,10 @@ from sqlalchemy.orm import declared_attr, relationship
 from app.models.choices import DEAL_STAGES, TAX_RATES
 
 MONEY = Numeric(18, 4)
+# Payment terms in days (customer, issuer): none, or 0..365.
+PAYMENT_TERMS = (
+    "payment_terms_days IS NULL OR (payment_terms_days >= 0 AND payment_terms_days <= 365)"
+)
 QUANTITY = Numeric(14, 4)
 PERCENT = Numeric(5, 2)
 
@@ -48,6 +52,10 @@ class Company(TimestampMixin, Model):
     """A customer company (取引先)."""
 
     __tablename__ = "company"
+    __table_args__ = (
+        CheckConstraint(PAYMENT_TERMS, name="ck_company_payment_terms"),
+        {"extend_existing": True},
+    )
     id = Column(Integer, primary_key=True)
     code = Column(String(30), unique=True, nullable=False)
     name = Column(String(200), nullable=False, index=True)
@@ -64,6 +72,8 @@ class Company(TimestampMixin, Model):
     # Up to 10 fields a provider has and Renkei lacks, added from the customer-sync
     # field mapping page: JSON {"key": "value"} (0014).
     custom_fields = Column(Text)
+    # Days from issue to due date on this customer's invoices (else the issuer's, else 30).
+    payment_terms_days = Column(Integer)
 
     contacts = relationship("Contact", back_populates="company")
     deals = relationship("Deal", back_populates="company")

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.models.choices import CURRENCIES, TAX_RATES
-from app.models.crm import MONEY, PERCENT, LineItemMixin, TimestampMixin, _in, utcnow
+from app.models.crm import MONEY, PAYMENT_TERMS, PERCENT, LineItemMixin, TimestampMixin, _in, utcnow
 from app.models.document_kinds import DOCUMENT_KINDS
 
 # An automatic document that still counts (partial unique index on deal and kind).
@@ -56,6 +56,7 @@ class LegalEntity(TimestampMixin, Model):
     __tablename__ = "legal_entity"
     __table_args__ = (
         CheckConstraint(_in("tax_rounding", TAX_ROUNDINGS), name="ck_legal_entity_rounding"),
+        CheckConstraint(PAYMENT_TERMS, name="ck_legal_entity_payment_terms"),
         {"extend_existing": True},
     )
     id = Column(Integer, primary_key=True)
@@ -73,6 +74,8 @@ class LegalEntity(TimestampMixin, Model):
     brand_colour = Column(String(7), nullable=False, default="#1f4e79")
     logo = Column(LargeBinary)
     logo_mimetype = Column(String(50))
+    # Days from issue to due date when the customer has no terms of its own (0019_editor).
+    payment_terms_days = Column(Integer)
 
     def __repr__(self) -> str:
         return self.name

@@ -92,6 +92,10 @@ class EmailDispatch(Model):
     document_id = Column(Integer, ForeignKey("document.id"), nullable=False, index=True)
     document = relationship("Document")
     recipient = Column(String(254), nullable=False)
+    # As the sender edited them in the preview (0019_editor): comma-separated addresses,
+    # and the PDF's file name (None: the document's own).
+    cc = Column(String(1000))
+    attachment_name = Column(String(200))
     subject = Column(String(300), nullable=False)
     body = Column(Text, nullable=False)
     template_id = Column(Integer, ForeignKey("document_template.id"))

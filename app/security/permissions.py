@@ -85,6 +85,14 @@ DOCUMENT_VERBS = {
     "pdf_zip": "read",
     "send": "send_email",
     "retry_send": "send_email",
+    "email_status": "read",  # the send preview's poller
+    # The one-page editor and what it asks while it is filled in: writing documents.
+    "editor": "write",
+    "editor_products": "write",
+    "editor_companies": "write",
+    "editor_customer": "write",
+    "editor_totals": "write",
+    "editor_save": "write",
     "payment": "read",
     "new_from_deal": "read",
     "issue": "read",  # "Issue at …": refused without ProviderDocument create_at_provider

@@ -334,6 +334,7 @@ class CompanyView(CrmView):
         "phone",
         "email",
         "invoice_registration_number",
+        "payment_terms_days",
         "notes",
     ]
     search_columns = [
@@ -349,9 +350,13 @@ class CompanyView(CrmView):
     add_template = "renkei/company_add.html"
     description_columns = {
         "invoice_registration_number": _l("適格請求書発行事業者登録番号: T + 13 digits."),
+        "payment_terms_days": _l(
+            "Days from issue to due date on this customer's invoices; blank: the issuer's."
+        ),
     }
     validators_columns = {
         "invoice_registration_number": [Optional(), v.registration_number],
+        "payment_terms_days": [Optional(), v.PAYMENT_TERMS],
         "email": [Optional(), Email(message=_l("Not a valid email address."))],
     }
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, flash, g, redirect, request, url_for
+from flask import Response, abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import action, expose, has_access
+from flask_appbuilder.security.decorators import has_access_api
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -20,7 +21,7 @@ from app.models.publishing import EmailDispatch
 from app.security.rights import user_may
 from app.services.documents import actions, issuing, payments
 from app.services.errors import Forbidden, InvalidInput
-from app.views.document_page import document_page, document_url
+from app.views.document_page import document_page, document_url, email_status
 from app.views.refusals import back_to, safe_next
 
 
@@ -148,12 +149,38 @@ class DocumentRoutes:
     @expose("/send/<int:pk>", methods=["POST"])
     @has_access
     def send(self, pk):
-        """Email the PDF to the recipient (queued; the page shows how it went)."""
+        """Email the PDF with what the preview shows, as edited (queued). A script asking
+        for JSON gets the email's status URL, polled until the job is done; a form post
+        lands back on the page, whose poller does the same."""
         document = self._document(pk)
         here = back_to(url_for(".show", pk=pk))
-        _sending_service().request_send(document, g.user)
-        flash(_("Sending to %(to)s…", to=document.recipient_email or ""), "info")
+        form = request.form
+        edited = {name: form.get(name) for name in ("cc", "subject", "body", "attachment_name")}
+        wants_json = request.accept_mimetypes.best == "application/json"
+        try:
+            dispatch = _sending_service().request_send(
+                document, g.user, form.get("recipient") or None, **edited
+            )
+        except InvalidInput as refused:
+            if not wants_json:
+                raise
+            self.datamodel.session.rollback()
+            return jsonify({"errors": {refused.field or "form": str(refused)}}), 422
+        if wants_json:
+            return jsonify(
+                {"id": dispatch.id, "status_url": url_for(".email_status", pk=dispatch.id)}
+            )
+        flash(_("Sending to %(to)s…", to=dispatch.recipient), "info")
         return redirect(here)
+
+    @expose("/email_status/<int:pk>")
+    @has_access_api
+    def email_status(self, pk):
+        """An email's state and its document's, polled by renkei-send.js (``pk``: the email)."""
+        dispatch = self.datamodel.session.get(EmailDispatch, pk)
+        if dispatch is None or dispatch.document.kind != self.kind:
+            return jsonify({"error": _("No such email.")}), 404
+        return jsonify(email_status(dispatch))
 
     @expose("/retry_send/<int:pk>", methods=["POST"])
     @has_access

@@ -20,6 +20,7 @@ from app.security.rights import user_may
 from app.services.documents import actions, approvals, lifecycle, payments, sending
 from app.services.documents.issuer import rounding_of
 from app.services.documents.payments import PAYMENT_METHODS
+from app.services.errors import RenkeiError
 from app.services.tax import compute_totals
 from app.views.document_data import state_badge
 from app.views.document_labels import field_label, value_label
@@ -161,11 +162,43 @@ def _dispatch_row(dispatch: EmailDispatch) -> dict:
     return {
         "id": dispatch.id,
         "recipient": dispatch.recipient,
+        "cc": dispatch.cc or "",
+        "subject": dispatch.subject,
         "state": state,
         "state_label": sending.DISPATCH_STATE_LABELS.get(state, state),
         "error": dispatch.error or "",
         "at": local_time(dispatch.sent_at or dispatch.created_at),
+        "status_url": url_for(
+            f"{VIEW_OF_KIND[dispatch.document.kind]}.email_status", pk=dispatch.id
+        ),
     }
+
+
+def email_status(dispatch: EmailDispatch) -> dict:
+    """An email's state in words and whether it is settled, with its document's state
+    (the badge as HTML): what the page's poller shows when the send job is done."""
+    row = _dispatch_row(dispatch)
+    document = dispatch.document
+    return {
+        "id": dispatch.id,
+        "state": row["state"],
+        "state_label": str(row["state_label"]),
+        "error": row["error"],
+        "at": row["at"],
+        "finished": row["state"] not in ("queued", "sending"),
+        "document_state": document.state,
+        "document_badge": str(state_badge(lifecycle.display_state(document))),
+    }
+
+
+def _send_preview(document: Document, user, may_send: bool) -> dict | None:
+    """The send form's values (template's subject and body …), or the reason there are none."""
+    if not may_send:
+        return None
+    try:
+        return sending.preview(document)
+    except RenkeiError as refused:
+        return {"error": str(refused)}
 
 
 def document_page(document: Document, user) -> dict:
@@ -207,6 +240,7 @@ def document_page(document: Document, user) -> dict:
         "may_edit": document.state == "draft" and user_may(user, "can_write", resource),
         "may_send": document.state in SENDABLE and user_may(user, "can_send_email", resource),
         "dispatches": [_dispatch_row(d) for d in dispatches],
+        "editor_url": url_for(f"{VIEW_OF_KIND[document.kind]}.editor", pk=document.id),
         "payments": [],
         "provider_links": provider_links(document, user),
     }
@@ -232,6 +266,7 @@ def document_page(document: Document, user) -> dict:
         page["methods"] = [(m, PAYMENT_METHOD_LABELS[m]) for m in PAYMENT_METHODS]
         page["today"] = lifecycle.today_tokyo().isoformat()
     page["providers"] = _providers(document, user)
+    page["send_preview"] = _send_preview(document, user, page["may_send"])
     return page
 
 

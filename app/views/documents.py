@@ -7,7 +7,7 @@ app.services.documents, and the routes in document_actions call its verbs.
 
 from __future__ import annotations
 
-from flask import g
+from flask import g, redirect, url_for
 from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, DatePickerWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual
@@ -30,6 +30,7 @@ from app.views.document_data import (
     interface,
     state_choices,
 )
+from app.views.document_editor import DocumentEditorRoutes
 from app.views.document_labels import DOCUMENT_LABELS
 from app.views.document_links import DocumentLinkRoutes
 from app.views.number_field import AmountField
@@ -67,6 +68,7 @@ def _date(label, default=None, required=False):
 class DocumentView(
     KeepFormOnRuleError,
     EditableRowsMixin,
+    DocumentEditorRoutes,
     DocumentRoutes,
     DocumentLinkRoutes,
     CsvExportMixin,
@@ -84,6 +86,7 @@ class DocumentView(
     base_permissions = ["can_read", "can_write", "can_send_email"]
     list_widget = LinkedListWidget
     show_template = "renkei/document_show.html"
+    list_template = "renkei/document_list.html"
     list_columns = ["number", "company", "display_state", "issue_date", "due_date", "total"]
     order_columns = ["number", "issue_date", "due_date", "total"]
     csv_columns = [
@@ -162,6 +165,16 @@ class DocumentView(
             item.legal_entity = issuing.default_legal_entity()
         if not item.recipient_name and item.company is not None:
             item.recipient_name = item.company.name
+
+    def post_add(self, item):
+        """After saving, the document's page (not the list): note which one was made."""
+        g.renkei_added_id = item.id  # per request: the view object is shared by threads
+
+    def post_add_redirect(self):
+        added = g.pop("renkei_added_id", None)
+        if added is not None:
+            return redirect(url_for(".show", pk=added))
+        return super().post_add_redirect()
 
 
 class DocumentLineView(KeepFormOnRuleError, EditableRowsMixin, ModelView):
@@ -298,6 +311,7 @@ def _kind_views(spec: DocumentKind):
         "add_title": spec.label,
         "edit_title": spec.label,
         "related_views": [line_view],
+        "extra_args": {"write_resource": resource},  # the list's "New (one page)" button
     }
     if spec.payments:
         attrs["list_columns"] = [*DocumentView.list_columns, "balance"]

@@ -13,6 +13,7 @@ LABELS = {
     "phone": _l("Phone"),
     "email": _l("Email"),
     "invoice_registration_number": _l("Invoice registration number"),
+    "payment_terms_days": _l("Payment terms (days)"),
     "notes": _l("Notes"),
     "company": _l("Company"),
     "company.name": _l("Company"),

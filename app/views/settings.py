@@ -118,6 +118,7 @@ class LegalEntityView(SettingsView):
         "brand_colour": _l("Brand colour"),
         "logo": _l("Logo"),
         "logo_file": _l("Logo"),
+        "payment_terms_days": _l("Payment terms (days)"),
     }
     list_columns = ["name", "registration_number", "base_currency", "tax_rounding", "brand_colour"]
     _fields = [
@@ -131,6 +132,7 @@ class LegalEntityView(SettingsView):
         "bank_account",
         "base_currency",
         "tax_rounding",
+        "payment_terms_days",
         "brand_colour",
     ]
     show_columns = [*_fields, "logo"]
@@ -140,7 +142,9 @@ class LegalEntityView(SettingsView):
         "brand_colour": _l("#rrggbb, used on the PDF."),
         "tax_rounding": _l("How consumption tax is rounded, once per rate per invoice."),
         "logo_file": _l("PNG, JPEG or GIF, at most 512 KB. Leave empty to keep the current logo."),
+        "payment_terms_days": _l("Days from issue to due date when the customer has no terms."),
     }
+    validators_columns = {"payment_terms_days": [Optional(), v.PAYMENT_TERMS]}
     formatters_columns = {
         "tax_rounding": lambda code: ROUNDING_LABELS.get(code, code),
         "brand_colour": _colour,

@@ -69,3 +69,9 @@ DISCOUNT_MIN = AtLeast(0, _l("The discount is a percentage from 0 to 100."))
 DISCOUNT_MAX = AtMost(100, _l("The discount is a percentage from 0 to 100."))
 PROBABILITY_MIN = AtLeast(0, _l("Probability is a percentage from 0 to 100."))
 PROBABILITY_MAX = AtMost(100, _l("Probability is a percentage from 0 to 100."))
+
+
+def PAYMENT_TERMS(form, field):
+    """Payment terms are whole days from 0 to 365; blank passes."""
+    if field.data is not None and not 0 <= int(field.data) <= 365:
+        raise ValidationError(str(_l("Payment terms are 0 to 365 days.")))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -10,16 +9,16 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models.crm import Company, Deal
-from app.models.document_kinds import DOCUMENT_KINDS, KINDS
+from app.models.document_kinds import DOCUMENT_KINDS
 from app.models.documents import Document, DocumentLine, LegalEntity
 from app.services.actor import acting_as
+from app.services.documents.due_dates import DEFAULT_DUE_DAYS as DEFAULT_DUE_DAYS
+from app.services.documents.due_dates import default_due_date
 from app.services.documents.lifecycle import today_tokyo
 from app.services.documents.transaction import locked
 from app.services.errors import InvalidInput
 from app.services.money import format_money
 
-# Default payment term when none is given: 30 days, as most Japanese B2B invoices.
-DEFAULT_DUE_DAYS = 30
 # What a person writes on a draft's header, on the screen and through the API alike.
 HEADER_FIELDS = [
     "legal_entity",
@@ -64,16 +63,17 @@ def new_document(
     if kind not in DOCUMENT_KINDS:
         raise InvalidInput(_("Unknown document kind %(kind)s.", kind=kind), field="kind")
     issue_date = fields.pop("issue_date", None) or today_tokyo()
+    legal_entity = legal_entity or default_legal_entity()
     document = Document(
         kind=kind,
         company=company,
-        legal_entity=legal_entity or default_legal_entity(),
+        legal_entity=legal_entity,
         recipient_name=fields.pop("recipient_name", None) or company.name,
         recipient_email=fields.pop("recipient_email", None) or company.email,
         issue_date=issue_date,
         transaction_date=fields.pop("transaction_date", None) or issue_date,
         due_date=fields.pop("due_date", None)
-        or (issue_date + dt.timedelta(days=DEFAULT_DUE_DAYS) if KINDS[kind].due_date else None),
+        or default_due_date(kind, issue_date, company, legal_entity),
         created_by=user,
         state="draft",
         **fields,
@@ -277,12 +277,15 @@ def credit_note_for(invoice: Document, *, user=None) -> Document:
 
 
 def give_default_due_date(document: Document) -> None:
-    """An invoice leaving draft without a due date is due ``DEFAULT_DUE_DAYS`` after its
-    issue date, as an invoice made from a deal is (so it has a お支払期限 and can become
-    overdue). Called by approvals.submit, inside its lock; the trail records the change."""
-    if KINDS[document.kind].due_date and document.due_date is None:
+    """An invoice leaving draft without a due date is due after the customer's (else the
+    issuer's, else ``DEFAULT_DUE_DAYS``) payment terms, as an invoice made from a deal is
+    (so it has a お支払期限 and can become overdue). Called by approvals.submit, inside its
+    lock; the trail records the change."""
+    if document.due_date is None:
         issued = document.issue_date or today_tokyo()
-        document.due_date = issued + dt.timedelta(days=DEFAULT_DUE_DAYS)
+        document.due_date = default_due_date(
+            document.kind, issued, document.company, document.legal_entity
+        )
 
 
 def next_line_position(session, document_id: int) -> int:

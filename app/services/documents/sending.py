@@ -59,6 +59,8 @@ DEFAULT_STALE_MINUTES = 15
 TITLES = {lang: {code: kind.titles[lang] for code, kind in KINDS.items()} for lang in ("ja", "en")}
 # The launcher (app.services.launchers) that queues jobs.documents.send_document_email.
 SEND_JOB = "send_document_email"
+MAX_CC = 10
+_BAD_FILENAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 
 def email_context(document: Document) -> dict:
@@ -127,8 +129,65 @@ def _lock_dispatch(dispatch: EmailDispatch) -> EmailDispatch:
     return db.session.get(EmailDispatch, dispatch.id, with_for_update=True, populate_existing=True)
 
 
-def request_send(document: Document, user, recipient: str | None = None) -> EmailDispatch:
-    """Queue the email of ``document`` (to ``recipient`` or its recipient email)."""
+def preview(document: Document) -> dict:
+    """What "Send" would send now, for the person to read and edit before sending: the
+    recipient, cc, subject and body from the approved email template, the PDF's name."""
+    template = templates.require_active("email", document.kind, document.language)
+    subject, body = templates.render_email(template, email_context(document))
+    return {
+        "recipient": document.recipient_email or "",
+        "cc": "",
+        "subject": subject,
+        "body": body,
+        "attachment_name": pdf_filename(document),
+    }
+
+
+def _addresses(text: str | None, field: str) -> list[str]:
+    """Comma- or semicolon-separated addresses, each checked; an empty list for blank."""
+    found = [part.strip() for part in re.split(r"[,;、\n]", text or "") if part.strip()]
+    for address in found:
+        if not _EMAIL.match(address):
+            raise InvalidInput(
+                _("“%(address)s” is not an email address.", address=address), field=field
+            )
+    if len(found) > MAX_CC:
+        raise InvalidInput(_("At most %(n)d addresses.", n=MAX_CC), field=field)
+    return found
+
+
+def _edited(preview_values: dict, subject, body, attachment_name) -> tuple[str, str, str]:
+    """The subject, body and file name as edited (blank: the template's), checked."""
+    subject = preview_values["subject"] if subject is None else subject.strip()
+    if not subject or any(c in subject for c in "\r\n\x00") or len(subject) > 300:
+        raise InvalidInput(_("The subject is one line of 1 to 300 characters."), field="subject")
+    body = preview_values["body"] if body is None else body.replace("\r\n", "\n")
+    if not body.strip() or len(body) > 100_000 or "\x00" in body:
+        raise InvalidInput(_("The message cannot be empty."), field="body")
+    name = preview_values["attachment_name"] if attachment_name is None else attachment_name.strip()
+    if name and not name.lower().endswith(".pdf"):
+        name += ".pdf"
+    if len(name) < 5 or len(name) > 200 or _BAD_FILENAME.search(name) or name.startswith("."):
+        raise InvalidInput(
+            _("The file name cannot be empty nor contain / \\ or control characters."),
+            field="attachment_name",
+        )
+    return subject, body, name
+
+
+def request_send(
+    document: Document,
+    user,
+    recipient: str | None = None,
+    *,
+    cc: str | None = None,
+    subject: str | None = None,
+    body: str | None = None,
+    attachment_name: str | None = None,
+) -> EmailDispatch:
+    """Queue the email of ``document`` (to ``recipient`` or its recipient email), with the
+    subject, body, cc and attachment name as the sender edited them in the preview (None:
+    the template's). What is stored on the dispatch is what is sent and audited."""
     _check_may_send(document, user)
     _check_sendable(document)
     address = (recipient or document.recipient_email or "").strip()
@@ -141,13 +200,14 @@ def request_send(document: Document, user, recipient: str | None = None) -> Emai
         raise InvalidInput(
             _("“%(address)s” is not an email address.", address=address), field="recipient_email"
         )
+    copies = _addresses(cc, "cc")
     if not _sender(document):
         raise InvalidInput(
             _("No sender address: set MAIL_FROM or the legal entity's email."), field="sender"
         )
     _check_not_busy(document)
     template = templates.require_active("email", document.kind, document.language)
-    subject, body = templates.render_email(template, email_context(document))
+    subject, body, name = _edited(preview(document), subject, body, attachment_name)
     pdf = render_document(document, user)  # stored (and committed) on its own
     with locked(document):
         # Re-checked under the document's lock: of N sends at once, one queues an email.
@@ -158,8 +218,10 @@ def request_send(document: Document, user, recipient: str | None = None) -> Emai
         dispatch = EmailDispatch(
             document=document,
             recipient=address,
+            cc=", ".join(copies) or None,
             subject=subject,
             body=body,
+            attachment_name=name,
             template=template,
             pdf=pdf,
             state="queued",
@@ -301,8 +363,11 @@ def message_for(dispatch: EmailDispatch) -> EmailMessage:
     to = str(Address(display_name=document.recipient_name or "", addr_spec=dispatch.recipient))
     attachments = []
     if dispatch.pdf is not None:
-        attachments.append((pdf_filename(document), dispatch.pdf.content, "application/pdf"))
+        name = dispatch.attachment_name or pdf_filename(document)
+        attachments.append((name, dispatch.pdf.content, "application/pdf"))
     message = build_message(_sender(document), to, dispatch.subject, dispatch.body, attachments)
+    if dispatch.cc:
+        message["Cc"] = dispatch.cc
     if document.legal_entity.email:
         message["Reply-To"] = document.legal_entity.email
     return message
