@@ -137,7 +137,11 @@ class DocumentEditorRoutes:
         entities = db.session.query(LegalEntity).order_by(LegalEntity.id).all()
         return self.render_template(
             "renkei/document_editor.html",
-            title=(_("Edit %(number)s", number=document.number) if document else kind.label),
+            title=(
+                _("Edit %(number)s", number=document.number)
+                if document
+                else _("New %(kind)s", kind=kind.label)
+            ),
             document=document,
             kind=kind,
             state=state,
