@@ -68,6 +68,7 @@ def test_write_an_invoice_on_one_page(
     db_session.commit()
     _login(page, live_server, "accounting", lang)
     page.goto(f"{live_server.url}/invoices/list/")
+    _shot(page, tmp_path, f"invoice-list-new-button-{lang}")
     page.click("#btn-new-document")
     page.wait_for_selector("#document-editor")
 
