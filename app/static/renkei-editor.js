@@ -117,7 +117,8 @@
       if (c.due_date && (!field("due_date").value || auto.due_date)) {
         field("due_date").value = c.due_date; auto.due_date = true;
       }
-      $("ed-terms-hint").textContent = msg("terms").replace("{days}", c.terms);
+      // Only kinds with a due date (invoices) get one; the hint says where it came from.
+      $("ed-terms-hint").textContent = c.due_date ? msg("terms").replace("{days}", c.terms) : "";
     });
   }
 
