@@ -96,8 +96,9 @@ def test_write_an_invoice_on_one_page(
     second.locator("[data-line=quantity]").fill("２")
     assert second.locator("[data-line=tax_rate]").input_value() == "standard_10"
     labels = second.locator("[data-line=tax_rate] option").all_inner_texts()
-    assert labels == (["10%", "8%（軽減税率）", "非課税"] if lang == "ja" else
-                      ["10%", "8% (reduced)", "Exempt"])
+    assert labels == (
+        ["10%", "8%（軽減税率）", "非課税"] if lang == "ja" else ["10%", "8% (reduced)", "Exempt"]
+    )
     # line 3 added then removed
     page.click("#editor-add-line")
     _rows(page).nth(2).locator("[data-line=name]").fill("間違い")
