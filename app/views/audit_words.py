@@ -64,7 +64,7 @@ def _headline(entries: list[AuditEntry], currency: str) -> list[str]:
                 total = fields.get("total")
                 parts.append(
                     _(
-                        "Created (%(lines)d lines, total %(total)s)",
+                        "Created · lines: %(lines)d · total %(total)s",
                         lines=len(lines),
                         total=value(total, "new_value"),
                     )
