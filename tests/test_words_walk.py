@@ -313,3 +313,18 @@ def test_every_page_speaks_the_readers_words(app, client, demo_world, language):
         url: found for url, html in pages.items() if (found := findings(html, language != "en"))
     }
     assert not problems, "\n".join(f"{url}: {sorted(set(f))}" for url, f in problems.items())
+
+
+def test_provider_statuses_read_in_renkei_words(client, demo_world):
+    """Each provider's own status word is put into Renkei's words by its package; the
+    provider's word stays on hover (title)."""
+    login(client)
+    client.get("/lang/en")
+    refresh()
+    html = client.get(f"/invoices/show/{demo_world.id}").get_data(as_text=True)
+    shown = set(re.findall(r'provider-status" title="([^"]*)">\(([^<]*)\)<', html))
+    assert shown == {
+        ("未設定", "Draft"),  # Money Forward's label
+        ("partially_paid", "Partially paid"),  # Zoho's code
+        ("unsettled", "Unpaid"),  # freee's code
+    }, shown
