@@ -41,8 +41,18 @@ def _change(entry: AuditEntry, currency: str) -> dict:
     }
 
 
+# Bookkeeping that follows a change (the issuer's copy frozen on leaving draft, the
+# approved content's hash): in the entry's fields, not in its one-line summary.
+_NOT_IN_HEADLINE = frozenset({"tax_rounding", "issuer_snapshot", "fingerprint"})
+
+
+def _short(text, limit: int = 40) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _moved(label, old, new) -> str:
-    return f"{label}: {old} → {new}" if old else f"{label}: {new}"
+    return f"{label}: {_short(old)} → {_short(new)}" if old else f"{label}: {_short(new)}"
 
 
 def _headline(entries: list[AuditEntry], currency: str) -> list[str]:
@@ -103,7 +113,9 @@ def _headline(entries: list[AuditEntry], currency: str) -> list[str]:
                 words.append(value(state, "new_value"))
             parts.append(" · ".join(words))
         elif action == "update":
-            changed = [r for r in rows if r.field]
+            changed = [r for r in rows if r.field and r.field not in _NOT_IN_HEADLINE]
+            if not changed:
+                continue
             shown = [
                 _moved(field_label(r.field), value(r, "old_value"), value(r, "new_value"))
                 for r in changed[:3]
