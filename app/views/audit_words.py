@@ -127,7 +127,7 @@ def _headline(entries: list[AuditEntry], currency: str) -> list[str]:
             label = str(AUDIT_ACTION_LABELS.get(action, action))
             notes = [r.note for r in rows if r.note and not r.note.startswith("<")]
             parts.append(f"{label}: {notes[0]}" if notes and action != "delete" else label)
-    return parts
+    return parts or [str(AUDIT_ACTION_LABELS.get(entries[0].action, entries[0].action))]
 
 
 def group_trail(entries: list[AuditEntry], currency: str) -> list[dict]:
