@@ -72,6 +72,7 @@ ENGLISH_UI = frozenset(
         "Logout",
         "Security",
         "Home",
+        "Default template shipped with Renkei",
     }
 )
 # Stored codes that are never words: a page showing them shows data, not language.
