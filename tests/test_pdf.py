@@ -51,7 +51,8 @@ def test_japanese_invoice_shows_the_six_required_items(ja_pdf, data):
     assert "請求書" in text
     assert "株式会社レンケイ商事" in text and "T5835678256246" in text  # issuer, 登録番号
     assert "株式会社サンプル御中" in text  # recipient
-    assert "2026年10月31日" in text  # transaction date
+    assert "取引年月日2026年10月31日" in text  # transaction date
+    assert "発行日2026年11月22日" in text and "お支払期限2026年12月31日" in text
     for line in data.lines:
         assert _flat(line.name) in text
     assert "お茶菓子セット※" in text and "業界新聞定期購読※" in text
@@ -70,7 +71,12 @@ def test_english_invoice_shows_the_same_facts(en_pdf):
         "INVOICE",
         "Registration No.: T5835678256246".replace(" ", ""),
         "To:株式会社サンプル",
-        "2026-10-31",
+        "31October2026",  # transaction date in words, no padding
+        "Issuedate22November2026",
+        "Subjectクラウド会計導入支援（10月分）",
+        "Bankdetailsforpaymentみずほ銀行",
+        "Tel:03-1234-5678",
+        "Email:billing@renkei.example.com",
         "お茶菓子セット※",
         "10%items¥159,800¥15,980",
         "8%items(reducedrate)※¥9,799¥783",
@@ -78,6 +84,35 @@ def test_english_invoice_shows_the_same_facts(en_pdf):
         "※",
     ):
         assert needle in text, needle
+
+
+def test_subject_bank_account_phone_and_email_are_printed(ja_pdf):
+    text = _flat("".join(_text(ja_pdf)))
+    assert "件名クラウド会計導入支援（10月分）" in text
+    assert "お振込先みずほ銀行丸の内支店普通1234567" in text
+    assert "TEL：03-1234-5678" in text and "メール：billing@renkei.example.com" in text
+
+
+def test_dates_read_naturally_without_zero_padding():
+    from datetime import date
+
+    from app.pdf.render import long_date
+
+    assert long_date(date(2026, 12, 2)) == "2026年12月2日"
+    assert long_date(date(2026, 12, 2), "en") == "2 December 2026"
+    assert long_date(date(2027, 1, 31), "en") == "31 January 2027"
+    assert long_date(None) == ""
+
+
+@pytest.mark.parametrize("which", ["ja_pdf", "en_pdf"])
+def test_template_version_is_in_the_metadata_not_on_the_page(which, request):
+    pdf = request.getfixturevalue(which)
+    text = _flat("".join(_text(pdf)))
+    assert "template" not in text.lower() and "v1" not in text
+    meta = PdfReader(io.BytesIO(pdf)).metadata
+    assert "Renkei template document_" in meta["/Keywords"] and "v2026-11-2" in meta["/Keywords"]
+    assert meta["/Author"] == "株式会社レンケイ商事"
+    assert meta["/Subject"] == "クラウド会計導入支援（10月分）"
 
 
 @pytest.mark.parametrize("which", ["ja_pdf", "en_pdf"])

@@ -49,3 +49,7 @@ class InvoicePdfData:
     kind: str = "invoice"
     reference_number: str = ""
     reference_date: date | None = None
+    subject: str = ""  # 件名: what the document is about (the deal's title, else its first line)
+    issuer_phone: str = ""
+    issuer_email: str = ""
+    bank_account: str = ""  # printed under お振込先 / Bank details (invoices)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,6 +40,21 @@ _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 def _quantity(value: Decimal) -> str:
     """A quantity without useless trailing zeros: 2, 1.5."""
     return format(Decimal(value).normalize(), "f")
+
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def long_date(value: date | None, language: str = "ja") -> str:
+    """A date as people write it: 2026年12月2日, or 2 December 2026 (no zero padding)."""
+    if value is None:
+        return ""
+    if language == "en":
+        return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+    return f"{value.year}年{value.month}月{value.day}日"
 
 
 # Bounded in time and size as well (app/pdf/bounded.py): people write these templates.
@@ -109,6 +125,7 @@ def render_html(
                 "d": data,
                 "t": data.totals,
                 "money": money,
+                "long_date": lambda value: long_date(value, language),
                 "font_url": FONT_FILE.as_uri(),
                 "logo_url": Path(data.logo_path).resolve().as_uri() if data.logo_path else None,
                 "version": version or TEMPLATE_VERSION,

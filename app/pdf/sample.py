@@ -43,4 +43,8 @@ def sample_invoice_data(
         lines=tuple(lines),
         totals=totals,
         notes="お振込手数料は貴社にてご負担ください。",
+        subject="クラウド会計導入支援（10月分）",
+        issuer_phone="03-1234-5678",
+        issuer_email="billing@renkei.example.com",
+        bank_account="みずほ銀行 丸の内支店 普通 1234567 カ）レンケイショウジ",
     )

@@ -22,6 +22,10 @@ def _no_hint(rounding_word: str) -> str | None:
     return None
 
 
+def _no_status(word: str | None) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class ProviderInfo:
     """What Renkei knows of a provider before a connection is made: its catalog entry."""
@@ -60,7 +64,8 @@ class ProviderEntry:
     it (None: the ID may come later, from the token answer). ``agreement_hint(mode)``:
     words added when the provider's totals differ from Renkei's (``mode``: the issuer's
     rounding in words), or None. ``demo``: the demo's connection on the sandbox.
-    ``name`` and ``info.label`` are the labels people read.
+    ``name`` and ``info.label`` are the labels people read. ``status_of(word)``: the
+    provider's payment-status word → Renkei's billing status code (None: unknown).
     """
 
     key: str
@@ -77,3 +82,6 @@ class ProviderEntry:
     needs_organization_id: bool = False
     setup_needs_organization_id: Any = None  # a lazy message, or None
     agreement_hint: Callable[[str], str | None] = field(default=_no_hint)
+    # The provider's own payment-status word (as a link keeps it) → Renkei's billing
+    # status code, so screens show our words and keep theirs for the hover.
+    status_of: Callable[[str | None], str | None] = field(default=_no_status)

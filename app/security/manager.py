@@ -12,6 +12,15 @@ class RenkeiSecurityManager(SecurityManager):
 
     userstatschartview = None
 
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        # Users, roles and groups read like every other screen: Yes/No for a flag,
+        # blank for nothing, times in the display zone (not "True", "None", UTC).
+        from app.views.money import MoneyInterface
+
+        for view in (self.userdbmodelview, self.rolemodelview, self.groupmodelview):
+            view.datamodel = MoneyInterface(view.datamodel.obj)
+
     # Permission checks for the signed-in user read one cached set per request
     # (app/security/rights.py) instead of one query per check.
 

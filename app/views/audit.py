@@ -6,21 +6,23 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, SQLAFilterConverter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.extensions import db
 from app.models.audit import AUDIT_ACTIONS, AuditEntry
+from app.models.documents import Document
 from app.security.permissions import READ_ONLY_VERBS
 from app.services.documents import approvals
 from app.services.documents.lifecycle import today_tokyo
+from app.views.audit_words import entry_value
 from app.views.csv_export import CsvExportMixin, csv_cell, stream_csv
 from app.views.datamodel import RenkeiInterface
-from app.views.document_labels import field_label
-from app.views.document_page import AUDIT_ACTION_LABELS
+from app.views.document_labels import AUDIT_ACTION_LABELS, field_label
 from app.views.documents import _select
 from app.views.widgets import LinkedListWidget
 
@@ -117,8 +119,25 @@ class AuditFilterConverter(SQLAFilterConverter):
         return super().convert(col_name)
 
 
+def _currency_of(document_id) -> str | None:
+    """The currency of the document an entry belongs to (one query per document a page)."""
+    cache = g.setdefault("renkei_audit_currencies", {})
+    if document_id not in cache:
+        cache[document_id] = (
+            db.session.query(Document.currency).filter(Document.id == document_id).scalar()
+        )
+    return cache[document_id]
+
+
 class AuditInterface(RenkeiInterface):
+    """Values in words: codes as labels, money with its currency, related records by name."""
+
     filter_converter_class = AuditFilterConverter
+
+    def _wrap(self, item, col, value):
+        if col in ("old_value", "new_value"):
+            return entry_value(item, value, _currency_of(item.document_id))
+        return super()._wrap(item, col, value)
 
 
 class AuditTrailView(CsvExportMixin, ModelView):

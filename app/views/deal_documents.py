@@ -17,6 +17,7 @@ from app.models.choices import BILLING_STATUS_LABELS
 from app.models.connection import Connection
 from app.models.documents import Document
 from app.models.sync import ExternalDocument
+from app.providers import registry
 from app.services.documents import lifecycle, payments
 from app.views.document_data import state_badge
 from app.views.document_page import document_url
@@ -25,6 +26,19 @@ from app.views.money import Money, local_time
 
 def billing_label(code):
     return BILLING_STATUS_LABELS.get(code, code)
+
+
+def provider_status(link: ExternalDocument) -> tuple[str, str]:
+    """The provider's payment status in Renkei's words, and the provider's own word.
+
+    Each provider package says what its words mean (``ProviderEntry.status_of``); a
+    word it does not know is shown as it came.
+    """
+    word = link.payment_status or ""
+    if not word or link.connection is None:
+        return "", word
+    code = registry.entry(link.connection.provider).status_of(word)
+    return (str(BILLING_STATUS_LABELS[code]) if code in BILLING_STATUS_LABELS else word), word
 
 
 def _when(value):
@@ -43,7 +57,8 @@ def link_row(link: ExternalDocument) -> dict:
         "amount": Money(link.total, link.currency) if link.total is not None else "",
         "status_code": status,
         "billing_status": billing_label(status),
-        "payment_status": link.payment_status or "",
+        "payment_status": provider_status(link)[0],
+        "payment_status_raw": provider_status(link)[1],
         "issue_date": link.issue_date or "",
         "last_pushed": _when(link.last_pushed_at),
         "last_pulled": _when(link.last_pulled_at),

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from app.models.crm import Deal
 from app.models.publishing import EmailDispatch
 from app.security.rights import user_may
-from app.services.documents import actions, issuing, payments
+from app.services.documents import actions, issuing, lifecycle, payments
 from app.services.errors import Forbidden, InvalidInput
 from app.views.document_page import document_page, document_url, email_status
 from app.views.refusals import back_to, safe_next
@@ -43,6 +43,21 @@ def _date(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
         raise InvalidInput(_("The payment date is not a date."), field="paid_on") from None
+
+
+# What an action did, as a sentence (not "Submit: done."); %(state)s is the state now.
+ACTION_DONE = {
+    "submit": _l("%(number)s was submitted; it is now “%(state)s”."),
+    "approve": _l("%(number)s was approved."),
+    "reject": _l("%(number)s was sent back as a draft with your reason."),
+    "reopen": _l("%(number)s is a draft again and can be edited."),
+    "void": _l("%(number)s was voided."),
+    "dispute": _l("%(number)s is marked as disputed."),
+    "resolve": _l("The dispute on %(number)s is resolved; it is now “%(state)s”."),
+    "write_off": _l("%(number)s was written off."),
+    "convert": _l("Invoice %(number)s was made from this quote."),
+    "credit": _l("Credit note %(number)s was made for this invoice."),
+}
 
 
 class DocumentRoutes:
@@ -83,11 +98,11 @@ class DocumentRoutes:
         name = request.form.get("action", "")
         here = back_to(safe_next(url_for(".show", pk=pk)))
         result = actions.perform(document, name, g.user, request.form.get("comment"))
-        label = actions.ACTION_LABELS[name]
         if name in ("convert", "credit"):
-            flash(_("%(action)s: %(number)s was created.", action=label, number=result.number))
+            flash(str(ACTION_DONE[name]) % {"number": result.number}, "success")
             return redirect(document_url(result))
-        flash(_("%(action)s: done.", action=label), "success")
+        state = lifecycle.STATE_LABELS.get(document.state, document.state)
+        flash(str(ACTION_DONE[name]) % {"number": document.number, "state": state}, "success")
         return redirect(here)
 
     @expose("/payment/<int:pk>", methods=["POST"])

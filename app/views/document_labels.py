@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.models.choices import ROUNDING_LABELS, TAX_RATE_LABELS
-from app.services.documents.lifecycle import STATE_LABELS
+from app.services.documents.lifecycle import KIND_LABELS, STATE_LABELS
+from app.services.documents.sending import DISPATCH_STATE_LABELS
 from app.views.labels import LABELS
+from app.views.money import Money
 
 DOCUMENT_LABELS = {
     **LABELS,
@@ -46,6 +51,54 @@ DOCUMENT_LABELS = {
     "tax_rounding": _l("Tax rounding"),
     "issuer_snapshot": _l("Issuer as issued"),
     "fingerprint": _l("Approved content (fingerprint)"),
+    # what the trail records about emails and PDFs
+    "template": _l("Template"),
+    "subject": _l("Subject"),
+    "body": _l("Message"),
+    "pdf": _l("PDF"),
+    "error": _l("Error"),
+    "attempts": _l("Attempts"),
+    "message_id": _l("Message ID"),
+    "sha256": _l("Checksum (SHA-256)"),
+    "size": _l("Size (bytes)"),
+    "recipient": _l("Recipient"),
+    "cc": _l("Cc"),
+}
+LANGUAGE_LABELS = {"ja": _l("Japanese"), "en": _l("English")}
+
+
+PAYMENT_METHOD_LABELS = {
+    "bank_transfer": _l("Bank transfer"),
+    "card": _l("Card"),
+    "cash": _l("Cash"),
+    "offset": _l("Offset"),
+    "other": _l("Other"),
+}
+DECISION_LABELS = {
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+    None: _l("Waiting"),
+}
+AUDIT_ACTION_LABELS = {
+    "create": _l("Create"),
+    "update": _l("Change"),
+    "delete": _l("Deleted"),
+    "transition": _l("State changed"),
+    "payment": _l("Payment"),
+    "approval": _l("Approval"),
+    "send": _l("Email"),
+    "pdf": _l("PDF"),
+    "issue_requested": _l("Issue requested"),
+    "issued_at_provider": _l("Issued at provider"),
+    "provider_payment": _l("Payment from provider"),
+    "payment_pushed": _l("Paid status sent"),
+    "imported": _l("Imported"),
+    "customer_sync": _l("Customer sync"),
+    "linked": _l("Linked"),
+    "unlinked": _l("Unlinked"),
+    "automation": _l("Stage automation"),
+    "voided_at_provider": _l("Voided at provider"),
 }
 
 
@@ -58,16 +111,54 @@ def field_label(name: str | None):
     return DOCUMENT_LABELS.get(base) or DOCUMENT_LABELS.get(name) or name
 
 
-def value_label(field: str | None, value: str | None):
-    """A stored value in words where it is a code (states, tax rates)."""
-    if value is None:
+MONEY_FIELDS = frozenset({"subtotal", "tax", "total", "amount", "unit_price", "balance"})
+_NAMED = re.compile(r"^(?P<name>.*) \(#\d+\)$")
+_TEMPLATE = re.compile(r"^(?P<purpose>\w+)/(?P<kind>\w+)/(?P<language>\w+) v(?P<version>\d+)$")
+PURPOSE_LABELS = {"pdf": _l("PDF"), "email": _l("Email")}
+
+
+def _template_words(name: str) -> str:
+    """``pdf/invoice/ja v2`` → PDF · Invoice · Japanese, version 2."""
+    match = _TEMPLATE.match(name)
+    if not match:
+        return name
+    return _(
+        "%(purpose)s · %(kind)s · %(language)s, version %(version)s",
+        purpose=PURPOSE_LABELS.get(match["purpose"], match["purpose"]),
+        kind=KIND_LABELS.get(match["kind"], match["kind"]),
+        language=LANGUAGE_LABELS.get(match["language"], match["language"]),
+        version=match["version"],
+    )
+
+
+def value_label(field: str | None, value: str | None, currency: str | None = None, action=None):
+    """A stored trail value in words: codes as labels, money with its currency, flags as
+    Yes/No, a related record by its name (without our row id)."""
+    if value is None or value == "":
         return ""
-    if field == "state":
-        return STATE_LABELS.get(value, value)
-    if field == "tax_rate":
-        return TAX_RATE_LABELS.get(value, value)
-    if field == "tax_rounding":
-        return ROUNDING_LABELS.get(value, value)
+    value = str(value)
+    coded = {
+        "state": DISPATCH_STATE_LABELS if action == "send" else STATE_LABELS,
+        "kind": KIND_LABELS,
+        "tax_rate": TAX_RATE_LABELS,
+        "tax_rounding": ROUNDING_LABELS,
+        "method": PAYMENT_METHOD_LABELS,
+        "decision": DECISION_LABELS,
+        "language": LANGUAGE_LABELS,
+    }.get(field or "")
+    if coded is not None:
+        return coded.get(value, value)
+    if value in ("True", "False"):
+        return _("Yes") if value == "True" else _("No")
+    if field in MONEY_FIELDS and currency:
+        try:
+            return str(Money(Decimal(value), currency))
+        except (InvalidOperation, ValueError):
+            return value
+    if field and field.endswith("_id"):
+        match = _NAMED.match(value)
+        name = match["name"] if match else value
+        return _template_words(name) if field == "template_id" else name
     if field == "issuer_snapshot":  # stored as JSON: its values, in the order kept
         try:
             return " / ".join(str(v) for v in json.loads(value).values() if v)

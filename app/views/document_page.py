@@ -8,10 +8,8 @@ from decimal import Decimal
 
 from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models.audit import AuditEntry
 from app.models.choices import TAX_RATE_LABELS
 from app.models.document_kinds import KINDS
 from app.models.documents import Document
@@ -22,46 +20,18 @@ from app.services.documents.issuer import rounding_of
 from app.services.documents.payments import PAYMENT_METHODS
 from app.services.errors import RenkeiError
 from app.services.tax import compute_totals
+from app.views.audit_words import trail_of
 from app.views.document_data import state_badge
-from app.views.document_labels import field_label, value_label
+from app.views.document_labels import (  # noqa: F401  (names other screens import here)
+    AUDIT_ACTION_LABELS,
+    DECISION_LABELS,
+    PAYMENT_METHOD_LABELS,
+)
 from app.views.document_links import provider_links
 from app.views.money import Money, local_time
 
 # kind → its list screen's endpoint name, from the registry of kinds.
 VIEW_OF_KIND = {code: kind.view_name for code, kind in KINDS.items()}
-PAYMENT_METHOD_LABELS = {
-    "bank_transfer": _l("Bank transfer"),
-    "card": _l("Card"),
-    "cash": _l("Cash"),
-    "offset": _l("Offset"),
-    "other": _l("Other"),
-}
-DECISION_LABELS = {
-    "approved": _l("Approved"),
-    "rejected": _l("Rejected"),
-    "withdrawn": _l("Withdrawn"),
-    None: _l("Waiting"),
-}
-AUDIT_ACTION_LABELS = {
-    "create": _l("Create"),
-    "update": _l("Change"),
-    "delete": _l("Deleted"),
-    "transition": _l("State changed"),
-    "payment": _l("Payment"),
-    "approval": _l("Approval"),
-    "send": _l("Email"),
-    "pdf": _l("PDF"),
-    "issue_requested": _l("Issue requested"),
-    "issued_at_provider": _l("Issued at provider"),
-    "provider_payment": _l("Payment from provider"),
-    "payment_pushed": _l("Paid status sent"),
-    "imported": _l("Imported"),
-    "customer_sync": _l("Customer sync"),
-    "linked": _l("Linked"),
-    "unlinked": _l("Unlinked"),
-    "automation": _l("Stage automation"),
-    "voided_at_provider": _l("Voided at provider"),
-}
 # States from which a document may be emailed (approved first sends; later ones resend).
 SENDABLE = ("approved", "sent", "partially_paid", "disputed", "paid")
 
@@ -123,36 +93,6 @@ def _related(document: Document):
     return [
         {"number": d.number, "kind": lifecycle.KIND_LABELS[d.kind], "url": document_url(d)}
         for d in made
-    ]
-
-
-def _audit_value(entry: AuditEntry, value: str | None):
-    """A trail value in words; an approval's reasons (stored as data) in the reader's language."""
-    if entry.action == "approval" and entry.field == "reasons" and value:
-        return " / ".join(approvals.reasons_in_words(value))
-    return value_label(entry.field, value)
-
-
-def audit_rows(document_id: int) -> list[dict]:
-    """The document's audit trail, oldest first."""
-    entries = (
-        db.session.query(AuditEntry)
-        .filter(AuditEntry.document_id == document_id)
-        .order_by(AuditEntry.at, AuditEntry.id)
-        .all()
-    )
-    return [
-        {
-            "at": local_time(e.at),
-            "user": e.username or "",
-            "action": AUDIT_ACTION_LABELS.get(e.action, e.action),
-            "field": field_label(e.field),
-            "old": _audit_value(e, e.old_value),
-            "new": _audit_value(e, e.new_value),
-            "note": e.note or "",
-            "line": e.line_id,
-        }
-        for e in entries
     ]
 
 
@@ -236,7 +176,7 @@ def document_page(document: Document, user) -> dict:
         else None,
         "deal_url": url_for("DealView.show", pk=document.deal_id) if document.deal_id else None,
         "related": _related(document),
-        "audit": audit_rows(document.id),
+        "audit": trail_of(document),
         "may_edit": document.state == "draft" and user_may(user, "can_write", resource),
         "may_send": document.state in SENDABLE and user_may(user, "can_send_email", resource),
         "dispatches": [_dispatch_row(d) for d in dispatches],

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from app.services.money import format_money
 
@@ -23,6 +24,21 @@ class Money:
     def __str__(self) -> str:
         locale = str(get_locale() or "ja_JP")
         return format_money(self.amount, self.currency, locale=locale)
+
+    __html__ = __str__
+
+
+class YesNo:
+    """A yes/no column as words (はい/いいえ); still false in a formatter's ``if``."""
+
+    def __init__(self, value: bool):
+        self.value = bool(value)
+
+    def __bool__(self) -> bool:
+        return self.value
+
+    def __str__(self) -> str:
+        return _("Yes") if self.value else _("No")
 
     __html__ = __str__
 
@@ -44,6 +60,8 @@ class MoneyInterface(SQLAInterface):
             return ""
         if isinstance(value, dt.datetime):
             return local_time(value)
+        if isinstance(value, bool):
+            return YesNo(value)
         if col in self.money_columns and value is not None and value != "":
             currency = item
             for part in self.money_columns[col].split("."):

@@ -15,6 +15,7 @@ from app.models.publishing import DocumentTemplate
 from app.security.permissions import TEMPLATE_VERBS
 from app.security.rights import user_may
 from app.services.documents.lifecycle import KIND_LABELS
+from app.services.documents.templates import SEED_NOTE
 from app.views.datamodel import RenkeiInterface
 from app.views.documents import LANGUAGES, _select
 from app.views.money import local_time
@@ -22,6 +23,8 @@ from app.views.refusals import back_to, flashed
 from app.views.widgets import LinkedListWidget
 
 PURPOSE_LABELS = {"pdf": _l("PDF layout"), "email": _l("Email")}
+SEED_NOTE_WORDS = _l("Default template shipped with Renkei")
+LANGUAGE_LABELS = dict(LANGUAGES)
 TEMPLATE_STATE_LABELS = {
     "pending": _l("Waiting for approval"),
     "approved": _l("Approved"),
@@ -94,6 +97,9 @@ class DocumentTemplateView(ModelView):
         "purpose": lambda c: PURPOSE_LABELS.get(c, c),
         "kind": lambda c: KIND_LABELS.get(c, c),
         "state": lambda c: TEMPLATE_STATE_LABELS.get(c, c),
+        # The seeded versions' note is stored in English; it is read in the reader's words.
+        "change_note": lambda note: SEED_NOTE_WORDS if note == SEED_NOTE else note,
+        "language": lambda code: LANGUAGE_LABELS.get(code, code),
     }
     search_form_extra_fields = {
         "purpose": _select(_l("Purpose"), list(PURPOSE_LABELS.items())),

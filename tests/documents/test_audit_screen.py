@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import secrets
 
 import sqlalchemy as sa
@@ -67,7 +68,7 @@ def test_search_show_and_csv(client, sample, entity, users, db_session):
     assert listed.status_code == 200 and invoice.number in html and "accounting" in html
     entry = db_session.query(AuditEntry).filter_by(document_id=invoice.id, field="total").one()
     shown = client.get(f"/audittrail/show/{entry.id}").get_data(as_text=True)
-    assert invoice.number in shown and "110000" in shown
+    assert invoice.number in shown and "110,000" in shown  # money in words, not 110000
     today = today_tokyo().isoformat()  # the filter takes Tokyo days
     query = (
         f"_flt_0_document_number={invoice.number}&_flt_0_action=create"
@@ -95,11 +96,49 @@ def test_no_route_alters_the_trail(client, sample, entity, db_session):
     assert db_session.execute(sa.select(AuditEntry.__table__)).all() == before
 
 
-def test_the_document_page_shows_its_trail(admin_client, sample, entity):
-    invoice = issuing.new_document("invoice", sample["sakura"], lines=[line()])
-    html = admin_client.get(f"/invoices/show/{invoice.id}").get_data(as_text=True)
-    trail = html[html.index('id="audit-trail"') :]
-    assert trail.count('class="audit-row"') >= 10 and "110000" in trail
+def _trail(client, invoice) -> str:
+    client.get("/lang/en")
+    html = client.get(f"/invoices/show/{invoice.id}").get_data(as_text=True)
+    return html[html.index('id="audit-trail"') :]
+
+
+def test_the_document_page_shows_one_entry_per_change(admin_client, sample, entity, users):
+    from app.services.documents import approvals, payments
+
+    invoice = issuing.new_document(
+        "invoice", sample["sakura"], user=users["accounting"], lines=[line()]
+    )
+    trail = _trail(admin_client, invoice)
+    # Creating an invoice is one change: one folded entry, its fields inside.
+    assert trail.count('class="list-group-item audit-change"') == 1
+    assert "<details>" in trail and "<details open" not in trail
+    assert "Created · lines: 1 · total" in trail and "110,000" in trail
+    assert trail.count('class="audit-row"') >= 10  # the per-field rows, folded
+    assert f"_flt_3_document_number={invoice.number}" in trail  # the full trail, this one
+
+    approvals.submit(invoice, users["accounting"])
+    lifecycle_move(invoice, "sent", users["accounting"])
+    payments.record_payment(
+        invoice, invoice.total - 10_000, today_tokyo(), user=users["accounting"]
+    )
+    trail = _trail(admin_client, invoice)
+    assert "State: Approved → Sent" in trail
+    assert re.search(r"Payment of .100,000 \(Bank transfer\)", trail)
+    assert "State: Sent → Partially paid" in trail
+    for raw in ("partially_paid", "bank_transfer", "template_id", ">100000<", "→ sent"):
+        assert raw not in trail, raw
+    full = admin_client.get(f"/audittrail/list/?_flt_3_document_number={invoice.number}")
+    assert full.get_data(as_text=True).count(invoice.number) >= 10  # every field, on its page
+
+
+def lifecycle_move(document, state, user):
+    from app.extensions import db
+    from app.services.actor import acting_as
+    from app.services.documents import lifecycle
+
+    with acting_as(user):
+        lifecycle.move(document, state)
+        db.session.commit()
 
 
 def test_approval_reasons_read_as_words_on_the_trail(admin_client, sample, entity, users, rules):

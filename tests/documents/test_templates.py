@@ -103,7 +103,9 @@ def test_an_edit_is_pending_and_unused_until_someone_else_approves_it(db_session
     after = render_document(invoice, users["accounting"])
     assert after.id != before.id and after.template_id == draft.id
     text = pdf_text(after.content)
-    assert "NEW-LAYOUT" in text and f"v{draft.version}" in text  # the footer names it
+    assert "NEW-LAYOUT" in text and f"v{draft.version}" not in text  # not for the customer
+    keywords = PdfReader(io.BytesIO(after.content)).metadata["/Keywords"]
+    assert f"v{draft.version}" in keywords  # the file's properties name the version
 
 
 def test_nobody_approves_their_own_version(db_session, users, fresh_templates):

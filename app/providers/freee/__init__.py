@@ -1,7 +1,7 @@
 """freee Invoice (iv)."""
 
 from ..entry import DemoValues, ProviderEntry, ProviderInfo
-from . import dialect
+from . import dialect, mapping
 from .client import FreeeInvoiceClient
 
 
@@ -20,6 +20,13 @@ def build_client(connection, tokens, **common) -> FreeeInvoiceClient:
         accounting_base_url=accounting_base(connection.api_base_url),
         **common,
     )
+
+
+def status_of(word: str | None) -> str | None:
+    """freee's payment status (or "canceled", kept for a cancelled invoice) in Renkei's terms."""
+    if word == "canceled":
+        return "void"
+    return mapping.PAYMENT_STATUS.get(word) if word else None
 
 
 ENTRY = ProviderEntry(
@@ -41,6 +48,7 @@ ENTRY = ProviderEntry(
     ),
     sandbox_paths=("/iv", "/public_api/authorize", "/public_api/token"),
     needs_organization_id=True,
+    status_of=status_of,
 )
 
 __all__ = ["ENTRY", "FreeeInvoiceClient"]

@@ -3,7 +3,7 @@
 from flask_babel import gettext as _
 
 from ..entry import DemoValues, ProviderEntry, ProviderInfo
-from . import dialect
+from . import dialect, mapping
 from .client import MoneyForwardClient
 
 
@@ -24,6 +24,11 @@ def agreement_hint(rounding_word: str) -> str:
     )
 
 
+def status_of(word: str | None) -> str | None:
+    """Money Forward's payment_status (a code or its Japanese label) in Renkei's terms."""
+    return mapping.STATUS_BY_PAYMENT.get(str(word)) if word is not None else None
+
+
 ENTRY = ProviderEntry(
     dialect.PROVIDER,
     dialect.oauth_settings,
@@ -41,6 +46,7 @@ ENTRY = ProviderEntry(
     ),
     sandbox_paths=("/api/v3", "/oauth/authorize", "/oauth/token"),
     agreement_hint=agreement_hint,
+    status_of=status_of,
 )
 
 __all__ = ["ENTRY", "MoneyForwardClient"]

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from ..entry import DemoValues, ProviderEntry, ProviderInfo
-from . import dialect
+from . import dialect, mapping
 from .client import ZohoInvoiceClient
 
 
@@ -19,6 +19,11 @@ def default_urls(data_centre: str) -> tuple[str, str, str]:
     accounts = dialect.accounts_base(data_centre)
     api = dialect.api_base(data_centre)
     return api, f"{accounts}/oauth/v2/auth", f"{accounts}/oauth/v2/token"
+
+
+def status_of(word: str | None) -> str | None:
+    """Zoho's invoice status in Renkei's terms."""
+    return mapping.STATUS.get(word) if word else None
 
 
 ENTRY = ProviderEntry(
@@ -41,6 +46,7 @@ ENTRY = ProviderEntry(
     default_urls=default_urls,
     needs_organization_id=True,
     setup_needs_organization_id=_l("Zoho needs the organization ID."),
+    status_of=status_of,
 )
 
 __all__ = ["ENTRY", "ZohoInvoiceClient"]

@@ -23,6 +23,8 @@ FROZEN_FIELDS = (
     "postal_code",
     "address",
     "bank_account",
+    "phone",
+    "email",
 )
 
 
@@ -37,6 +39,8 @@ class Issuer:
     address: str | None
     bank_account: str | None
     tax_rounding: str
+    phone: str | None = None  # absent from copies frozen before they were printed
+    email: str | None = None
     # The look (colour, logo) is the entity's current one: a sent PDF is kept as bytes.
     brand_colour: str | None = None
     logo: bytes | None = None
@@ -56,7 +60,7 @@ def issuer_of(document: Document) -> Issuer:
     else:
         fields = {f: getattr(entity, f) for f in FROZEN_FIELDS}
     return Issuer(
-        **fields,
+        **{f: fields.get(f) for f in FROZEN_FIELDS},
         tax_rounding=rounding_of(document),
         brand_colour=entity.brand_colour if entity is not None else None,
         logo=entity.logo if entity is not None else None,

@@ -95,8 +95,6 @@ def document_pdf_data(document: Document) -> InvoicePdfData:
     )
     english = document.language == "en"
     notes = [document.terms, document.notes]
-    if document.kind == "invoice" and entity.bank_account:
-        notes.insert(0, entity.bank_account)
     source = document.source if document.kind == "credit_note" else None
     return InvoicePdfData(
         issuer_name=(entity.name_en if english and entity.name_en else entity.name),
@@ -116,7 +114,18 @@ def document_pdf_data(document: Document) -> InvoicePdfData:
         kind=document.kind,
         reference_number=(source.number or "") if source else "",
         reference_date=(source.transaction_date or source.issue_date) if source else None,
+        subject=document_subject(document),
+        issuer_phone=entity.phone or "",
+        issuer_email=entity.email or "",
+        bank_account=(entity.bank_account or "") if document.kind == "invoice" else "",
     )
+
+
+def document_subject(document: Document) -> str:
+    """件名: the deal's title when the document has a deal, else its first line's name."""
+    if document.deal is not None and document.deal.title:
+        return document.deal.title
+    return document.lines[0].name if document.lines else ""
 
 
 def _last_content_change(document: Document):
