@@ -163,12 +163,14 @@ def measure(renkei: str, stock: str, url: str, repeat: int, csv_repeat: int) -> 
         print(f"  round {n + 1}/{repeat}", end="\r", flush=True)
     print()
     results = {name: {who: _summary(s) for who, s in by.items()} for name, by in samples.items()}
+    (RESULTS / "scale.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     results["CSV of all deals"] = _csv(ours, theirs, renkei, stock, csv_repeat)
     return results
 
 
 def _csv(ours, theirs, renkei: str, stock: str, repeat: int) -> dict:
     figures: dict[str, list] = {"renkei": [], "stock": []}
+    failures: dict[str, str] = {}
     for n in range(repeat):
         runs = [
             ("renkei", ours, renkei + "/dealview/csv"),
@@ -177,11 +179,23 @@ def _csv(ours, theirs, renkei: str, stock: str, repeat: int) -> dict:
         if n % 2:
             runs.reverse()
         for who, session, page_url in runs:
-            sample = _get(session, page_url)
+            started = time.perf_counter()
+            try:
+                sample = _get(session, page_url)
+            except (AssertionError, requests.RequestException) as exc:
+                # e.g. cut by gunicorn's worker timeout: a figure too, not the end of the run
+                seconds = time.perf_counter() - started
+                failures.setdefault(who, f"failed after {seconds:.1f} s: {str(exc)[:80]}")
+                continue
             rows = sample.pop("body").count(b"\n") - 1
             figures[who].append({**sample, "rows": rows})
     out = {}
+    for who, failure in failures.items():
+        if not figures[who]:
+            out[who] = {"failed": failure, "p50_ms": None, "p95_ms": None, "statements": None}
     for who, samples in figures.items():
+        if not samples:
+            continue
         summary = _summary(samples)
         rows = samples[0]["rows"]
         summary["rows"] = rows
@@ -202,6 +216,14 @@ def report(results: dict, sizes: Sizes, label: str) -> str:
     ]
     for name, by in results.items():
         ours, theirs = by["renkei"], by.get("stock")
+        if ours.get("failed"):
+            lines.append(f"{name:<18} Renkei {ours['failed']}")
+            if theirs and theirs.get("p50_ms"):
+                lines.append(
+                    f"{'':<18} stock plain query export p50 {theirs['p50_ms']:.1f} ms, "
+                    f"{theirs['rows_per_s']:,} rows/s ({theirs['rows']:,} rows)"
+                )
+            continue
         spread = ours["p95_ms"] / ours["p50_ms"] if ours["p50_ms"] else 0
         row = f"{name:<18} {ours['p50_ms']:>8.1f}ms {ours['p95_ms']:>6.1f}ms {spread:>7.2f} "
         if theirs:
