@@ -35,6 +35,7 @@ from tests.bench.scale_wsgi import HEADER
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 STOCK_CONF = ROOT / "tests" / "bench" / "stock_gunicorn_conf.py"
+TIMEOUT = int(os.environ.get("BENCH_GUNICORN_TIMEOUT", 120))
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -48,6 +49,8 @@ def _redis_url() -> str:
 
 def _serve(target: str, port: int, env: dict, config: Path | None) -> subprocess.Popen:
     command = [PYTHON, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
+    # A worker loading the app on a busy machine can take longer than gunicorn's 30 s.
+    command += ["--timeout", str(TIMEOUT)]
     if config is not None:
         command += ["--config", str(config)]
     command += ["--access-logfile", "-", "--log-level", "warning", target]
@@ -55,7 +58,7 @@ def _serve(target: str, port: int, env: dict, config: Path | None) -> subprocess
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def _wait(base: str, process: subprocess.Popen, seconds: float = 90) -> None:
+def _wait(base: str, process: subprocess.Popen, seconds: float = 300) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
