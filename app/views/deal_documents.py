@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import url_for
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models.choices import BILLING_STATUS_LABELS
@@ -59,9 +60,13 @@ def link_row(link: ExternalDocument) -> dict:
     }
 
 
-def document_row(document: Document, links: list[ExternalDocument]) -> dict:
-    """One Renkei document of a deal, with its links."""
+def document_row(
+    document: Document, links: list[ExternalDocument], balance: Decimal | None = None
+) -> dict:
+    """One Renkei document of a deal, with its links (``balance``: already read, if so)."""
     is_invoice = document.kind == "invoice"
+    if is_invoice and balance is None:
+        balance = payments.balance(document)
     return {
         "id": document.id,
         "kind": lifecycle.KIND_LABELS.get(document.kind, document.kind),
@@ -71,7 +76,7 @@ def document_row(document: Document, links: list[ExternalDocument]) -> dict:
         "state_code": document.state,
         "issue_date": document.issue_date or "",
         "total": Money(Decimal(document.total), document.currency),
-        "balance": Money(payments.balance(document), document.currency) if is_invoice else "",
+        "balance": Money(balance, document.currency) if is_invoice else "",
         "links": [link_row(link) for link in links],
     }
 
@@ -86,6 +91,7 @@ def deal_documents(deal_id: int) -> list[dict]:
     )
     links = (
         db.session.query(ExternalDocument)
+        .options(joinedload(ExternalDocument.connection))
         .filter(ExternalDocument.document_id.in_([d.id for d in documents] or [0]))
         .order_by(ExternalDocument.id)
         .all()
@@ -93,7 +99,9 @@ def deal_documents(deal_id: int) -> list[dict]:
     by_document: dict[int, list[ExternalDocument]] = {}
     for link in links:
         by_document.setdefault(link.document_id, []).append(link)
-    return [document_row(d, by_document.get(d.id, [])) for d in documents]
+    # every invoice's balance from one grouped query, not two statements per invoice
+    owed = payments.balances(db.session, documents)
+    return [document_row(d, by_document.get(d.id, []), owed.get(d.id)) for d in documents]
 
 
 def provider_tabs(deal_id: int) -> list[dict]:
@@ -101,6 +109,7 @@ def provider_tabs(deal_id: int) -> list[dict]:
     connections = db.session.query(Connection).order_by(Connection.id).all()
     links = (
         db.session.query(ExternalDocument)
+        .options(joinedload(ExternalDocument.document))
         .filter(ExternalDocument.deal_id == deal_id)
         .order_by(ExternalDocument.id)
         .all()
