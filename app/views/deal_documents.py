@@ -126,24 +126,16 @@ def provider_tabs(deal_id: int) -> list[dict]:
 def document_links(document: Document) -> dict:
     """The document page's "At providers" panel: its links, and the connections it may
     still be issued at (connected, not linked yet)."""
-    links = (
-        db.session.query(ExternalDocument)
-        .filter(ExternalDocument.document_id == document.id)
-        .order_by(ExternalDocument.id)
-        .all()
-    )
+    from app.views.document_links import all_connections, document_links_of
+
+    links = document_links_of(document)
     # A link whose create failed (no provider id) may be issued again from here.
     linked = {
         link.connection_id
         for link in links
         if link.external_id or link.billing_status not in ("failed",)
     }
-    connections = (
-        db.session.query(Connection)
-        .filter(Connection.status == "connected")
-        .order_by(Connection.id)
-        .all()
-    )
+    connections = [c for c in all_connections() if c.status == "connected"]
     return {
         "links": [link_row(link) for link in links],
         "issuable": [c for c in connections if c.id not in linked],
