@@ -285,7 +285,11 @@ def run(argv: list[str] | None = None) -> dict:
         for process in servers:
             process.terminate()
         for process in servers:
-            process.wait(30)
+            try:
+                process.wait(40)
+            except subprocess.TimeoutExpired:  # a worker still busy with a download
+                process.kill()
+                process.wait(10)
     text = report(results, sizes, args.label)
     print("\n" + text)
     (RESULTS / "scale.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
