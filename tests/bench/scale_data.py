@@ -6,7 +6,7 @@ set-based ``INSERT … SELECT generate_series`` statements — no ORM objects �
 database of their own (``renkei_bench_scale`` for the default sizes). The schema comes
 from the migrations and the roles and logins from ``bootstrap``/``ensure_demo_users``, as
 on a real install. A finished build leaves the table ``bench_scale_done``; the next run
-reuses the database unless asked to rebuild.
+reuses the database (after running any newer migrations) unless asked to rebuild.
 """
 
 from __future__ import annotations
@@ -262,6 +262,8 @@ def build(sizes: Sizes, redis_url: str, rebuild: bool = False) -> tuple[str, boo
     """The data set's URL, built unless a finished one is there; (url, built now)."""
     url = database_url(sizes)
     if not rebuild and _exists(sizes):
+        # the code may have moved on since the build: its migrations and permissions too
+        _migrate_and_bootstrap(url, redis_url)
         return url, False
     started = time.perf_counter()
     _recreate(sizes)
