@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8080
 
-.PHONY: run test bench lint format system-deps clean
+.PHONY: run test bench bench-scale lint format system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,14 @@ test: $(VENV)/.dev system-deps
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## make bench: the benchmarks, then the scale benchmark (SCALE_ARGS, e.g. "--deals 10000")
 bench: $(VENV)/.dev
 	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench scale $(SCALE_ARGS)
+
+## make bench-scale: only the scale benchmark (pages at 100,000 deals next to stock FAB)
+bench-scale: $(VENV)/.dev
+	$(BIN)/python -m tests.bench scale $(SCALE_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,6 +1,7 @@
 """A fixed number of SQL statements per page, whatever the page size (no N+1).
 
-Each main page is requested with a full page of 10 rows, then again after more rows were
+Each main page (deal list and page, invoice list and page, receivables, company list,
+audit trail) is requested with a full page of 10 rows, then again after more rows were
 added, with a full page of 50; the statements sent to the database are counted with a
 ``before_cursor_execute`` listener. A count that grows with the rows shown is an N+1.
 Permission checks for the signed-in user cost one statement per request.
@@ -15,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import event
 
 from app.extensions import db
+from app.models.audit import AuditEntry
 from app.models.crm import Company, Deal, DealLine, DealType, Product
 from app.services.documents import issuing, payments
 from app.services.documents.lifecycle import today_tokyo
@@ -89,7 +91,8 @@ def _add_rows(session, start: int, stop: int, deal_type, product) -> None:
             _send(credit, session)
 
 
-def _document_with_lines(session, company, count: int):
+def _document_with_lines(session, company, count: int, deal=None):
+    """An invoice with ``count`` lines and ``count // 5`` payments."""
     today = today_tokyo()
     invoice = issuing.new_document(
         "invoice",
@@ -97,14 +100,16 @@ def _document_with_lines(session, company, count: int):
         lines=[line(name=f"行{i}", price=str(100 + i)) for i in range(count)],
         issue_date=today,
         due_date=today + dt.timedelta(days=30),
+        deal=deal,
     )
     _send(invoice, session)
-    for _ in range(min(count, 5)):
+    for _ in range(count // 5):
         payments.record_payment(invoice, Decimal(1), today, user=None)
     return invoice
 
 
 def _deal_with_lines(session, company, deal_type, product, count: int):
+    """A deal with ``count`` lines and ``count // 5`` invoices (paid in part, one credited)."""
     deal = Deal(
         title=f"明細{count}件",
         company=company,
@@ -117,6 +122,13 @@ def _deal_with_lines(session, company, deal_type, product, count: int):
     ]
     session.add(deal)
     session.commit()
+    for n in range(count // 5):
+        invoice = _document_with_lines(session, company, 10, deal=deal)
+        if n == 0:
+            credit = issuing.credit_note_for(invoice)
+            credit.lines[0].unit_price = Decimal(10)
+            session.commit()
+            _send(credit, session)
     return deal
 
 
@@ -154,6 +166,7 @@ def test_statements_per_page_do_not_grow_with_the_page_size(
             "invoice page": f"/invoices/show/{invoice.id}",
             "receivables": "/receivables/",
             "company list": f"/companyview/list/?psize_{companies_view}={size}",
+            "audit list": f"/audittrail/list/?psize_AuditTrailView={size}",
         }
 
     _add_rows(db_session, 0, SMALL + 1, deal_type, product)
@@ -189,3 +202,27 @@ def test_statements_per_page_do_not_grow_with_the_page_size(
     assert not grown, f"statements grow with the rows shown (N+1): {grown}"
     assert all(rights <= 1 for _, rights in small.values()), small
     assert all(rights <= 1 for _, rights in large.values()), large
+
+
+def test_the_audit_list_counts_at_most_its_cap(app, db_session, entity, admin_client, monkeypatch):
+    """Over a long trail the pager's count stops at the cap, and the page says so."""
+    from app.views.audit import AuditTrailView
+
+    view = next(v for v in app.appbuilder.baseviews if isinstance(v, AuditTrailView))
+    company = Company(code="CAP-1", name="上限")
+    db_session.add(company)
+    db_session.commit()
+    _document_with_lines(db_session, company, 3)  # a dozen entries in the trail
+    total = db_session.query(AuditEntry).count()
+    assert total > 5
+    url = "/audittrail/list/?psize_AuditTrailView=2&_l_=en"
+    html = admin_client.get(url).get_data(as_text=True)
+    assert "audit-count-capped" not in html
+    monkeypatch.setattr(view.datamodel, "count_cap", 5)
+    with counting() as seen:
+        html = admin_client.get(url).get_data(as_text=True)
+    assert "More than 5 entries match" in html
+    counts = [s for s in seen if "count(*)" in s.lower() and "audit_entry" in s]
+    assert len(counts) == 1 and "LIMIT" in counts[0].upper(), counts
+    # the pager offers the capped pages only: 5 rows at 2 a page
+    assert "page_AuditTrailView=2" in html and "page_AuditTrailView=3" not in html

@@ -130,9 +130,26 @@ def _currency_of(document_id) -> str | None:
 
 
 class AuditInterface(RenkeiInterface):
-    """Values in words: codes as labels, money with its currency, related records by name."""
+    """Values in words (codes as labels, money with its currency, records by name).
+
+    The trail's list counts at most ``count_cap`` + 1 rows.
+
+    FAB counts every matching row for its pager; over a trail of millions that count is
+    the slowest statement of the page. Past the cap the pager stops at the cap and the
+    page says so (``g.audit_count_capped``); filters narrow the trail to page further.
+    """
 
     filter_converter_class = AuditFilterConverter
+    count_cap = 10_000
+
+    def query_count(self, query, filters=None, select_columns=None) -> int:
+        inner = self._apply_inner_all(
+            query, filters, select_columns=select_columns, aliases_mapping={}
+        )
+        counted = inner.order_by(None).limit(self.count_cap + 1).count()
+        g.audit_count_capped = counted > self.count_cap
+        g.audit_count_cap = self.count_cap
+        return min(counted, self.count_cap)
 
     def _wrap(self, item, col, value):
         if col in ("old_value", "new_value"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import url_for
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models.choices import BILLING_STATUS_LABELS
@@ -74,9 +75,13 @@ def link_row(link: ExternalDocument) -> dict:
     }
 
 
-def document_row(document: Document, links: list[ExternalDocument]) -> dict:
-    """One Renkei document of a deal, with its links."""
+def document_row(
+    document: Document, links: list[ExternalDocument], balance: Decimal | None = None
+) -> dict:
+    """One Renkei document of a deal, with its links (``balance``: already read, if so)."""
     is_invoice = document.kind == "invoice"
+    if is_invoice and balance is None:
+        balance = payments.balance(document)
     return {
         "id": document.id,
         "kind": lifecycle.KIND_LABELS.get(document.kind, document.kind),
@@ -86,7 +91,7 @@ def document_row(document: Document, links: list[ExternalDocument]) -> dict:
         "state_code": document.state,
         "issue_date": document.issue_date or "",
         "total": Money(Decimal(document.total), document.currency),
-        "balance": Money(payments.balance(document), document.currency) if is_invoice else "",
+        "balance": Money(balance, document.currency) if is_invoice else "",
         "links": [link_row(link) for link in links],
     }
 
@@ -101,6 +106,7 @@ def deal_documents(deal_id: int) -> list[dict]:
     )
     links = (
         db.session.query(ExternalDocument)
+        .options(joinedload(ExternalDocument.connection))
         .filter(ExternalDocument.document_id.in_([d.id for d in documents] or [0]))
         .order_by(ExternalDocument.id)
         .all()
@@ -108,7 +114,9 @@ def deal_documents(deal_id: int) -> list[dict]:
     by_document: dict[int, list[ExternalDocument]] = {}
     for link in links:
         by_document.setdefault(link.document_id, []).append(link)
-    return [document_row(d, by_document.get(d.id, [])) for d in documents]
+    # every invoice's balance from one grouped query, not two statements per invoice
+    owed = payments.balances(db.session, documents)
+    return [document_row(d, by_document.get(d.id, []), owed.get(d.id)) for d in documents]
 
 
 def provider_tabs(deal_id: int) -> list[dict]:
@@ -116,6 +124,7 @@ def provider_tabs(deal_id: int) -> list[dict]:
     connections = db.session.query(Connection).order_by(Connection.id).all()
     links = (
         db.session.query(ExternalDocument)
+        .options(joinedload(ExternalDocument.document))
         .filter(ExternalDocument.deal_id == deal_id)
         .order_by(ExternalDocument.id)
         .all()
@@ -132,24 +141,16 @@ def provider_tabs(deal_id: int) -> list[dict]:
 def document_links(document: Document) -> dict:
     """The document page's "At providers" panel: its links, and the connections it may
     still be issued at (connected, not linked yet)."""
-    links = (
-        db.session.query(ExternalDocument)
-        .filter(ExternalDocument.document_id == document.id)
-        .order_by(ExternalDocument.id)
-        .all()
-    )
+    from app.views.document_links import all_connections, document_links_of
+
+    links = document_links_of(document)
     # A link whose create failed (no provider id) may be issued again from here.
     linked = {
         link.connection_id
         for link in links
         if link.external_id or link.billing_status not in ("failed",)
     }
-    connections = (
-        db.session.query(Connection)
-        .filter(Connection.status == "connected")
-        .order_by(Connection.id)
-        .all()
-    )
+    connections = [c for c in all_connections() if c.status == "connected"]
     return {
         "links": [link_row(link) for link in links],
         "issuable": [c for c in connections if c.id not in linked],

@@ -8,10 +8,11 @@ The routes are on "read" of the kind (permissions.DOCUMENT_VERBS); the service
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models.connection import Connection
@@ -28,18 +29,48 @@ def _links():
     return links
 
 
+_PAGE_READS = "_renkei_document_page_reads"
+
+
+def _read_once(key, read):
+    """``read()``, remembered for the rest of a GET request (the document page asks for a
+    document's links and the connections from three of its parts); read afresh otherwise,
+    so a request that changes them never sees what it read before."""
+    if not has_request_context() or request.method != "GET":
+        return read()
+    reads = g.setdefault(_PAGE_READS, {})
+    if key not in reads:
+        reads[key] = read()
+    return reads[key]
+
+
+def document_links_of(document: Document) -> list[ExternalDocument]:
+    """The document's provider links (with their connection), oldest first."""
+    return _read_once(
+        ("links", document.id),
+        lambda: (
+            db.session.query(ExternalDocument)
+            .options(joinedload(ExternalDocument.connection))
+            .filter(ExternalDocument.document_id == document.id)
+            .order_by(ExternalDocument.id)
+            .all()
+        ),
+    )
+
+
+def all_connections() -> list[Connection]:
+    """Every connection, in id order."""
+    return _read_once(
+        ("connections",), lambda: db.session.query(Connection).order_by(Connection.id).all()
+    )
+
+
 def linkable_connections(document: Document) -> list[Connection]:
     """Connected connections where ``document`` has no link (or one deleted there)."""
     held = {
-        link.connection_id
-        for link in db.session.query(ExternalDocument).filter_by(document_id=document.id)
-        if not link.deleted_at_provider
+        link.connection_id for link in document_links_of(document) if not link.deleted_at_provider
     }
-    return [
-        c
-        for c in db.session.query(Connection).order_by(Connection.id)
-        if c.status == "connected" and c.id not in held
-    ]
+    return [c for c in all_connections() if c.status == "connected" and c.id not in held]
 
 
 def provider_links(document: Document, user) -> dict:
@@ -48,8 +79,7 @@ def provider_links(document: Document, user) -> dict:
     from app.services import automation
 
     automated = not automation.may_unlink(document) or any(
-        link.created_by_automation
-        for link in db.session.query(ExternalDocument).filter_by(document_id=document.id)
+        link.created_by_automation for link in document_links_of(document)
     )
     is_invoice = document.kind == "invoice"
     return {

@@ -8,11 +8,13 @@ from decimal import Decimal
 
 from flask import url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models.choices import TAX_RATE_LABELS
 from app.models.document_kinds import KINDS
-from app.models.documents import Document
+from app.models.documents import Document, Payment
 from app.models.publishing import EmailDispatch
 from app.security.rights import user_may
 from app.services.documents import actions, approvals, lifecycle, payments, sending
@@ -80,6 +82,18 @@ def _approvals(document: Document):
         }
         for request in document.approvals
     ]
+
+
+def _load_payments(document: Document) -> None:
+    """The invoice's payments with their connection and recorder, in one statement."""
+    rows = (
+        db.session.query(Payment)
+        .options(joinedload(Payment.connection), joinedload(Payment.recorded_by))
+        .filter(Payment.document_id == document.id)
+        .order_by(Payment.paid_on, Payment.id)
+        .all()
+    )
+    set_committed_value(document, "payments", rows)
 
 
 def _related(document: Document):
@@ -185,9 +199,11 @@ def document_page(document: Document, user) -> dict:
         "provider_links": provider_links(document, user),
     }
     if is_invoice:
-        page["paid"] = _money(payments.paid(document), document.currency)
-        page["credited"] = _money(payments.credited(document), document.currency)
-        page["balance"] = _money(payments.balance(document), document.currency)
+        _load_payments(document)
+        paid, credited, balance = payments.figures(document)
+        page["paid"] = _money(paid, document.currency)
+        page["credited"] = _money(credited, document.currency)
+        page["balance"] = _money(balance, document.currency)
         page["payments"] = [
             {
                 "paid_on": p.paid_on,

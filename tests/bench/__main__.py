@@ -1,6 +1,7 @@
 """Run the benchmarks:
 ``python -m tests.bench [pull] [onedoc] [create] [csv] [pdf] [money] [customers]``
-(default: all).
+(default: all but scale) or ``python -m tests.bench scale [options]`` (tests/bench/scale.py:
+pages at 100,000 deals next to stock Flask-AppBuilder; ``--help`` for its options).
 
 Results are printed as small tables and written to bench-results/ (git-ignored).
 """
@@ -12,6 +13,11 @@ import sys
 
 def main(argv: list[str]) -> int:
     """Run the chosen benchmarks in order."""
+    if argv[:1] == ["scale"]:
+        from tests.bench import scale
+
+        scale.run(argv[1:])
+        return 0
     chosen = argv or ["pull", "onedoc", "create", "csv", "pdf", "money"]
     for name in chosen:
         if name == "pull":

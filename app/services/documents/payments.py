@@ -44,7 +44,14 @@ def paid(invoice: Document) -> Decimal:
 
 def balance(invoice: Document) -> Decimal:
     """What is still owed: total − payments − issued credit notes."""
-    return round_money(Decimal(invoice.total) - paid(invoice) - credited(invoice), invoice.currency)
+    return figures(invoice)[2]
+
+
+def figures(invoice: Document) -> tuple[Decimal, Decimal, Decimal]:
+    """(paid, credited, balance) of ``invoice``, each sum read once (the invoice's page)."""
+    paid_amount, credited_amount = paid(invoice), credited(invoice)
+    owed = Decimal(invoice.total) - paid_amount - credited_amount
+    return paid_amount, credited_amount, round_money(owed, invoice.currency)
 
 
 def balances(session, invoices) -> dict[int, Decimal]:
