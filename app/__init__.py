@@ -53,6 +53,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.views.refusals import install as install_refusals
 
     install_refusals(app)  # typed errors → flash and redirect, or 4xx JSON on /api/
+    from app.ops.health import install as install_health
+
+    install_health(app)  # /health and /ready for a load balancer
     if app.config["SANDBOX_ENABLED"]:
         _mount_sandboxes(app, csrf)
     if app.config["MAIL_SINK_ENABLED"]:
