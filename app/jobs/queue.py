@@ -13,6 +13,8 @@ from flask import Flask, current_app, has_app_context
 from redis import Redis
 from rq import Queue
 
+from app.ops.joblog import job_ids, logged, run_context
+
 log = logging.getLogger(__name__)
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="renkei-job")
 _APP: Flask | None = None  # set by worker.py: the app jobs run in
@@ -73,13 +75,21 @@ def job(
         passes_user = "as_user" in inspect.signature(func).parameters
 
         def checked(*args, as_user=None, **kwargs):
-            if requires is not None:
-                from app.security.rights import require
+            ids = job_ids(func, args, kwargs)
+            user = as_user if as_user is not None else ids.get("user_id")
+            if user is None and "run_id" in ids:
+                context = run_context(ids)
+                user = context.pop("user", None)
+                ids.update(context)
+            ids.pop("user_id", None)
+            with logged(func.__name__, user, ids):
+                if requires is not None:
+                    from app.security.rights import require
 
-                require(as_user, *requires)
-            if passes_user:
-                kwargs["as_user"] = as_user
-            return func(*args, **kwargs)
+                    require(as_user, *requires)
+                if passes_user:
+                    kwargs["as_user"] = as_user
+                return func(*args, **kwargs)
 
         @functools.wraps(func)
         def run(*args, **kwargs):
