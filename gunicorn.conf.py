@@ -13,8 +13,11 @@ app is loaded in a worker:
   by reference counting anyway, the collector only finds cycles.
 
 ``RENKEI_GC_THRESHOLDS`` ("50000,20,100" by default; empty keeps Python's) overrides them.
-Other settings (bind, workers, timeouts, logs) belong to the production recipe: add them
-below, keeping the hook.
+
+The production recipe (README, Procfile: ``gunicorn -c gunicorn.conf.py 'app:create_app()'``):
+PORT (default 8000) or RENKEI_BIND (e.g. 127.0.0.1:8000, unix:/run/renkei.sock),
+WEB_CONCURRENCY (worker processes, default 2), RENKEI_WEB_TIMEOUT (seconds, default 60).
+Command-line options (``--workers``, ``--bind`` …) still win over these.
 """
 
 from __future__ import annotations
@@ -23,6 +26,16 @@ import gc
 import os
 
 DEFAULT_GC_THRESHOLDS = (50_000, 20, 100)
+
+bind = os.environ.get("RENKEI_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+timeout = int(os.environ.get("RENKEI_WEB_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# Load the app once in the master, then fork: workers share its memory pages.
+preload_app = True
+accesslog = "-"
+errorlog = "-"
 
 
 def gc_thresholds(value: str | None) -> tuple[int, ...] | None:
@@ -45,3 +58,13 @@ def tune_gc() -> None:
 def post_worker_init(worker) -> None:
     """gunicorn hook: runs in each worker once it has loaded the app."""
     tune_gc()
+
+
+def post_fork(server, worker) -> None:
+    """gunicorn hook: each worker opens database connections of its own (never the
+    preloaded master's pooled ones)."""
+    from app.extensions import db
+
+    flask_app = server.app.wsgi()
+    with flask_app.app_context():
+        db.engine.dispose(close=False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 
@@ -59,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     """Start the scheduler until stopped (SIGTERM / Ctrl+C)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.parse_args(argv)
+    # RQ's cron reads its expressions in the process's local time; ours are UTC.
+    os.environ["TZ"] = "UTC"
+    time.tzset()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
 
     from app import create_app
