@@ -186,6 +186,11 @@ def load_config(env: dict[str, str] | None = None) -> dict:
             "en": {"flag": "gb", "name": "English"},
         },
         "CSV_EXPORT_BATCH": 500,
+        # Zips of PDFs: more ticked rows than this are zipped by jobs, in chunks of
+        # PDF_BUNDLE_CHUNK documents across the workers; at most PDF_BUNDLE_MAX per zip.
+        "PDF_ZIP_INLINE_MAX": int(env.get("RENKEI_PDF_ZIP_INLINE_MAX") or 20),
+        "PDF_BUNDLE_CHUNK": int(env.get("RENKEI_PDF_BUNDLE_CHUNK") or 50),
+        "PDF_BUNDLE_MAX": int(env.get("RENKEI_PDF_BUNDLE_MAX") or 5000),
         "FISCAL_YEAR_START_MONTH": int(env.get("FISCAL_YEAR_START_MONTH") or 4),  # 4 = April
         # The provider emulators (app/sandbox) mounted under /sandbox: the demo's
         # providers. Off in production unless asked for.

@@ -18,6 +18,7 @@ from app.models.documents import (
     LegalEntity,
     Payment,
 )
+from app.models.pdf_bundles import PdfBundle, PdfBundleItem
 from app.models.publishing import DocumentPdf, DocumentTemplate, EmailDispatch
 from app.models.sync import ExternalDocument, Mismatch, PartnerLink, SyncFailure, SyncRun
 
@@ -35,6 +36,8 @@ __all__ = [
     "LegalEntity",
     "Mismatch",
     "Payment",
+    "PdfBundle",
+    "PdfBundleItem",
     "Company",
     "ContactLink",
     "CustomerSyncSetting",

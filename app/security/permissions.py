@@ -83,6 +83,11 @@ DOCUMENT_VERBS = {
     "act": "read",
     "pdf": "read",
     "pdf_zip": "read",
+    # A zip of many PDFs made by jobs (services/documents/pdf_bundles.py): asking, its
+    # progress page and its download; only the person who asked sees the bundle.
+    "pdf_bundle": "read",
+    "pdf_bundle_show": "read",
+    "pdf_bundle_download": "read",
     "send": "send_email",
     "retry_send": "send_email",
     "email_status": "read",  # the send preview's poller

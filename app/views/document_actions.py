@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, flash, g, jsonify, redirect, request, url_for
+from flask import Response, abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import action, expose, has_access
 from flask_appbuilder.security.decorators import has_access_api
 from flask_babel import gettext as _
@@ -30,6 +30,12 @@ def _pdf_service():
     from app.services.documents import pdf
 
     return pdf
+
+
+def _bundles():
+    from app.services.documents import pdf_bundles
+
+    return pdf_bundles
 
 
 def _sending_service():
@@ -147,11 +153,13 @@ class DocumentRoutes:
         single=False,
     )
     def pdf_zip(self, items):
-        """The selected documents' PDFs in one zip file."""
+        """The selected documents' PDFs in one zip file (many: made by a job)."""
         items = items if isinstance(items, list) else [items]
         # action_post loads the ids without the list's filter: keep this view's kind only.
         items = [i for i in items if i is not None and i.kind == self.kind]
         back_to(url_for(".list"))
+        if len(items) > current_app.config.get("PDF_ZIP_INLINE_MAX", 20):
+            return self._start_bundle([i.id for i in items])
         content = _pdf_service().zip_pdfs(items, g.user)
         self.datamodel.session.commit()
         name = f"{self.kind}-{dt.date.today().isoformat()}.zip"
@@ -159,6 +167,47 @@ class DocumentRoutes:
             content,
             mimetype="application/zip",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    def _start_bundle(self, ids):
+        bundle = _bundles().start_bundle(self.kind, ids, g.user)
+        flash(
+            _("Making a zip of %(n)s PDFs; it is ready to download below.", n=bundle.total),
+            "info",
+        )
+        return redirect(url_for(".pdf_bundle_show", bundle_id=bundle.id))
+
+    @expose("/pdf_bundle", methods=["POST"])
+    @has_access
+    def pdf_bundle(self):
+        """Every document of the list as filtered (the query string): a zip made by jobs."""
+        back_to(url_for(".list"))
+        return self._start_bundle([d.id for d in self.csv_query().yield_per(500)])
+
+    @expose("/pdf_bundle/<int:bundle_id>")
+    @has_access
+    def pdf_bundle_show(self, bundle_id):
+        """A zip's progress (the page reloads itself until it is done) and its link;
+        ``?format=json`` for a script."""
+        bundle = _bundles().bundle_for(bundle_id, self.kind, g.user)
+        state = _bundles().progress(bundle)
+        if request.args.get("format") == "json":
+            return state
+        return self.render_template(
+            "renkei/pdf_bundle.html", bundle=bundle, state=state, title=_("Zip of PDFs")
+        )
+
+    @expose("/pdf_bundle/<int:bundle_id>/download")
+    @has_access
+    def pdf_bundle_download(self, bundle_id):
+        """The finished zip, for the person who asked for it."""
+        bundle = _bundles().bundle_for(bundle_id, self.kind, g.user)
+        if bundle.state != "done":
+            abort(404)
+        return Response(
+            bundle.content,
+            mimetype="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{bundle.filename}"'},
         )
 
     @expose("/send/<int:pk>", methods=["POST"])
