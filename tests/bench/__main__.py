@@ -1,7 +1,8 @@
 """Run the benchmarks:
-``python -m tests.bench [pull] [onedoc] [create] [csv] [pdf] [money] [customers]``
-(default: all but scale) or ``python -m tests.bench scale [options]`` (tests/bench/scale.py:
-pages at 100,000 deals next to stock Flask-AppBuilder; ``--help`` for its options).
+``python -m tests.bench [pull] [onedoc] [create] [csv] [pdf] [pdfzip] [money] [customers]``
+(default: all but scale and pdfzip) or ``python -m tests.bench scale [options]``
+(tests/bench/scale.py: pages at 100,000 deals next to stock Flask-AppBuilder; ``--help``
+for its options).
 
 Results are printed as small tables and written to bench-results/ (git-ignored).
 """
@@ -40,6 +41,11 @@ def main(argv: list[str]) -> int:
             from tests.bench import pdf_bench
 
             pdf_bench.run()
+            pdf_bench.bare()
+        elif name == "pdfzip":
+            from tests.bench import pdf_bundle_bench
+
+            pdf_bundle_bench.run()
         elif name == "customers":
             from tests.bench import customer_sync
 

@@ -2,6 +2,10 @@
 
 Renders a 1-page (5 lines) and a 10-page (300 lines) Japanese invoice a few times each
 and reports the best and median time and PDFs per second. No database needed.
+
+``bare`` compares Renkei's render (template filled in the sandbox, then xhtml2pdf) with
+a bare ``pisa.CreatePDF`` of the same HTML, interleaved run by run; the ratio is
+Renkei's median over the bare median.
 """
 
 from __future__ import annotations
@@ -47,5 +51,41 @@ def run() -> dict:
     return results
 
 
+def bare(runs: int = 15) -> dict:
+    """Renkei's render against a bare xhtml2pdf render of the same HTML, per case."""
+    from xhtml2pdf import pisa
+
+    from app.pdf.render import FONT_DIR, _policy, render_html
+
+    results = {}
+    render_invoice_pdf(sample_invoice_data(1))  # warm-up
+    for label, lines, _runs in CASES:
+        data = sample_invoice_data(lines)
+        html = render_html(data)
+        ours, plain = [], []
+        for _ in range(runs if lines < 100 else 4):
+            start = time.perf_counter()
+            render_invoice_pdf(data)
+            ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            out = io.BytesIO()
+            pisa.CreatePDF(
+                html, dest=out, encoding="utf-8", resource_policy=_policy(data), path=str(FONT_DIR)
+            )
+            plain.append(time.perf_counter() - start)
+        results[label] = {
+            "renkei_median_ms": round(statistics.median(ours) * 1000, 1),
+            "bare_median_ms": round(statistics.median(plain) * 1000, 1),
+            "ratio": round(statistics.median(ours) / statistics.median(plain), 3),
+        }
+    for label, r in results.items():
+        print(
+            f"{label:<10} renkei {r['renkei_median_ms']} ms  bare {r['bare_median_ms']} ms"
+            f"  ratio {r['ratio']}"
+        )
+    return results
+
+
 if __name__ == "__main__":
     run()
+    bare()
