@@ -181,8 +181,14 @@ class DocumentRoutes:
     @has_access
     def pdf_bundle(self):
         """Every document of the list as filtered (the query string): a zip made by jobs."""
+        from app.views.csv_export import CsvRequestError
+
         back_to(url_for(".list"))
-        return self._start_bundle([d.id for d in self.csv_query().yield_per(500)])
+        try:
+            ids = [d.id for d in self.csv_query().yield_per(500)]
+        except CsvRequestError as exc:  # an unknown sort column: words, not a 500
+            raise InvalidInput(str(exc)) from None
+        return self._start_bundle(ids)
 
     @expose("/pdf_bundle/<int:bundle_id>")
     @has_access
