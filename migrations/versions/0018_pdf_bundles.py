@@ -1,7 +1,7 @@
 """pdf bundles: a zip of many documents' PDFs made by jobs across the workers
 
 Revision ID: 0018_pdf_bundles
-Revises: 0014_customer_sync
+Revises: 0019_editor (written on 0014_customer_sync; re-chained after 0019_editor reached main)
 Create Date: 2026-12-02 13:10:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0018_pdf_bundles'
-down_revision = '0014_customer_sync'
+down_revision = '0019_editor'
 branch_labels = None
 depends_on = None
 
