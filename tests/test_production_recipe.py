@@ -170,6 +170,7 @@ def stack(sandbox, tmp_path_factory):
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "HOME": os.environ.get("HOME", "/tmp"),
         "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",  # log lines reach the files as they are written
         "RENKEI_ENV": "production",
         "SECRET_KEY": TEST_SECRET,
         "RENKEI_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
@@ -384,7 +385,15 @@ def test_the_recipe_runs_the_deal_invoice_paid_refresh_loop(stack):
     assert len(_invoice_posts()) == 1  # the refresh never issued it again
 
     # --- the workers said what ran, for whom, how long; the scheduler what it queued
-    worker_logs = stack.log("worker-1") + stack.log("worker-2")
+    def worker_logs():
+        return stack.log("worker-1") + stack.log("worker-2")
+
+    _wait(
+        "the refresh job's last log line",
+        lambda: "job.end job=refresh_statuses_job" in worker_logs(),
+        stack=stack,
+    )
+    worker_logs = worker_logs()
     for job in ("create_invoice_job", "refresh_statuses_job"):
         ends = re.findall(rf"job\.end job={job} .*", worker_logs)
         assert len(ends) == 1, (job, ends)
