@@ -17,6 +17,7 @@ import io
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -38,8 +39,17 @@ from tests.conftest import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-WEB_PORT = int(os.environ.get("RENKEI_RECIPE_WEB_PORT", "9200"))
-SANDBOX_PORT = int(os.environ.get("RENKEI_RECIPE_SANDBOX_PORT", "9201"))
+
+
+def _free_port() -> int:
+    """A loopback port nobody holds now, so two test runs on one machine never collide."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+WEB_PORT = int(os.environ.get("RENKEI_RECIPE_WEB_PORT") or _free_port())
+SANDBOX_PORT = int(os.environ.get("RENKEI_RECIPE_SANDBOX_PORT") or _free_port())
 WEB = f"http://127.0.0.1:{WEB_PORT}"
 SANDBOX = f"http://127.0.0.1:{SANDBOX_PORT}"
 WAIT = 90  # seconds for any one step (two CPU cores shared by many runs)
