@@ -19,6 +19,7 @@ from app.models.documents import (
     Payment,
 )
 from app.models.publishing import DocumentPdf, DocumentTemplate, EmailDispatch
+from app.models.reminders import FollowUpNote, Reminder, ReminderPause, ReminderRule
 from app.models.sync import ExternalDocument, Mismatch, PartnerLink, SyncFailure, SyncRun
 
 __all__ = [
@@ -34,6 +35,10 @@ __all__ = [
     "EmailDispatch",
     "LegalEntity",
     "Mismatch",
+    "FollowUpNote",
+    "Reminder",
+    "ReminderPause",
+    "ReminderRule",
     "Payment",
     "Company",
     "ContactLink",

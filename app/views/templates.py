@@ -21,7 +21,11 @@ from app.views.money import local_time
 from app.views.refusals import back_to, flashed
 from app.views.widgets import LinkedListWidget
 
-PURPOSE_LABELS = {"pdf": _l("PDF layout"), "email": _l("Email")}
+PURPOSE_LABELS = {
+    "pdf": _l("PDF layout"),
+    "email": _l("Email"),
+    "reminder": _l("Payment reminder email"),
+}
 TEMPLATE_STATE_LABELS = {
     "pending": _l("Waiting for approval"),
     "approved": _l("Approved"),
