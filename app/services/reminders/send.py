@@ -117,15 +117,37 @@ def _locked(reminder_id: int) -> Reminder:
     )
 
 
+def _needless(document: Document, today: dt.date) -> bool:
+    return document.state not in REMINDABLE or followups.holds(today).reason(document) is not None
+
+
 def deliver(reminder: Reminder, today: dt.date, user=None) -> str:
-    """Send a claimed (or failed) reminder once; returns its state afterwards."""
-    reminder = _locked(reminder.id)
-    if reminder.state not in ("claimed", "failed"):  # someone else is sending it, or sent it
-        db.session.rollback()
-        return reminder.state
-    document = reminder.document
+    """Send a claimed (or failed) reminder once; returns its state afterwards.
+
+    The email and the PDF are made first (making a PDF commits); then the invoice and
+    the reminder are locked in that order (as ``claim`` does, so two runs never wait on
+    each other in a circle), re-checked, and moved to "sending" before SMTP is spoken to.
+    """
+    reminder_id, document = reminder.id, reminder.document
+    db.session.rollback()
     with acting_as(user):
-        if document.state not in REMINDABLE or followups.holds(today).reason(document):
+        prepared = None
+        if not _needless(document, today) and (document.recipient_email or "").strip():
+            try:
+                template = templates.require_active("reminder", "invoice", document.language)
+                subject, body = templates.render_email(
+                    template, _context(document, reminder.step, today)
+                )
+                prepared = (template, subject, body, stored_pdf(document))
+            except Exception as exc:  # a template or PDF that cannot be made: retried later
+                db.session.rollback()
+                prepared = _("Not sent: %(error)s", error=str(exc))
+        lock(document)
+        reminder = _locked(reminder_id)
+        if reminder.state not in ("claimed", "failed"):  # another run has it, or sent it
+            db.session.rollback()
+            return reminder.state
+        if _needless(document, today):
             reminder.state = "cancelled"
             reminder.error = _("Not sent: the invoice no longer needs a reminder.")
             db.session.commit()
@@ -133,24 +155,9 @@ def deliver(reminder: Reminder, today: dt.date, user=None) -> str:
         recipient = (document.recipient_email or "").strip()
         if not recipient:
             return _fail(reminder, _("The invoice has no recipient email."))
-        try:
-            template = templates.require_active("reminder", "invoice", document.language)
-            subject, body = templates.render_email(
-                template, _context(document, reminder.step, today)
-            )
-            pdf = stored_pdf(document)
-        except Exception as exc:  # a template or PDF that cannot be made: say so, retry later
-            db.session.rollback()
-            reminder = _locked(reminder.id)
-            if reminder.state not in ("claimed", "failed"):
-                db.session.rollback()
-                return reminder.state
-            return _fail(reminder, _("Not sent: %(error)s", error=str(exc)))
-        # Making the PDF may have committed: lock again, and only one sender goes on.
-        reminder = _locked(reminder.id)
-        if reminder.state not in ("claimed", "failed"):
-            db.session.rollback()
-            return reminder.state
+        if prepared is None or isinstance(prepared, str):
+            return _fail(reminder, prepared or _("Not sent: try again."))
+        template, subject, body, pdf = prepared
         reminder.recipient = recipient
         reminder.subject, reminder.body = subject, body
         reminder.template_id, reminder.pdf_id = template.id, pdf.id
