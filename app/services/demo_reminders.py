@@ -57,7 +57,10 @@ def load_demo_reminders(session, today: dt.date) -> dict[str, int]:
     # Two invoices whose reminder is due today: a week overdue, and due in three days.
     week = sent_invoice(companies[0], today - dt.timedelta(days=7), "88000", "保守サービス（月額）")
     sent_invoice(companies[1], today + dt.timedelta(days=3), "132000", "導入支援（追加作業）")
-    promised = open_invoices[0]
+    overdue = [
+        d for d in open_invoices if d.due_date and d.due_date <= today - dt.timedelta(days=7)
+    ]
+    promised = (overdue or open_invoices)[0]
     # A reminder that went out on the due day, shown on the follow-up list.
     sent_at = dt.datetime.combine(week.due_date, dt.time(0, 5))
     session.add(

@@ -15,7 +15,7 @@ from app.security.permissions import REMINDER_VERBS
 from app.security.rights import user_may
 from app.services import launchers
 from app.services.errors import Forbidden
-from app.services.reminders.rules import describe_step
+from app.services.reminders.rules import PAYMENT_STATE_LABELS, describe_step
 from app.services.reminders.schedule import SEND_NOW_JOB, plan, today_in_tokyo
 from app.views.money import Money, local_time
 from app.views.refusals import back_to
@@ -53,6 +53,7 @@ def planned_row(planned) -> dict:
         "recipient": planned.recipient,
         "held": planned.held,
         "retry": planned.retry,
+        "invoice_state": document.state,
     }
 
 
@@ -75,6 +76,9 @@ class RemindersView(BaseView):
             row = planned_row(planned)
             row["balance_shown"] = Money(planned.balance, row["currency"])
             row["invoice_url"] = invoice_url(planned.document)
+            row["state_label"] = PAYMENT_STATE_LABELS[
+                "partially_paid" if planned.document.state == "partially_paid" else "unpaid"
+            ]
             row["followup_url"] = url_for("FollowUpView.followup", pk=row["company_id"])
             rows.append(row)
         recent = (
