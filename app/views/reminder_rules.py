@@ -41,6 +41,8 @@ class ReminderRuleView(SettingsView):
     formatters_columns = {
         "payment_state": lambda v: PAYMENT_STATE_LABELS.get(v, v),
         "days": lambda v: f"{v:+d} ({describe_step(v)})" if v is not None else "",
+        "company": lambda c: c if c is not None else _l("Default set (every customer)"),
+        "active": lambda v: _l("Yes") if v else _l("No"),
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "payment_state": SelectField(
