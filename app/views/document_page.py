@@ -61,6 +61,8 @@ AUDIT_ACTION_LABELS = {
     "unlinked": _l("Unlinked"),
     "automation": _l("Stage automation"),
     "voided_at_provider": _l("Voided at provider"),
+    "reminder": _l("Payment reminder"),
+    "follow_up": _l("Follow-up"),
 }
 # States from which a document may be emailed (approved first sends; later ones resend).
 SENDABLE = ("approved", "sent", "partially_paid", "disputed", "paid")
