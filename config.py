@@ -111,6 +111,15 @@ def _smtp_settings(env: dict[str, str], mode: str) -> dict:
     }
 
 
+def reminder_hour(env: dict[str, str] | None = None) -> int:
+    """RENKEI_REMINDER_HOUR: the hour (0–23, Asia/Tokyo) payment reminders go out daily."""
+    env = os.environ if env is None else env
+    raw = (env.get("RENKEI_REMINDER_HOUR") or "9").strip()
+    if not raw.isdigit() or not 0 <= int(raw) <= 23:
+        raise ConfigError(f"RENKEI_REMINDER_HOUR must be an hour from 0 to 23, not {raw!r}")
+    return int(raw)
+
+
 def _engine_options(database_url: str) -> dict:
     """SQLite (the demo) waits up to 30 s for another writer's lock (services/locking.py)."""
     if database_url.startswith("sqlite"):
@@ -201,6 +210,7 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "SANDBOX_VALIDATE": mode == "test" or env.get("RENKEI_SANDBOX_VALIDATE") == "1",
         **_smtp_settings(env, mode),
         **_sync_settings(env, mode),
+        "REMINDER_HOUR": reminder_hour(env),
     }
 
 

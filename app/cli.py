@@ -19,11 +19,14 @@ DEMO_USERS = [
 
 
 def bootstrap(reset_profiles: bool = False) -> list[str]:
-    """Create roles, permissions, ready-made profiles and default templates (safe to repeat)."""
+    """Create roles, permissions, ready-made profiles, default templates and the default
+    reminder rules (safe to repeat)."""
     from app.services.documents.templates import ensure_default_templates
+    from app.services.reminders.rules import ensure_default_rules
 
     written = current_app.appbuilder.sm.bootstrap(reset_profiles=reset_profiles)
     ensure_default_templates()
+    ensure_default_rules()
     return written
 
 

@@ -155,6 +155,9 @@ def db_session(app):
 def wipe_crm(session) -> None:
     """Delete every CRM and document row (children first) so tests do not see each other's data."""
     documents = (  # the audit trail and template versions stay: they are append-only
+        "follow_up_note",
+        "reminder_pause",
+        "reminder",
         "automation_event",
         "automation_rule",
         "mismatch",
@@ -175,6 +178,8 @@ def wipe_crm(session) -> None:
     crm = ("deal_line", "deal", "contact", "company", "product", "deal_type")
     for table in documents + links + crm:
         session.execute(sa.text(f"DELETE FROM {table}"))
+    # the default reminder rules stay (bootstrap made them); companies' own rules go
+    session.execute(sa.text("DELETE FROM reminder_rule WHERE company_id IS NOT NULL"))
     session.commit()
 
 

@@ -32,6 +32,8 @@ RESOURCES = (
     "LegalEntity",
     "DocumentTemplate",
     "Outbox",
+    "Reminder",
+    "ReminderRule",
 )
 # Document kinds: (resource, screen route, API resource name).
 DOCUMENT_ROUTES = [
@@ -120,6 +122,26 @@ OPERATIONS = {
     ("can_read", "DocumentTemplate"): (("GET", "/templates/list/"), None),
     ("can_write", "DocumentTemplate"): (("GET", "/templates/add"), None),
     ("can_approve", "DocumentTemplate"): (("POST", "/templates/approve/0"), None),
+    # Payment reminders: the preview and the follow-up list; pause, note and send
+    # (no company 0: a permitted person gets 404 or 422, others 403).
+    ("can_read", "Reminder"): (("GET", "/reminders/"), ("GET", "/api/v1/reminder/preview", None)),
+    ("can_send", "Reminder"): (("POST", "/reminders/send"), None),
+    ("can_pause", "Reminder"): (
+        ("POST", "/followups/0/pause"),
+        ("POST", "/api/v1/reminder/company/0/pause", {}),
+    ),
+    ("can_note", "Reminder"): (
+        ("POST", "/followups/0/note"),
+        ("POST", "/api/v1/reminder/company/0/note", {"note": "x"}),
+    ),
+    ("can_read", "ReminderRule"): (
+        ("GET", "/reminderrules/list/"),
+        ("GET", "/api/v1/reminder_rule/", None),
+    ),
+    ("can_write", "ReminderRule"): (
+        ("GET", "/reminderrules/add"),
+        ("POST", "/api/v1/reminder_rule/", {}),
+    ),
 }
 # Rights with more than one API operation: the provider-links API (app/api/links.py;
 # permissions.LINK_API_VERBS / LINK_API_RIGHTS). No connection 0 exists, so a permitted
@@ -132,6 +154,7 @@ MORE_API = {
     ("can_read", "Invoice"): [("GET", "/api/v1/document/{invoice}/links", None)],
     ("can_read", "Quote"): [("GET", "/api/v1/document/{quote}/links", None)],
     ("can_read", "Deal"): [("GET", "/api/v1/deal/{deal}/documents", None)],
+    ("can_read", "Reminder"): [("GET", "/api/v1/reminder/company/{acme}/history", None)],
 }
 CSV = {
     ("can_read", r): url

@@ -1,4 +1,5 @@
-"""The demo's scheduler: one thread that starts the status pull at 09:00 and 18:00 Tokyo.
+"""The demo's scheduler: one thread that starts the status pull at 09:00 and 18:00 Tokyo,
+and the payment reminders daily at REMINDER_HOUR (Tokyo).
 
 With Redis, RQ's cron schedules the pull (schedule.py) and this module does nothing.
 The demo (``make run``: no Redis, jobs on an in-process pool) has no cron process, so
@@ -11,6 +12,7 @@ started in the last 30 minutes (app/jobs/sync.py).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -47,6 +49,9 @@ class DemoScheduler(threading.Thread):
     def __init__(self, app: Flask, due: Callable[[datetime], datetime] = next_run):
         super().__init__(name="renkei-scheduler", daemon=True)
         self.app = app
+        self.reminder_at = time(int(app.config.get("REMINDER_HOUR", 9)), 0)
+        if due is next_run:  # the pulls and the reminders' hour
+            due = functools.partial(next_run, times=(*FIRE_AT, self.reminder_at))
         self.due = due
         self.stopping = threading.Event()
         self.fired = 0
@@ -55,21 +60,32 @@ class DemoScheduler(threading.Thread):
         """Wait for each firing in turn until stopped."""
         while not self.stopping.is_set():
             now = datetime.now(UTC)
-            wait = (self.due(now) - now).total_seconds()
-            if self.stopping.wait(max(0.0, wait)):
+            target = self.due(now)
+            if self.stopping.wait(max(0.0, (target - now).total_seconds())):
                 return
-            self.fire()
+            self.fire(target)
 
-    def fire(self) -> None:
-        """Queue the twice-daily pull (in-process pool in the demo); never kill the thread."""
+    def fire(self, at: datetime | None = None) -> None:
+        """Queue what is due at ``at`` (in-process pool in the demo); never kill the thread.
+
+        The daily reminders at the configured Tokyo hour; the status pull at its own
+        moments (and at any other firing a test asks for).
+        """
+        from app.jobs.reminders import daily_reminders_job
         from app.jobs.sync import scheduled_refresh_job
 
-        try:
-            with self.app.app_context():
-                scheduled_refresh_job.enqueue()
-            self.fired += 1
-        except Exception:  # a failed pull must not stop the next ones
-            log.exception("scheduled status pull could not be queued")
+        local = (at or datetime.now(UTC)).astimezone(BUSINESS_TZ).time().replace(microsecond=0)
+        reminders = at is not None and local == self.reminder_at
+        jobs = [daily_reminders_job] if reminders else []
+        if not reminders or local in FIRE_AT:
+            jobs.append(scheduled_refresh_job)
+        for scheduled in jobs:
+            try:
+                with self.app.app_context():
+                    scheduled.enqueue()
+                self.fired += 1
+            except Exception:  # a failed job must not stop the next ones
+                log.exception("scheduled job %s could not be queued", scheduled.__name__)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop waiting and end the thread."""

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 
 from rq import cron
 
+from app.jobs.reminders import daily_reminders_job
 from app.jobs.sync import (
     QUEUE,
     customer_sync_due_job,
     end_stale_runs_job,
     scheduled_refresh_job,
 )
+from config import reminder_hour
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,11 @@ class Scheduled:
     timeout: int = 3600
 
 
+def reminder_cron(tokyo_hour: int) -> str:
+    """The UTC cron line of a daily run at ``tokyo_hour`` in Asia/Tokyo (UTC+9, no DST)."""
+    return f"0 {(tokyo_hour - 9) % 24} * * *"
+
+
 # 09:00 and 18:00 Asia/Tokyo = 00:00 and 09:00 UTC (RQ's cron runs in UTC).
 SCHEDULE = (
     Scheduled("renkei-status-pull", scheduled_refresh_job, "0 0,9 * * *"),
@@ -43,6 +50,10 @@ SCHEDULE = (
     Scheduled("renkei-sync-watchdog", end_stale_runs_job, "*/5 * * * *", timeout=300),
     # Each connection's customer sync runs when its own schedule (minutes) is due.
     Scheduled("renkei-customer-sync", customer_sync_due_job, "*/5 * * * *", timeout=300),
+    # Payment reminders, daily at RENKEI_REMINDER_HOUR Tokyo time (default 09:00).
+    Scheduled(
+        "renkei-reminders", daily_reminders_job, reminder_cron(reminder_hour()), timeout=1800
+    ),
 )
 
 

@@ -20,6 +20,7 @@ from app.models.documents import (
 )
 from app.models.pdf_bundles import PdfBundle, PdfBundleItem
 from app.models.publishing import DocumentPdf, DocumentTemplate, EmailDispatch
+from app.models.reminders import FollowUpNote, Reminder, ReminderPause, ReminderRule
 from app.models.sync import ExternalDocument, Mismatch, PartnerLink, SyncFailure, SyncRun
 
 __all__ = [
@@ -35,6 +36,10 @@ __all__ = [
     "EmailDispatch",
     "LegalEntity",
     "Mismatch",
+    "FollowUpNote",
+    "Reminder",
+    "ReminderPause",
+    "ReminderRule",
     "Payment",
     "PdfBundle",
     "PdfBundleItem",

@@ -35,6 +35,9 @@ AUDIT_ACTIONS = (
     # customers and products kept in step with a provider (no document: ``field`` names
     # the record, e.g. "company:C-1")
     "customer_sync",
+    # payment reminders sent, and the follow-up of a customer (notes, promises, pauses)
+    "reminder",
+    "follow_up",
 )
 
 

@@ -24,7 +24,8 @@ from sqlalchemy.orm import relationship
 
 from app.models.crm import _in, utcnow
 
-TEMPLATE_PURPOSES = ("pdf", "email")
+# "reminder": the payment reminder email of an invoice (app/services/reminders).
+TEMPLATE_PURPOSES = ("pdf", "email", "reminder")
 TEMPLATE_STATES = ("pending", "approved", "rejected")
 DISPATCH_STATES = ("queued", "sending", "sent", "failed")
 

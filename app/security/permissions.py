@@ -53,6 +53,21 @@ CUSTOMER_SYNC_VERBS = {
 # (pull, push, link, ignore); the actions check their own further rights (issuing at a
 # provider, writing the document linked).
 MISMATCH_VERBS = {"list": "read", "pull": "act", "push": "act", "link": "act", "ignore": "act"}
+# Payment reminders (issue 13, resource "Reminder"): the preview and the follow-up list
+# are read; "Send now" is send; pausing and resuming (a customer or an invoice) is
+# pause; adding a note of a call, reply or promised date is note. The rules are their
+# own resource ("ReminderRule": read, write); the reminder emails are templates
+# (DocumentTemplate: write proposes, approve approves).
+REMINDER_VERBS = {
+    "preview": "read",
+    "followups": "read",
+    "followup": "read",
+    "send": "send",
+    "pause": "pause",
+    "resume": "pause",
+    "note": "note",
+}
+REMINDER_API_VERBS = {**REMINDER_VERBS, "preview": "read", "history": "read"}
 # REST API (ModelRestApi) methods → verb.
 API_VERBS = {
     "get": "read",
@@ -159,6 +174,8 @@ MENUS = {
     "AutomationRule": ("Settings", "Automation rules"),
     "LegalEntity": ("Settings", "Legal entities"),
     "DocumentTemplate": ("Settings", "Templates"),
+    "Reminder": ("Documents", "Reminders", "Follow-ups"),
+    "ReminderRule": ("Settings", "Reminder rules"),
 }
 # What every signed-in person may do to their own account.
 SELF_SERVICE = [
@@ -194,6 +211,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         *_docs("read"),
         *_grant("Quote", "write"),  # sales people write their own quotes
         ("can_refresh_statuses", "ProviderDocument"),
+        *_grant("Reminder", "read", "note"),  # sales people call their customers
     ],
     "Accounting": [
         *_read_crm(),
@@ -213,6 +231,9 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         ("can_read", "AutomationRule"),  # configuring automation is for administrators
         ("can_read", "LegalEntity"),
         *_grant("DocumentTemplate", "read", "write"),
+        # Accounting runs the dunning: configures the rules, pauses, notes, sends now.
+        *_grant("Reminder", "read", "send", "pause", "note"),
+        *_grant("ReminderRule", "read", "write"),
     ],
     "Approver": [
         *_read_crm(),
@@ -223,7 +244,12 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         ("can_read", "ApprovalRule"),
         *_grant("DocumentTemplate", "read", "approve"),
     ],
-    "ReadOnly": [*_read_crm(), *_docs("read"), ("can_read", "ReceivablesSummary")],
+    "ReadOnly": [
+        *_read_crm(),
+        *_docs("read"),
+        ("can_read", "ReceivablesSummary"),
+        ("can_read", "Reminder"),
+    ],
 }
 
 

@@ -197,7 +197,15 @@ def load_demo_data(session, owners=(), seed: int = 7) -> dict[str, int]:
         "deal_types": len(types),
         "deals": len(deals),
         **load_demo_documents(session),
+        **_demo_reminders(session),
     }
+
+
+def _demo_reminders(session) -> dict[str, int]:
+    from app.services.demo_reminders import load_demo_reminders
+    from app.services.documents.lifecycle import today_tokyo
+
+    return load_demo_reminders(session, today_tokyo())
 
 
 # --- Documents (issue 5) ----------------------------------------------------------------

@@ -22,6 +22,8 @@ _ORDER = [
     *DOCUMENT_TYPES,
     "Document",
     "ReceivablesSummary",
+    "Reminder",
+    "ReminderRule",
     "ProviderDocument",
     "SyncHistory",
     "CustomerSync",

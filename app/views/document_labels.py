@@ -99,6 +99,8 @@ AUDIT_ACTION_LABELS = {
     "unlinked": _l("Unlinked"),
     "automation": _l("Stage automation"),
     "voided_at_provider": _l("Voided at provider"),
+    "reminder": _l("Payment reminder"),
+    "follow_up": _l("Follow-up"),
 }
 
 
@@ -114,7 +116,7 @@ def field_label(name: str | None):
 MONEY_FIELDS = frozenset({"subtotal", "tax", "total", "amount", "unit_price", "balance"})
 _NAMED = re.compile(r"^(?P<name>.*) \(#\d+\)$")
 _TEMPLATE = re.compile(r"^(?P<purpose>\w+)/(?P<kind>\w+)/(?P<language>\w+) v(?P<version>\d+)$")
-PURPOSE_LABELS = {"pdf": _l("PDF"), "email": _l("Email")}
+PURPOSE_LABELS = {"pdf": _l("PDF"), "email": _l("Email"), "reminder": _l("Payment reminder email")}
 
 
 def _template_words(name: str) -> str:

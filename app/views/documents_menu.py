@@ -11,7 +11,10 @@ from app.views.approvals import ApprovalQueueView
 from app.views.audit import AuditTrailView
 from app.views.automation import AutomationRuleView
 from app.views.documents import KIND_VIEWS
+from app.views.followups import FollowUpView
 from app.views.receivables import ReceivablesView
+from app.views.reminder_rules import ReminderRuleView
+from app.views.reminders import RemindersView
 from app.views.settings import ApprovalRuleView, LegalEntityView
 from app.views.templates import DocumentTemplateView
 
@@ -48,6 +51,16 @@ def register_document_views(appbuilder) -> None:
         category="Documents",
     )
     appbuilder.add_view(
+        RemindersView, "Reminders", label=_l("Reminders"), icon="fa-bell", category="Documents"
+    )
+    appbuilder.add_view(
+        FollowUpView,
+        "Follow-ups",
+        label=_l("Follow-ups"),
+        icon="fa-phone",
+        category="Documents",
+    )
+    appbuilder.add_view(
         AuditTrailView,
         "Audit trail",
         label=_l("Audit trail"),
@@ -68,6 +81,13 @@ def register_document_views(appbuilder) -> None:
         "Automation rules",
         label=_l("Automation rules"),
         icon="fa-robot",
+        category="Settings",
+    )
+    appbuilder.add_view(
+        ReminderRuleView,
+        "Reminder rules",
+        label=_l("Reminder rules"),
+        icon="fa-bell",
         category="Settings",
     )
     appbuilder.add_view(

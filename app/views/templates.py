@@ -22,7 +22,11 @@ from app.views.money import local_time
 from app.views.refusals import back_to, flashed
 from app.views.widgets import LinkedListWidget
 
-PURPOSE_LABELS = {"pdf": _l("PDF layout"), "email": _l("Email")}
+PURPOSE_LABELS = {
+    "pdf": _l("PDF layout"),
+    "email": _l("Email"),
+    "reminder": _l("Payment reminder email"),
+}
 SEED_NOTE_WORDS = _l("Default template shipped with Renkei")
 LANGUAGE_LABELS = dict(LANGUAGES)
 TEMPLATE_STATE_LABELS = {

@@ -190,6 +190,12 @@ def _require_read(document: Document, user) -> None:
 def render_document(document: Document, user) -> DocumentPdf:
     """The document's PDF from the approved template version: stored, or reused if unchanged."""
     _require_read(document, user)
+    return stored_pdf(document, user)
+
+
+def stored_pdf(document: Document, user=None) -> DocumentPdf:
+    """The document's PDF, stored or reused, without a rights check: for work the system
+    does on its own (a payment reminder carries the invoice); ``user`` stamps a new one."""
     if document.number is None:
         raise InvalidInput(_("Save the document before printing it."), field="number")
     sent = sent_pdf(document)

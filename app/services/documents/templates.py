@@ -24,6 +24,11 @@ from app.pdf.bounded import BoundedSandbox, check_source_size, render_bounded
 from app.pdf.render import DEFAULT_TEMPLATES, render_invoice_pdf, template_source
 from app.pdf.sample import sample_invoice_data
 from app.security.rights import user_may
+from app.services.documents.reminder_emails import (
+    DEFAULT_REMINDERS,
+    REMINDER_KIND,
+    SAMPLE_REMINDER_CONTEXT,
+)
 from app.services.documents.transaction import locked
 from app.services.errors import Forbidden, InvalidInput
 
@@ -71,6 +76,11 @@ SAMPLE_EMAIL_CONTEXT = {
 _email_env = BoundedSandbox(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True)
 
 
+def kinds_of(purpose: str) -> tuple[str, ...]:
+    """The document kinds a purpose has templates for (reminders: invoices only)."""
+    return (REMINDER_KIND,) if purpose == "reminder" else DOCUMENT_KINDS
+
+
 def ensure_default_templates() -> int:
     """Seed an approved version 1 of every (purpose, kind, language) that has none yet."""
     have = {
@@ -82,12 +92,14 @@ def ensure_default_templates() -> int:
     now = utcnow()
     made = 0
     for purpose in TEMPLATE_PURPOSES:
-        for kind in DOCUMENT_KINDS:
+        for kind in kinds_of(purpose):
             for language in LANGUAGES:
                 if (purpose, kind, language) in have:
                     continue
                 if purpose == "pdf":
                     subject, body = None, template_source(DEFAULT_TEMPLATES[language])
+                elif purpose == "reminder":
+                    subject, body = DEFAULT_REMINDERS[language]
                 else:
                     subject, body = DEFAULT_EMAILS[language]
                 db.session.add(
@@ -177,6 +189,8 @@ def _check_renders(template: DocumentTemplate) -> None:
     try:
         if template.purpose == "pdf":
             preview_pdf(template)
+        elif template.purpose == "reminder":
+            render_email(template, SAMPLE_REMINDER_CONTEXT)
         else:
             render_email(template, SAMPLE_EMAIL_CONTEXT)
     except InvalidInput as exc:
@@ -202,11 +216,15 @@ def propose(
     """Save an edit as a new pending version, after a test render with sample data."""
     if not user_may(user, *WRITE_RIGHT):
         raise Forbidden(_("You may not edit templates (it needs can_write on DocumentTemplate)."))
-    if purpose not in TEMPLATE_PURPOSES or kind not in DOCUMENT_KINDS or language not in LANGUAGES:
+    if (
+        purpose not in TEMPLATE_PURPOSES
+        or kind not in kinds_of(purpose)
+        or language not in LANGUAGES
+    ):
         raise InvalidInput(_("Unknown template %(p)s/%(k)s/%(l)s.", p=purpose, k=kind, l=language))
     if not (body or "").strip():
         raise InvalidInput(_("The template is empty."), field="body")
-    if purpose == "email" and not (subject or "").strip():
+    if purpose != "pdf" and not (subject or "").strip():
         raise InvalidInput(_("An email template needs a subject."), field="subject")
     if subject and len(subject) > SUBJECT_MAX:
         raise InvalidInput(_("The subject is too long."), field="subject")
@@ -214,7 +232,7 @@ def propose(
         purpose=purpose,
         kind=kind,
         language=language,
-        subject=subject if purpose == "email" else None,
+        subject=subject if purpose != "pdf" else None,
         body=body,
         state="pending",
         change_note=(change_note or "").strip() or None,
