@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from flask_babel import gettext
 
 from app.models.audit import AuditEntry
 from app.models.reminders import Reminder, ReminderRule
@@ -157,8 +158,8 @@ def test_pause_per_company_and_per_invoice(db_session, sample, invoice, users, m
     today = DUE + dt.timedelta(days=7)
     held = {p.document.id: p.held for p in schedule.plan(today)}
     assert held == {
-        invoice.id: "Reminders are paused for this customer.",
-        other.id: "Reminders are paused for this customer.",
+        invoice.id: gettext("Reminders are paused for this customer."),
+        other.id: gettext("Reminders are paused for this customer."),
     }
     assert schedule.run(now=on(7)) == {"held": 2}
     followups.resume(invoice.company, users["accounting"])
@@ -169,7 +170,7 @@ def test_pause_per_company_and_per_invoice(db_session, sample, invoice, users, m
     assert schedule.run(now=on(8)) == {"sent": 1}
     kinds = [n.kind for n in followups.history(invoice.company) if n.kind != "reminder"]
     assert kinds == ["resumed", "paused", "resumed", "paused"]
-    with pytest.raises(Exception, match="already paused"):
+    with pytest.raises(Exception, match=gettext("Reminders are already paused.")):
         followups.pause(invoice.company, users["accounting"])
         followups.pause(invoice.company, users["accounting"])
 
@@ -187,7 +188,7 @@ def test_a_promised_date_holds_the_next_reminder_until_it_passes(db_session, inv
     )
     for days in (7, 8, 10):
         [planned] = schedule.plan(DUE + dt.timedelta(days=days))
-        assert planned.held == f"Payment promised by {promised.isoformat()}."
+        assert planned.held == gettext("Payment promised by %(day)s.", day=promised.isoformat())
         assert schedule.run(now=on(days)) == {"held": 1}
     assert schedule.run(now=on(11)) == {"sent": 1}  # the promise passed: the 7-day step
     assert [r.step for r in db_session.query(Reminder).order_by(Reminder.step)] == [0, 7]

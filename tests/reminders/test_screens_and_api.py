@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from flask_babel import gettext
 
 from app.models.reminders import FollowUpNote, Reminder, ReminderPause, ReminderRule
 from app.services.reminders import schedule
@@ -203,7 +204,7 @@ def test_follow_up_through_the_api(app, db_session, due_today, mail):
     again = client.post(f"{base}/pause", json={"document_id": due_today.id}, headers=accounting)
     assert again.status_code == 422
     [planned] = schedule.plan(schedule.today_in_tokyo())
-    assert planned.held == "Reminders are paused for this invoice."
+    assert planned.held == gettext("Reminders are paused for this invoice.")
     assert client.post(f"{base}/resume", json={"document_id": due_today.id}, headers=accounting)
     sales = _token(app, "sales")
     assert client.post(f"{base}/pause", json={}, headers=sales).status_code == 403
