@@ -15,8 +15,9 @@ __all__ = ["JobHandle", "job", "wire_jobs"]
 
 def wire_jobs(app) -> None:
     """Register every job a service may start as a launcher of ``app``."""
-    from app.jobs import automation, documents, sync
+    from app.jobs import automation, documents, exports, sync
 
     automation.wire(app)
     documents.wire(app)
+    exports.wire(app)
     sync.wire(app)

@@ -1,5 +1,6 @@
 """Run the benchmarks:
-``python -m tests.bench [pull] [onedoc] [create] [csv] [pdf] [money] [customers]``
+``python -m tests.bench [pull] [onedoc] [create] [csv] [pdf] [money] [customers]
+[receivables]``
 (default: all).
 
 Results are printed as small tables and written to bench-results/ (git-ignored).
@@ -38,6 +39,10 @@ def main(argv: list[str]) -> int:
             from tests.bench import customer_sync
 
             customer_sync.run()
+        elif name == "receivables":
+            from tests.bench import receivables_bench
+
+            receivables_bench.run()
         elif name == "money":
             from tests.bench import money_agreement
 

@@ -49,6 +49,33 @@ def state_condition(value: str, today: dt.date | None = None):
     return sa.false()
 
 
+def balance_of(document=Document):
+    """What is still owed on each row of ``document`` (an invoice): total − payments −
+    issued credit notes, as correlated subqueries (a CSV's balance column)."""
+    paid = (
+        sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0))
+        .where(Payment.document_id == document.id)
+        .scalar_subquery()
+    )
+    credit = aliased(Document)
+    credited = (
+        sa.select(sa.func.coalesce(sa.func.sum(credit.total), 0))
+        .where(
+            credit.source_id == document.id,
+            credit.kind == "credit_note",
+            credit.state.in_(_ISSUED),
+        )
+        .scalar_subquery()
+    )
+    return sa.type_coerce(document.total - paid - credited, sa.Numeric(18, 4))
+
+
+def display_state_of(document=Document, today: dt.date | None = None):
+    """The state as the list shows it: "overdue" for a sent or partly paid invoice past
+    its due date (Tokyo), else the stored state."""
+    return sa.case((overdue_condition(today), "overdue"), else_=document.state)
+
+
 def month_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
     """The first day of ``today``'s month and of the next one."""
     first = today.replace(day=1)
@@ -101,15 +128,13 @@ class Receivables:
     descending: bool = False
 
 
-def _bucket_condition(due, today: dt.date, first: int | None, last: int | None):
-    """Due ``first``…``last`` days before ``today`` (bounds as dates: the same on every
-    database, no date arithmetic in SQL)."""
-    if first is None:  # current: not yet due, or no due date
-        return sa.or_(due.is_(None), due >= today)
-    parts = [due <= today - dt.timedelta(days=first)]
-    if last is not None:
-        parts.append(due >= today - dt.timedelta(days=last))
-    return sa.and_(*parts)
+def _bucket_of(due, today: dt.date):
+    """The ageing bucket's index (0 current … 4 over 90 days) of a due date, compared as
+    dates (the same on every database, no date arithmetic in SQL)."""
+    whens = [(sa.or_(due.is_(None), due >= today), 0)]
+    for index, (_name, _first, last) in enumerate(BUCKETS[1:-1], start=1):
+        whens.append((due >= today - dt.timedelta(days=last), index))
+    return sa.case(*whens, else_=len(BUCKETS) - 1)
 
 
 def _entries(today: dt.date):
@@ -118,8 +143,6 @@ def _entries(today: dt.date):
     start, end = month_bounds(today)
     paid = (
         sa.select(Payment.document_id, sa.func.sum(Payment.amount).label("paid"))
-        .join(Document, Document.id == Payment.document_id)
-        .where(open_condition())
         .group_by(Payment.document_id)
         .subquery()
     )
@@ -162,30 +185,47 @@ def _entries(today: dt.date):
     return sa.union_all(owed, received).subquery("entries")
 
 
-def _figures(entries, today: dt.date) -> list:
-    """The grouped columns, named as ReceivableRow's fields."""
-    owed = entries.c.balance.isnot(None)
-    overdue = entries.c.due < today
+def _grouped(entries, today: dt.date):
+    """Per company and currency, the columns named as ReceivableRow's fields.
 
-    def sum_if(condition):
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, entries.c.balance))), 0)
+    Grouped twice: first by company, currency and bucket (one sum and count per row of
+    ``entries``), then the few rows of that spread into columns — cheaper than eleven
+    conditional sums over every invoice."""
+    bucket = sa.case((entries.c.balance.isnot(None), _bucket_of(entries.c.due, today)))
+    by_bucket = (
+        sa.select(
+            entries.c.company_id,
+            entries.c.currency,
+            bucket.label("bucket"),
+            sa.func.sum(entries.c.balance).label("balance"),
+            sa.func.count(entries.c.balance).label("invoices"),
+            sa.func.min(entries.c.due_date).label("oldest_due"),
+            sa.func.sum(entries.c.paid_now).label("paid_now"),
+        )
+        .group_by(entries.c.company_id, entries.c.currency, bucket)
+        .subquery("by_bucket")
+    )
+    late = by_bucket.c.bucket > 0
 
-    def count_if(condition):
-        return sa.func.count(sa.case((condition, 1)))
+    def total(column, condition=None):
+        value = column if condition is None else sa.case((condition, column))
+        return sa.func.coalesce(sa.func.sum(value), 0)
 
     columns = [
-        sa.func.coalesce(sa.func.sum(entries.c.balance), 0).label("open_balance"),
-        sum_if(overdue).label("overdue_balance"),
-        sa.func.coalesce(sa.func.sum(entries.c.paid_now), 0).label("paid_this_month"),
-        count_if(owed).label("open_invoices"),
-        count_if(overdue).label("overdue_invoices"),
-        sa.func.min(entries.c.due_date).label("oldest_due"),
+        total(by_bucket.c.balance).label("open_balance"),
+        total(by_bucket.c.balance, late).label("overdue_balance"),
+        total(by_bucket.c.paid_now).label("paid_this_month"),
+        total(by_bucket.c.invoices).label("open_invoices"),
+        total(by_bucket.c.invoices, late).label("overdue_invoices"),
+        sa.func.min(by_bucket.c.oldest_due).label("oldest_due"),
     ]
-    for name, first, last in BUCKETS:
-        columns.append(
-            sum_if(sa.and_(owed, _bucket_condition(entries.c.due, today, first, last))).label(name)
-        )
-    return columns
+    for index, (name, _first, _last) in enumerate(BUCKETS):
+        columns.append(total(by_bucket.c.balance, by_bucket.c.bucket == index).label(name))
+    return (
+        sa.select(by_bucket.c.company_id, by_bucket.c.currency, *columns)
+        .group_by(by_bucket.c.company_id, by_bucket.c.currency)
+        .cte("grouped")
+    )
 
 
 def _row(record, company_id=0, company="") -> ReceivableRow:
@@ -207,6 +247,14 @@ def _row(record, company_id=0, company="") -> ReceivableRow:
     return row
 
 
+def _totals_figures(figures) -> list:
+    """The per-currency totals of the grouped ``figures`` columns, in their order."""
+    return [
+        (sa.func.min(c) if c.name == "oldest_due" else sa.func.sum(c)).label(c.name)
+        for c in figures
+    ]
+
+
 def summary(
     session,
     today: dt.date | None = None,
@@ -217,20 +265,15 @@ def summary(
     descending: bool = False,
 ) -> Receivables:
     """One page of open, overdue (with its ageing) and paid-this-month per company and
-    currency, grouped by the database: two statements whatever the number of invoices
-    (the page with the number of rows in all, and the totals per currency).
+    currency, and the totals per currency of every company: ONE statement whatever the
+    number of invoices. The database groups the invoices once (a CTE), numbers the
+    groups in the asked order, and returns the page's groups and the totals together.
 
     ``sort``: company, open, overdue or oldest_due; ``page_size=None``: every row."""
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     today = today or today_tokyo()
-    entries = _entries(today)
-    figures = _figures(entries, today)
-    grouped = (
-        sa.select(entries.c.company_id, entries.c.currency, *figures)
-        .group_by(entries.c.company_id, entries.c.currency)
-        .subquery("grouped")
-    )
+    grouped = _grouped(_entries(today), today)
     order = {
         "company": Company.name,
         "open": grouped.c.open_balance,
@@ -240,27 +283,49 @@ def summary(
     order = order.desc() if descending else order.asc()
     if sort == "oldest_due":  # companies with nothing due last, whichever the direction
         order = order.nulls_last()
-    query = (
-        sa.select(grouped, Company.name.label("company"), sa.func.count().over().label("rows"))
+    figures = [c for c in grouped.c if c.name not in ("company_id", "currency")]
+    numbered = (
+        sa.select(
+            grouped.c.company_id,
+            Company.name.label("company"),
+            grouped.c.currency,
+            *figures,
+            sa.func.row_number()
+            .over(order_by=(order, Company.name, grouped.c.currency, grouped.c.company_id))
+            .label("position"),
+            sa.literal(0).label("rows"),
+        )
         .join(Company, Company.id == grouped.c.company_id)
-        .order_by(order, Company.name, grouped.c.currency, grouped.c.company_id)
+        .subquery("numbered")
     )
+    shown = sa.select(numbered)
     if page_size:
-        query = query.limit(page_size).offset(max(page, 0) * page_size)
-    records = session.execute(query).all()
-    totals_query = (
-        sa.select(entries.c.currency, *figures)
-        .group_by(entries.c.currency)
-        .order_by(entries.c.currency)
-    )
-    totals = [_row(record) for record in session.execute(totals_query).all()]
+        first = max(page, 0) * page_size
+        shown = shown.where(numbered.c.position > first, numbered.c.position <= first + page_size)
+    totals = sa.select(
+        sa.null().label("company_id"),
+        sa.null().label("company"),
+        grouped.c.currency,
+        *_totals_figures(figures),
+        sa.null().label("position"),
+        sa.func.count().label("rows"),
+    ).group_by(grouped.c.currency)
+    both = sa.union_all(shown, totals).subquery("both")
+    query = sa.select(both).order_by(both.c.company_id.is_(None), both.c.position, both.c.currency)
+    rows, sums, count = [], [], 0
+    for record in session.execute(query):
+        if record.company_id is None:  # a currency's totals, and its number of rows
+            sums.append(_row(record))
+            count += record.rows
+        else:
+            rows.append(_row(record, record.company_id, record.company))
     return Receivables(
-        rows=[_row(r, r.company_id, r.company) for r in records],
-        totals=totals,
+        rows=rows,
+        totals=sums,
         month_start=month_bounds(today)[0],
-        count=records[0].rows if records else 0,
+        count=count,
         page=page,
-        page_size=page_size or len(records),
+        page_size=page_size or len(rows),
         sort=sort,
         descending=descending,
     )
