@@ -162,8 +162,10 @@ class CsvExportMixin:
         yield [self.csv_header()]
         pairs = list(enumerate(writers))
         done = 0
-        connection = self.datamodel.session.connection()
-        result = connection.execution_options(yield_per=self.csv_batch).execute(statement)
+        # options of this statement only (Connection.execution_options would change the
+        # session's connection for every later statement)
+        statement = statement.execution_options(yield_per=self.csv_batch)
+        result = self.datamodel.session.connection().execute(statement)
         for rows in result.partitions():
             yield [[write(row[i]) for i, write in pairs] for row in rows]
             done += len(rows)
