@@ -38,7 +38,7 @@ def test_postgresql_up_down_up_and_the_search_uses_the_index():
     try:
         app = build_app(url)
         assert TRIGRAM | {"ix_deal_amount"} <= _indexes(app)
-        _migrate(app, "downgrade", "0014_customer_sync")
+        _migrate(app, "downgrade", "0019_editor")
         assert not (TRIGRAM | {"ix_deal_amount"}) & _indexes(app)
         _migrate(app, "upgrade", "head")
         assert TRIGRAM | {"ix_deal_amount"} <= _indexes(app)
@@ -63,5 +63,5 @@ def test_sqlite_gets_only_the_amount_index_and_goes_down(tmp_path):
     app = build_app(f"sqlite:///{tmp_path / 'renkei.db'}")
     indexes = _indexes(app)
     assert "ix_deal_amount" in indexes and not TRIGRAM & indexes
-    _migrate(app, "downgrade", "0014_customer_sync")
+    _migrate(app, "downgrade", "0019_editor")
     assert "ix_deal_amount" not in _indexes(app)

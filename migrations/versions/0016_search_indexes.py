@@ -1,8 +1,10 @@
 """search indexes: trigram indexes for "contains" searches (PostgreSQL), deals by amount
 
 Revision ID: 0016_search_indexes
-Revises: 0014_customer_sync
+Revises: 0019_editor
 Create Date: 2026-12-02 13:10:00
+
+Written after 0014_customer_sync; re-chained after 0019_editor once that reached main.
 
 A list's "contains" filter is ``ILIKE '%word%'``, which no B-tree index can serve: at
 100,000 deals every search read the whole table. On PostgreSQL, GIN indexes with
@@ -20,7 +22,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0016_search_indexes'
-down_revision = '0014_customer_sync'
+down_revision = '0019_editor'
 branch_labels = None
 depends_on = None
 
