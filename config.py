@@ -200,6 +200,12 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "PDF_ZIP_INLINE_MAX": int(env.get("RENKEI_PDF_ZIP_INLINE_MAX") or 20),
         "PDF_BUNDLE_CHUNK": int(env.get("RENKEI_PDF_BUNDLE_CHUNK") or 50),
         "PDF_BUNDLE_MAX": int(env.get("RENKEI_PDF_BUNDLE_MAX") or 5000),
+        # A CSV of more rows is written by a job (progress page, download link); below,
+        # it is sent at once. RENKEI_EXPORT_DIR: where job exports are kept (default the
+        # instance folder's exports/; shared by web and worker machines).
+        "RENKEI_CSV_INLINE_MAX_ROWS": int(env.get("RENKEI_CSV_INLINE_MAX_ROWS") or 50_000),
+        "RENKEI_EXPORT_DIR": env.get("RENKEI_EXPORT_DIR", ""),
+        "RENKEI_EXPORT_KEEP_HOURS": float(env.get("RENKEI_EXPORT_KEEP_HOURS") or 24),
         "FISCAL_YEAR_START_MONTH": int(env.get("FISCAL_YEAR_START_MONTH") or 4),  # 4 = April
         # The provider emulators (app/sandbox) mounted under /sandbox: the demo's
         # providers. Off in production unless asked for.

@@ -50,6 +50,12 @@ def get_metadata():
     return target_db.metadata
 
 
+def include_object(object_, name, type_, reflected, compare_to):
+    """Leave the PostgreSQL-only trigram indexes (0016_search_indexes) out of the
+    comparison with the models: they exist in migrations only."""
+    return not (type_ == "index" and name and name.startswith("ix_trgm_"))
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -63,7 +69,9 @@ def run_migrations_offline():
 
     """
     url = config.get_main_option("sqlalchemy.url")
-    context.configure(url=url, target_metadata=get_metadata(), literal_binds=True)
+    context.configure(
+        url=url, target_metadata=get_metadata(), literal_binds=True, include_object=include_object
+    )
 
     with context.begin_transaction():
         context.run_migrations()
@@ -94,7 +102,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            include_object=include_object,
+            **conf_args,
+        )
 
         with context.begin_transaction():
             context.run_migrations()

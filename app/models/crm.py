@@ -160,7 +160,7 @@ class Deal(TimestampMixin, Model):
     currency = Column(String(3), nullable=False, default="JPY")
     # Contract amount (net of tax). Typed when the deal has no lines; otherwise
     # the sum of its lines, kept by app.services.deals on every flush.
-    amount = Column(MONEY, nullable=False, default=Decimal(0))
+    amount = Column(MONEY, nullable=False, default=Decimal(0), index=True)  # list sorted by amount
     expected_close_date = Column(Date, index=True)
     description = Column(Text)
     # Summary of its documents' billing statuses, kept by the sync services so the

@@ -11,10 +11,13 @@ from __future__ import annotations
 from app.models.document_kinds import DOCUMENT_RESOURCES, KINDS
 
 # Screen (ModelView) methods → verb.
+# A CSV export made by a job (its page, progress and file) is read like the list.
+CSV_JOB_VERBS = {"csv_job": "read", "csv_job_progress": "read", "csv_job_download": "read"}
 SCREEN_VERBS = {
     "list": "read",
     "show": "read",
     "csv": "read",
+    **CSV_JOB_VERBS,
     "download": "read",
     "add": "write",
     "edit": "write",
@@ -126,6 +129,7 @@ READ_ONLY_VERBS = {
     "list": "read",
     "show": "read",
     "csv": "read",
+    **CSV_JOB_VERBS,
     "download": "read",
     "export": "read",
     "summary": "read",

@@ -21,7 +21,7 @@ from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
 from app.security.permissions import SCREEN_VERBS
 from app.views import validators as v
 from app.views.automation_events import AutomationEventView
-from app.views.csv_export import CsvExportMixin
+from app.views.csv_export import CsvExportMixin, display_name
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
 from app.views.number_field import AmountField
@@ -109,6 +109,7 @@ class DealLineView(CrmView):
         "tax_rate",
     ]
     base_order = ("position", "asc")
+    csv_words = {"tax_rate": TAX_RATE_LABELS}
     formatters_columns = {
         "tax_rate": _translated(TAX_RATE_LABELS),
         "quantity": plain_number,
@@ -174,8 +175,7 @@ class DealView(DealSyncMixin, CrmView):
         "expected_close_date",
         "billing_status",
     ]
-    # billing_status is exported as its code (none, unpaid, paid, …): stable for re-import
-    # and spreadsheets whatever the reader's language; the list shows the translated label.
+    # Codes in the reader's words as on screen (won → 受注), people by name, times in Tokyo.
     csv_columns = [
         "id",
         "title",
@@ -186,11 +186,13 @@ class DealView(DealSyncMixin, CrmView):
         "probability",
         "currency",
         "amount",
-        "owner.username",
+        "owner",
         "expected_close_date",
         "billing_status",
         "updated_at",
     ]
+    csv_expressions = {"owner": display_name("owner")}
+    csv_words = {"stage": DEAL_STAGE_LABELS, "billing_status": BILLING_STATUS_LABELS}
     order_columns = ["title", "stage", "probability", "amount", "expected_close_date"]
     search_columns = [
         "title",
@@ -286,6 +288,7 @@ class ProductView(CrmView):
     show_title = add_title = edit_title = _l("Product")
     list_columns = ["code", "name", "unit", "unit_price", "tax_rate"]
     csv_columns = ["code", "name", "unit", "currency", "unit_price", "tax_rate", "description"]
+    csv_words = {"tax_rate": TAX_RATE_LABELS}
     search_columns = ["code", "name", "tax_rate", "unit_price", "currency"]
     add_columns = edit_columns = [
         "code",

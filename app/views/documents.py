@@ -19,10 +19,10 @@ from app.models.choices import TAX_RATE_LABELS, currency_choices, tax_rate_choic
 from app.models.document_kinds import KINDS, DocumentKind
 from app.models.documents import Document, DocumentLine
 from app.security.permissions import DOCUMENT_VERBS, SCREEN_VERBS
-from app.services.documents import issuing, lifecycle
+from app.services.documents import issuing, lifecycle, receivables
 from app.views import validators as v
 from app.views.crm import plain_number
-from app.views.csv_export import CsvExportMixin
+from app.views.csv_export import CsvExportMixin, display_name
 from app.views.document_actions import DocumentRoutes
 from app.views.document_data import (
     FilterDocumentKind,
@@ -101,7 +101,16 @@ class DocumentView(
         "total",
         "recipient_name",
         "recipient_email",
+        "created_by",
+        "sent_at",
     ]
+    # the state in words as the list shows it (overdue derived), the creator by name
+    csv_expressions = {
+        "state": lambda model, _joined: receivables.display_state_of(model),
+        "balance": lambda model, _joined: receivables.balance_of(model),
+        "created_by": display_name("created_by"),
+    }
+    csv_words = {"state": lifecycle.STATE_LABELS}
     search_columns = ["number", "state", "company", "issue_date", "due_date", "total", "currency"]
     add_columns = edit_columns = list(issuing.HEADER_FIELDS)
     show_columns = [
@@ -313,8 +322,12 @@ def _kind_views(spec: DocumentKind):
         "related_views": [line_view],
         "extra_args": {"write_resource": resource},  # the list's "New (one page)" button
     }
+    attrs["csv_name"] = spec.plural
     if spec.payments:
         attrs["list_columns"] = [*DocumentView.list_columns, "balance"]
+        columns = DocumentView.csv_columns
+        at = columns.index("total") + 1
+        attrs["csv_columns"] = [*columns[:at], "balance", *columns[at:]]
     return type(spec.view_name, (DocumentView,), attrs), line_view
 
 

@@ -1,8 +1,8 @@
 """Run the benchmarks:
-``python -m tests.bench [pull] [onedoc] [create] [csv] [pdf] [pdfzip] [money] [customers]``
-(default: all but scale and pdfzip) or ``python -m tests.bench scale [options]``
-(tests/bench/scale.py: pages at 100,000 deals next to stock Flask-AppBuilder; ``--help``
-for its options).
+``python -m tests.bench [pull] [onedoc] [create] [csv] [pdf] [pdfzip] [money] [customers]
+[receivables]`` (default: all but scale and pdfzip) or ``python -m tests.bench scale
+[options]`` (tests/bench/scale.py: pages at 100,000 deals next to stock Flask-AppBuilder;
+``--help`` for its options).
 
 Results are printed as small tables and written to bench-results/ (git-ignored).
 """
@@ -50,6 +50,10 @@ def main(argv: list[str]) -> int:
             from tests.bench import customer_sync
 
             customer_sync.run()
+        elif name == "receivables":
+            from tests.bench import receivables_bench
+
+            receivables_bench.run()
         elif name == "money":
             from tests.bench import money_agreement
 

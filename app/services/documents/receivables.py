@@ -2,7 +2,8 @@
 that select open and overdue invoices the same way the summary counts them.
 
 A balance is total − payments − issued credit notes (as payments.balance), computed here
-in SQL for every open invoice at once.
+in SQL for every open invoice at once; the database groups the balances per company and
+currency (with the ageing buckets in Tokyo days) and returns one page of them.
 """
 
 from __future__ import annotations
@@ -48,11 +49,51 @@ def state_condition(value: str, today: dt.date | None = None):
     return sa.false()
 
 
+def balance_of(document=Document):
+    """What is still owed on each row of ``document`` (an invoice): total − payments −
+    issued credit notes, as correlated subqueries (a CSV's balance column)."""
+    paid = (
+        sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0))
+        .where(Payment.document_id == document.id)
+        .scalar_subquery()
+    )
+    credit = aliased(Document)
+    credited = (
+        sa.select(sa.func.coalesce(sa.func.sum(credit.total), 0))
+        .where(
+            credit.source_id == document.id,
+            credit.kind == "credit_note",
+            credit.state.in_(_ISSUED),
+        )
+        .scalar_subquery()
+    )
+    return sa.type_coerce(document.total - paid - credited, sa.Numeric(18, 4))
+
+
+def display_state_of(document=Document, today: dt.date | None = None):
+    """The state as the list shows it: "overdue" for a sent or partly paid invoice past
+    its due date (Tokyo), else the stored state."""
+    return sa.case((overdue_condition(today), "overdue"), else_=document.state)
+
+
 def month_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
     """The first day of ``today``'s month and of the next one."""
     first = today.replace(day=1)
     following = (first + dt.timedelta(days=32)).replace(day=1)
     return first, following
+
+
+#: The ageing buckets: days overdue (Tokyo dates), first and last day of each.
+BUCKETS = (
+    ("current", None, 0),
+    ("days_1_30", 1, 30),
+    ("days_31_60", 31, 60),
+    ("days_61_90", 61, 90),
+    ("days_over_90", 91, None),
+)
+#: What the summary may be sorted by: name → the grouped column.
+SORTS = ("company", "open", "overdue", "oldest_due")
+DEFAULT_PAGE_SIZE = 50
 
 
 @dataclass
@@ -67,18 +108,39 @@ class ReceivableRow:
     paid_this_month: Decimal = Decimal(0)
     open_invoices: int = 0
     overdue_invoices: int = 0
+    oldest_due: dt.date | None = None
+    #: bucket name → open balance in it (current, days_1_30 … days_over_90)
+    ageing: dict[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass
 class Receivables:
-    """The summary: rows per company and currency, and totals per currency."""
+    """One page of the summary: rows per company and currency, totals per currency (of
+    every company, not only the page's), and how many rows there are in all."""
 
     rows: list[ReceivableRow] = field(default_factory=list)
     totals: list[ReceivableRow] = field(default_factory=list)
     month_start: dt.date | None = None
+    count: int = 0
+    page: int = 0
+    page_size: int = DEFAULT_PAGE_SIZE
+    sort: str = "company"
+    descending: bool = False
 
 
-def _open_balances(session, today: dt.date):
+def _bucket_of(due, today: dt.date):
+    """The ageing bucket's index (0 current … 4 over 90 days) of a due date, compared as
+    dates (the same on every database, no date arithmetic in SQL)."""
+    whens = [(sa.or_(due.is_(None), due >= today), 0)]
+    for index, (_name, _first, last) in enumerate(BUCKETS[1:-1], start=1):
+        whens.append((due >= today - dt.timedelta(days=last), index))
+    return sa.case(*whens, else_=len(BUCKETS) - 1)
+
+
+def _entries(today: dt.date):
+    """One row per open invoice with money owed (its balance, due date, whether it can
+    be overdue) and one per payment received this month: the rows the summary groups."""
+    start, end = month_bounds(today)
     paid = (
         sa.select(Payment.document_id, sa.func.sum(Payment.amount).label("paid"))
         .group_by(Payment.document_id)
@@ -94,69 +156,176 @@ def _open_balances(session, today: dt.date):
     balance = (
         Document.total - sa.func.coalesce(paid.c.paid, 0) - sa.func.coalesce(credited.c.credited, 0)
     )
-    query = (
+    zero = sa.literal(0, sa.Numeric(18, 4))
+    owed = (
         sa.select(
-            Document.company_id,
-            Company.name,
-            Document.currency,
+            Document.company_id.label("company_id"),
+            Document.currency.label("currency"),
             balance.label("balance"),
-            overdue_condition(today).label("overdue"),
+            sa.case((Document.state.in_(OVERDUE_STATES), Document.due_date)).label("due"),
+            Document.due_date.label("due_date"),
+            zero.label("paid_now"),
         )
-        .join(Company, Company.id == Document.company_id)
         .outerjoin(paid, paid.c.document_id == Document.id)
         .outerjoin(credited, credited.c.source_id == Document.id)
-        .where(open_condition())
+        .where(open_condition(), balance > 0)
     )
-    return session.execute(query).all()
-
-
-def _paid_in(session, start: dt.date, end: dt.date):
-    query = (
+    received = (
         sa.select(
             Document.company_id,
-            Company.name,
             Document.currency,
-            sa.func.sum(Payment.amount),
+            sa.null(),
+            sa.null(),
+            sa.null(),
+            Payment.amount,
         )
         .join(Document, Document.id == Payment.document_id)
-        .join(Company, Company.id == Document.company_id)
         .where(Payment.paid_on >= start, Payment.paid_on < end)
-        .group_by(Document.company_id, Company.name, Document.currency)
     )
-    return session.execute(query).all()
+    return sa.union_all(owed, received).subquery("entries")
 
 
-def summary(session, today: dt.date | None = None) -> Receivables:
-    """Open and overdue balances and payments received this month, per company and currency."""
+def _grouped(entries, today: dt.date):
+    """Per company and currency, the columns named as ReceivableRow's fields.
+
+    Grouped twice: first by company, currency and bucket (one sum and count per row of
+    ``entries``), then the few rows of that spread into columns — cheaper than eleven
+    conditional sums over every invoice."""
+    bucket = sa.case((entries.c.balance.isnot(None), _bucket_of(entries.c.due, today)))
+    by_bucket = (
+        sa.select(
+            entries.c.company_id,
+            entries.c.currency,
+            bucket.label("bucket"),
+            sa.func.sum(entries.c.balance).label("balance"),
+            sa.func.count(entries.c.balance).label("invoices"),
+            sa.func.min(entries.c.due_date).label("oldest_due"),
+            sa.func.sum(entries.c.paid_now).label("paid_now"),
+        )
+        .group_by(entries.c.company_id, entries.c.currency, bucket)
+        .subquery("by_bucket")
+    )
+    late = by_bucket.c.bucket > 0
+
+    def total(column, condition=None):
+        value = column if condition is None else sa.case((condition, column))
+        return sa.func.coalesce(sa.func.sum(value), 0)
+
+    columns = [
+        total(by_bucket.c.balance).label("open_balance"),
+        total(by_bucket.c.balance, late).label("overdue_balance"),
+        total(by_bucket.c.paid_now).label("paid_this_month"),
+        total(by_bucket.c.invoices).label("open_invoices"),
+        total(by_bucket.c.invoices, late).label("overdue_invoices"),
+        sa.func.min(by_bucket.c.oldest_due).label("oldest_due"),
+    ]
+    for index, (name, _first, _last) in enumerate(BUCKETS):
+        columns.append(total(by_bucket.c.balance, by_bucket.c.bucket == index).label(name))
+    return (
+        sa.select(by_bucket.c.company_id, by_bucket.c.currency, *columns)
+        .group_by(by_bucket.c.company_id, by_bucket.c.currency)
+        .cte("grouped")
+    )
+
+
+def _row(record, company_id=0, company="") -> ReceivableRow:
+    currency = record.currency
+    row = ReceivableRow(
+        company_id,
+        company,
+        currency,
+        round_money(Decimal(record.open_balance), currency),
+        round_money(Decimal(record.overdue_balance), currency),
+        round_money(Decimal(record.paid_this_month), currency),
+        record.open_invoices,
+        record.overdue_invoices,
+        record.oldest_due,
+    )
+    row.ageing = {
+        name: round_money(Decimal(getattr(record, name)), currency) for name, _f, _l in BUCKETS
+    }
+    return row
+
+
+def _totals_figures(figures) -> list:
+    """The per-currency totals of the grouped ``figures`` columns, in their order."""
+    return [
+        (sa.func.min(c) if c.name == "oldest_due" else sa.func.sum(c)).label(c.name)
+        for c in figures
+    ]
+
+
+def summary(
+    session,
+    today: dt.date | None = None,
+    *,
+    page: int = 0,
+    page_size: int | None = DEFAULT_PAGE_SIZE,
+    sort: str = "company",
+    descending: bool = False,
+) -> Receivables:
+    """One page of open, overdue (with its ageing) and paid-this-month per company and
+    currency, and the totals per currency of every company: ONE statement whatever the
+    number of invoices. The database groups the invoices once (a CTE), numbers the
+    groups in the asked order, and returns the page's groups and the totals together.
+
+    ``sort``: company, open, overdue or oldest_due; ``page_size=None``: every row."""
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
     today = today or today_tokyo()
-    start, end = month_bounds(today)
-    rows: dict[tuple[int, str], ReceivableRow] = {}
-
-    def row(company_id, name, currency) -> ReceivableRow:
-        return rows.setdefault((company_id, currency), ReceivableRow(company_id, name, currency))
-
-    for company_id, name, currency, balance, overdue in _open_balances(session, today):
-        balance = Decimal(balance)
-        if balance <= 0:
-            continue
-        target = row(company_id, name, currency)
-        target.open_balance += balance
-        target.open_invoices += 1
-        if overdue:
-            target.overdue_balance += balance
-            target.overdue_invoices += 1
-    for company_id, name, currency, amount in _paid_in(session, start, end):
-        row(company_id, name, currency).paid_this_month += Decimal(amount)
-
-    totals: dict[str, ReceivableRow] = {}
-    for item in rows.values():
-        for name in ("open_balance", "overdue_balance", "paid_this_month"):
-            setattr(item, name, round_money(getattr(item, name), item.currency))
-        total = totals.setdefault(item.currency, ReceivableRow(0, "", item.currency))
-        total.open_balance += item.open_balance
-        total.overdue_balance += item.overdue_balance
-        total.paid_this_month += item.paid_this_month
-        total.open_invoices += item.open_invoices
-        total.overdue_invoices += item.overdue_invoices
-    ordered = sorted(rows.values(), key=lambda r: (r.company, r.currency))
-    return Receivables(ordered, [totals[c] for c in sorted(totals)], start)
+    grouped = _grouped(_entries(today), today)
+    order = {
+        "company": Company.name,
+        "open": grouped.c.open_balance,
+        "overdue": grouped.c.overdue_balance,
+        "oldest_due": grouped.c.oldest_due,
+    }[sort]
+    order = order.desc() if descending else order.asc()
+    if sort == "oldest_due":  # companies with nothing due last, whichever the direction
+        order = order.nulls_last()
+    figures = [c for c in grouped.c if c.name not in ("company_id", "currency")]
+    numbered = (
+        sa.select(
+            grouped.c.company_id,
+            Company.name.label("company"),
+            grouped.c.currency,
+            *figures,
+            sa.func.row_number()
+            .over(order_by=(order, Company.name, grouped.c.currency, grouped.c.company_id))
+            .label("position"),
+            sa.literal(0).label("rows"),
+        )
+        .join(Company, Company.id == grouped.c.company_id)
+        .subquery("numbered")
+    )
+    shown = sa.select(numbered)
+    if page_size:
+        first = max(page, 0) * page_size
+        shown = shown.where(numbered.c.position > first, numbered.c.position <= first + page_size)
+    totals = sa.select(
+        sa.null().label("company_id"),
+        sa.null().label("company"),
+        grouped.c.currency,
+        *_totals_figures(figures),
+        sa.null().label("position"),
+        sa.func.count().label("rows"),
+    ).group_by(grouped.c.currency)
+    both = sa.union_all(shown, totals).subquery("both")
+    query = sa.select(both).order_by(both.c.company_id.is_(None), both.c.position, both.c.currency)
+    rows, sums, count = [], [], 0
+    for record in session.execute(query):
+        if record.company_id is None:  # a currency's totals, and its number of rows
+            sums.append(_row(record))
+            count += record.rows
+        else:
+            rows.append(_row(record, record.company_id, record.company))
+    return Receivables(
+        rows=rows,
+        totals=sums,
+        month_start=month_bounds(today)[0],
+        count=count,
+        page=page,
+        page_size=page_size or len(rows),
+        sort=sort,
+        descending=descending,
+    )
