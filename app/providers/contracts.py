@@ -26,8 +26,11 @@ class AccessTokenSource(Protocol):
 class Throttle(Protocol):
     """Called before every request (may block) and after every response."""
 
-    def acquire(self, method: str, path: str) -> None:
-        """Block until a request to ``path`` may be sent."""
+    def acquire(self, method: str, path: str) -> Any:
+        """Block until a request to ``path`` may be sent; a ticket for ``answered``."""
+
+    def answered(self, ticket: Any) -> None:
+        """The request ``acquire`` let go has its answer (or failed)."""
 
     def observe(self, method: str, path: str, status: int, headers) -> None:
         """Learn from a response (429, rate-limit headers)."""

@@ -1,6 +1,7 @@
 """Run the benchmarks:
-``python -m tests.bench [pull] [onedoc] [create] [csv] [pdf] [money] [customers]``
-(default: all).
+``python -m tests.bench [pull] [onedoc] [create] [csv] [pdf] [money] [customers] [pace]``
+(default: all but ``pace``), with sizes as options: ``customers --companies 10000
+--products 2000``, ``pace --writes 300``.
 
 Results are printed as small tables and written to bench-results/ (git-ignored).
 """
@@ -10,9 +11,24 @@ from __future__ import annotations
 import sys
 
 
+def split(argv: list[str]) -> tuple[list[str], dict[str, int]]:
+    """Benchmark names, and ``--name number`` options (``--companies 10000``)."""
+    names, options, rest = [], {}, list(argv)
+    while rest:
+        word = rest.pop(0)
+        if word.startswith("--"):
+            if not rest:
+                raise SystemExit(f"{word} needs a number")
+            options[word[2:].replace("-", "_")] = int(rest.pop(0))
+        else:
+            names.append(word)
+    return names, options
+
+
 def main(argv: list[str]) -> int:
     """Run the chosen benchmarks in order."""
-    chosen = argv or ["pull", "onedoc", "create", "csv", "pdf", "money"]
+    chosen, options = split(argv)
+    chosen = chosen or ["pull", "onedoc", "create", "csv", "pdf", "money"]
     for name in chosen:
         if name == "pull":
             from tests.bench import sync_pull
@@ -37,11 +53,17 @@ def main(argv: list[str]) -> int:
         elif name == "customers":
             from tests.bench import customer_sync
 
-            customer_sync.run()
+            customer_sync.run(
+                **{k: v for k, v in options.items() if k in ("companies", "products")}
+            )
         elif name == "money":
             from tests.bench import money_agreement
 
             money_agreement.run()
+        elif name == "pace":
+            from tests.bench import pace
+
+            pace.run(**{k: v for k, v in options.items() if k == "writes"})
         else:
             print(f"unknown benchmark {name!r}", file=sys.stderr)
             return 2
