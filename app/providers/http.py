@@ -100,6 +100,7 @@ class ProviderHTTP:
         self.read_error = read_error
         self.check_success = check_success
         self.throttle = throttle
+        self._answered_once = False  # a first request may wait on a new connection
         self.retry = retry or RetryPolicy()
         self.timeouts = timeouts or Timeouts()
         self.default_params = dict(default_params or {})
@@ -174,7 +175,8 @@ class ProviderHTTP:
         settings = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
         # The slot is taken with the request ready to go: what happens between our rate
         # limiter's "now" and the provider's count is the send itself.
-        ticket = self.throttle.acquire(method, path) if self.throttle else None
+        cold = not self._answered_once
+        ticket = self.throttle.acquire(method, path, cold=cold) if self.throttle else None
         started = time.monotonic()
         try:
             response = self.session.send(
@@ -189,6 +191,7 @@ class ProviderHTTP:
         finally:
             if self.throttle:  # answered or failed: the provider has counted it by now
                 self.throttle.answered(ticket)
+        self._answered_once = True
         self._log(method, path, query, response.status_code, started, response)
         if self.throttle:
             self.throttle.observe(method, path, response.status_code, response.headers)

@@ -3,17 +3,20 @@
 - Fixed limits (Zoho 100 requests/minute, freee 30/minute) are moving windows from the
   ``limits`` library, in Redis so that all RQ workers share them, keyed per connection
   and bucket. ``MemoryStorage`` serves the demo without Redis.
-- A bucket may count its requests *until answered* (Money Forward's 3 writes a second):
-  a request holds its place in the window from the moment it may go until one window
-  after its answer came, so at most ``limit`` requests were answered less than a window
-  ago or are still on their way. The provider counts a request when it arrives, which
-  is after we let it go and before its answer: so two of its arrivals ``limit`` apart
-  are always a full window apart, however late a request leaves or arrives (a cold
-  connection, a busy machine, a pause of the worker). That margin is each request's
-  own round trip, measured, not a guess; the rate is ``limit / (window + round trip)``
-  (3 / 1.03 s = 97 % with a 30 ms round trip). Places live in a Redis sorted set read
-  and written by Lua scripts on Redis's own clock, so workers on several machines
-  agree; a worker killed mid-request frees its place after ``HOLD`` seconds.
+- A bucket may give each request a place that ends *when it has surely been counted*
+  (Money Forward's 3 writes a second): ``counted_within`` seconds after we let it go,
+  or at its answer if that comes sooner — the provider counts a request when it
+  arrives, between our send and its answer. A request may go while fewer than
+  ``limit`` places ended less than a window ago, so two of the provider's counts
+  ``limit`` apart are a full window apart whenever a request arrives within
+  ``counted_within`` of leaving, and always when its answer came sooner. That is the
+  margin; the rate is at least ``limit / (window + counted_within)`` (Money Forward:
+  3 / 1.05 s = 95.2 % of its limit), and ``limit / (window + round trip)`` when answers
+  come sooner. No polling: a worker sleeps exactly until the oldest place leaves the
+  window. A client's first request (a new connection, first-use work: measured to
+  arrive late) holds its place until its answer. Places live in a Redis sorted set
+  read and written by Lua scripts on Redis's own clock, so workers on several machines
+  agree (in a dict for the demo).
 - freee reports its budget in ``X-RateLimit-*`` headers: when a ``Remaining`` reaches 0
   every worker waits until its ``Reset``. A 429's Retry-After pauses everyone likewise.
 ``acquire`` sleeps until a place is free; past ``max_wait`` it raises
@@ -47,52 +50,49 @@ class Bucket:
     name: str
     limit: str  # in the ``limits`` notation: "3/second", "100/minute"
     methods: frozenset[str] | None = None  # None: every method counts
-    until_answered: bool = False  # a request counts until one window after its answer
+    counted_within: float = 0.0  # > 0: places end this long after sending, or at the answer
 
     def applies_to(self, method: str) -> bool:
         """Whether requests with ``method`` count against this bucket."""
         return self.methods is None or method.upper() in self.methods
 
 
-HOLD = 60.0  # seconds a place is held for a request whose answer never comes
+COLD_HOLD = 60.0  # a cold request's place: until its answer (at most this, if none comes)
 
-# Take a place in an answered window: drop places whose answer came a window ago or
-# more; if fewer than the limit are left, add ours (ending HOLD from now until it is
-# answered). Else how long until the oldest place frees, or -1 if it is in flight.
+# Take a place: drop places that ended a window ago or more; if fewer than the limit
+# are left, add ours (ending ARGV[3] seconds from now, or sooner at its answer). Else
+# the seconds until the oldest place leaves the window.
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local limit, window, hold = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local limit, window, within = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.6f', now - window))
 if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], string.format('%.6f', now + hold), ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], math.ceil((hold + window) * 1000))
+  redis.call('ZADD', KEYS[1], string.format('%.6f', now + within), ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], math.ceil((within + window) * 1000) + 1000)
   return {1, '0'}
 end
 local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
-if oldest > now then
-  return {0, '-1'}
-end
 return {0, string.format('%.6f', oldest + window - now)}
 """
-# The answer came: the place ends now (Redis's clock, read after the answer arrived).
+# The answer came: the place ends now if that is sooner (Redis's clock, read after it).
 _ANSWERED = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-redis.call('ZADD', KEYS[1], 'XX', string.format('%.6f', now), ARGV[1])
+redis.call('ZADD', KEYS[1], 'XX', 'LT', string.format('%.6f', now), ARGV[1])
 return 1
 """
 
 
 class _MemoryPlaces:
-    """Answered windows in one process (demo mode)."""
+    """Places in one process (demo mode)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._places: dict[str, dict[str, float]] = {}
 
-    def take(self, key: str, member: str, limit: int, window: float) -> float | None:
-        """None when ``member`` got a place; else seconds until one frees (-1: unknown)."""
+    def take(self, key: str, member: str, limit: int, window: float, within: float):
+        """None when ``member`` got a place; else seconds until one leaves the window."""
         with self._lock:
             now = time.time()
             places = self._places.setdefault(key, {})
@@ -100,29 +100,30 @@ class _MemoryPlaces:
                 if ends <= now - window:
                     del places[name]
             if len(places) < limit:
-                places[member] = now + HOLD
+                places[member] = now + within
                 return None
-            oldest = min(places.values())
-            return -1.0 if oldest > now else oldest + window - now
+            return min(places.values()) + window - now
 
     def answered(self, key: str, member: str) -> None:
         """The answer to ``member``'s request came now."""
         with self._lock:
             places = self._places.get(key, {})
             if member in places:
-                places[member] = time.time()
+                places[member] = min(places[member], time.time())
 
 
 class _RedisPlaces:
-    """Answered windows in Redis, shared by every worker process and machine."""
+    """Places in Redis, shared by every worker process and machine."""
 
     def __init__(self, client):
         self._take = client.register_script(_TAKE)
         self._answered = client.register_script(_ANSWERED)
 
-    def take(self, key: str, member: str, limit: int, window: float) -> float | None:
-        """None when ``member`` got a place; else seconds until one frees (-1: unknown)."""
-        granted, wait = self._take(keys=[key], args=[limit, f"{window:.6f}", HOLD, member])
+    def take(self, key: str, member: str, limit: int, window: float, within: float):
+        """None when ``member`` got a place; else seconds until one leaves the window."""
+        granted, wait = self._take(
+            keys=[key], args=[limit, f"{window:.6f}", f"{within:.6f}", member]
+        )
         return None if int(granted) else float(wait)
 
     def answered(self, key: str, member: str) -> None:
@@ -205,16 +206,20 @@ class RateLimiter:
         """A limiter for one process (demo mode without Redis)."""
         return cls(None, **kwargs)
 
-    def acquire(self, key: str, buckets: Iterable[Bucket], method: str = "GET") -> Ticket:
+    def acquire(
+        self, key: str, buckets: Iterable[Bucket], method: str = "GET", cold: bool = False
+    ) -> Ticket:
         """Wait for a place in every bucket that applies to ``method``; the ticket says
-        how long it waited and holds the places to free with ``answered``."""
+        how long it waited and holds the places to free with ``answered``. ``cold``: a
+        client's first request, whose way to the provider may be slow (a new connection,
+        first-use work): its place ends at its answer only."""
         started = time.monotonic()
         deadline = started + self.max_wait
         self._wait_pause(key, deadline)
         held = []
         for bucket in buckets:
             if bucket.applies_to(method):
-                held.extend(self._acquire_bucket(key, bucket, deadline))
+                held.extend(self._acquire_bucket(key, bucket, deadline, cold))
         return Ticket(time.monotonic() - started, tuple(held))
 
     def answered(self, ticket: Ticket | None) -> None:
@@ -234,9 +239,10 @@ class RateLimiter:
         while (left := self.paused_for(key)) > 0:
             self._sleep_or_give_up(left, deadline, left)
 
-    def _acquire_bucket(self, key: str, bucket: Bucket, deadline: float) -> list:
-        if bucket.until_answered:
-            return [self._take_place(key, bucket, deadline)]
+    def _acquire_bucket(self, key: str, bucket: Bucket, deadline: float, cold=False) -> list:
+        if bucket.counted_within > 0:
+            within = COLD_HOLD if cold else bucket.counted_within
+            return [self._take_place(key, bucket, deadline, within)]
         item = parse(bucket.limit)
         while not self._windows.hit(item, key, bucket.name):
             stats = self._windows.get_window_stats(item, key, bucket.name)
@@ -244,18 +250,15 @@ class RateLimiter:
             self._sleep_or_give_up(max(self.step, until_free), deadline, until_free)
         return []
 
-    def _take_place(self, key: str, bucket: Bucket, deadline: float) -> tuple[str, str]:
+    def _take_place(self, key, bucket: Bucket, deadline: float, within: float) -> tuple[str, str]:
         item = parse(bucket.limit)
-        place = f"{KEY_PREFIX}:{key}:{bucket.name}:answered"
+        place = f"{KEY_PREFIX}:{key}:{bucket.name}:places"
         member = uuid.uuid4().hex
         window = float(item.get_expiry())
-        while (wait := self._places.take(place, member, item.amount, window)) is not None:
-            if wait < 0:  # the oldest is still on its way: look again shortly
-                self._sleep_or_give_up(self.step / 4, deadline, window)
-            elif time.monotonic() + wait > deadline:
+        while (wait := self._places.take(place, member, item.amount, window, within)) is not None:
+            if time.monotonic() + wait > deadline:
                 raise self._too_long(wait)
-            else:
-                self.sleep(wait)
+            self.sleep(max(wait, 0.001))
         return place, member
 
     def _too_long(self, retry_after: float) -> RateLimitError:
@@ -323,9 +326,9 @@ class ConnectionThrottle:
         self.buckets = tuple(buckets)
         self.use_headers = use_headers
 
-    def acquire(self, method: str, path: str) -> Ticket:
+    def acquire(self, method: str, path: str, cold: bool = False) -> Ticket:
         """Wait until the connection's buckets allow this request."""
-        return self.limiter.acquire(self.key, self.buckets, method)
+        return self.limiter.acquire(self.key, self.buckets, method, cold=cold)
 
     def answered(self, ticket: Ticket | None) -> None:
         """The request ``ticket`` let go was answered, or failed: free its places."""
