@@ -348,6 +348,7 @@ class CompanyView(CustomFieldsMixin, CrmView):
     ]
     related_views = [ContactView, DealView]
     show_template = "renkei/company_show.html"
+    show_exclude_columns = ["custom_fields"]  # listed one by one below the fields
     add_template = "renkei/company_add.html"
     description_columns = {
         "invoice_registration_number": _l("適格請求書発行事業者登録番号: T + 13 digits."),

@@ -82,6 +82,7 @@ def test_added_on_the_mapping_page_edited_on_the_company(app, db_session, mf, sa
     assert 'value="卸売"' in admin.get(edit).get_data(as_text=True)  # filled on edit
     page = admin.get(f"/companyview/show/{sakura.id}").get_data(as_text=True)
     assert 'id="custom-fields"' in page and "卸売" in page
+    assert '{"業種"' not in page  # the stored JSON is not shown as such
 
     # Saved again unchanged: no new line in the trail; emptied: one more.
     assert _post(admin, edit, data, edit).status_code == 302
