@@ -151,9 +151,13 @@ def test_a_place_ends_at_the_answer_or_a_while_after_sending(shared, redis_url):
     limiter.acquire(name, [bucket], "POST")  # never answered
     assert limiter.acquire(name, [bucket], "GET").held == ()  # reads are not counted
     limiter.acquire(name, [bucket], "POST")
-    assert time.monotonic() - started == pytest.approx(1.0, abs=0.08)
+    third = time.monotonic() - started
     limiter.acquire(name, [bucket], "POST")
-    assert time.monotonic() - started == pytest.approx(1.5, abs=0.08)
+    fourth = time.monotonic() - started
+    # Lower bounds exact; upper ones loose (a busy machine sleeps late), yet apart: the
+    # answered place freed the third before the unanswered one's 0.5 s could.
+    assert 0.995 <= third < 1.4, third
+    assert 1.495 <= fourth < 2.0, fourth
 
 
 def test_a_place_too_far_off_is_refused_and_not_taken(redis_url):
