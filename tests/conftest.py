@@ -191,8 +191,8 @@ def client(app, db_session):
 class LiveServer:
     """The app served over real HTTP on a loopback port, in a thread."""
 
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+    def __init__(self, app, port: int = 0):
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -26,8 +26,12 @@ class AccessTokenSource(Protocol):
 class Throttle(Protocol):
     """Called before every request (may block) and after every response."""
 
-    def acquire(self, method: str, path: str) -> None:
-        """Block until a request to ``path`` may be sent."""
+    def acquire(self, method: str, path: str, cold: bool = False) -> Any:
+        """Block until a request to ``path`` may be sent; a ticket for ``answered``.
+        ``cold``: the client's first request (a new connection, first-use work)."""
+
+    def answered(self, ticket: Any) -> None:
+        """The request ``acquire`` let go has its answer (or failed)."""
 
     def observe(self, method: str, path: str, status: int, headers) -> None:
         """Learn from a response (429, rate-limit headers)."""

@@ -100,6 +100,7 @@ class ProviderHTTP:
         self.read_error = read_error
         self.check_success = check_success
         self.throttle = throttle
+        self._answered_once = False  # a first request may wait on a new connection
         self.retry = retry or RetryPolicy()
         self.timeouts = timeouts or Timeouts()
         self.default_params = dict(default_params or {})
@@ -161,8 +162,6 @@ class ProviderHTTP:
         return self._result(method, response, token, expect_file=bool(accept))
 
     def _send(self, method, path, query, body, token, accept=None) -> requests.Response:
-        if self.throttle:
-            self.throttle.acquire(method, path)
         headers = {"Accept": accept or "application/json", "User-Agent": self.user_agent}
         data = None
         if body is not None:
@@ -170,20 +169,29 @@ class ProviderHTTP:
             data = jsonwire.dumps(body).encode("utf-8")
         if token:
             headers["Authorization"] = f"{self.auth_scheme} {token}"
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        request = requests.Request(method, url, params=query, data=data, headers=headers)
+        prepared = self.session.prepare_request(request)
+        settings = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
+        # The slot is taken with the request ready to go: what happens between our rate
+        # limiter's "now" and the provider's count is the send itself.
+        cold = not self._answered_once
+        ticket = self.throttle.acquire(method, path, cold=cold) if self.throttle else None
         started = time.monotonic()
         try:
-            response = self.session.request(
-                method,
-                f"{self.base_url}/{path.lstrip('/')}",
-                params=query,
-                data=data,
-                headers=headers,
+            response = self.session.send(
+                prepared,
                 timeout=(self.timeouts.connect, self.timeouts.read),
                 allow_redirects=False,
+                **settings,
             )
         except requests.RequestException as exc:
             self._log(method, path, query, "no answer", started, None, exc)
             raise self._connection_failure(method, exc) from None
+        finally:
+            if self.throttle:  # answered or failed: the provider has counted it by now
+                self.throttle.answered(ticket)
+        self._answered_once = True
         self._log(method, path, query, response.status_code, started, response)
         if self.throttle:
             self.throttle.observe(method, path, response.status_code, response.headers)

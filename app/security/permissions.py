@@ -47,6 +47,7 @@ CUSTOMER_SYNC_VERBS = {
     "save": "write",
     "pause": "write",
     "resume": "write",
+    "add_custom_field": "write",
     "run": "run",
     "fetch": "run",
     "take": "run",

@@ -22,6 +22,7 @@ from app.security.permissions import SCREEN_VERBS
 from app.views import validators as v
 from app.views.automation_events import AutomationEventView
 from app.views.csv_export import CsvExportMixin, display_name
+from app.views.custom_fields import CustomFieldsMixin
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
 from app.views.number_field import AmountField
@@ -319,7 +320,7 @@ class DealTypeView(CrmView):
     related_views = [DealView]
 
 
-class CompanyView(CrmView):
+class CompanyView(CustomFieldsMixin, CrmView):
     class_permission_name = "Company"
     datamodel = datamodel(Company)
     list_title = _l("Companies")
@@ -349,7 +350,8 @@ class CompanyView(CrmView):
         "created_at",
     ]
     related_views = [ContactView, DealView]
-    show_template = "renkei/show.html"
+    show_template = "renkei/company_show.html"
+    show_exclude_columns = ["custom_fields"]  # listed one by one below the fields
     add_template = "renkei/company_add.html"
     description_columns = {
         "invoice_registration_number": _l("適格請求書発行事業者登録番号: T + 13 digits."),
@@ -362,6 +364,12 @@ class CompanyView(CrmView):
         "payment_terms_days": [Optional(), v.PAYMENT_TERMS],
         "email": [Optional(), Email(message=_l("Not a valid email address."))],
     }
+
+    def pre_add(self, item):
+        self._set_custom_fields(item)
+
+    def pre_update(self, item):
+        self._set_custom_fields(item)
 
     def post_add(self, item):
         self._after_change(item)

@@ -16,9 +16,16 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models.connection import Connection
-from app.models.customer_sync import DUPLICATES, EXTENTS, MODULES, SyncOutcome
+from app.models.customer_sync import (
+    DUPLICATES,
+    EXTENTS,
+    MAX_CUSTOM_FIELDS,
+    MODULES,
+    SyncOutcome,
+)
 from app.models.sync import SyncRun
 from app.security.permissions import CUSTOMER_SYNC_VERBS
+from app.services import custom_fields
 from app.services.errors import RenkeiError
 
 MODULE_LABELS = {
@@ -97,6 +104,8 @@ class CustomerSyncView(BaseView):
             modules=[(m, MODULE_LABELS[m]) for m in MODULES],
             extents=[(e, EXTENT_LABELS[e]) for e in EXTENTS],
             duplicates=[(d, DUPLICATE_LABELS[d]) for d in DUPLICATES],
+            custom_names=custom_fields.defined(),
+            max_custom=MAX_CUSTOM_FIELDS,
         )
 
     @expose("/<int:pk>/settings", methods=["POST"])
@@ -126,6 +135,23 @@ class CustomerSyncView(BaseView):
         try:
             _service().save_settings(connection, g.user, **values)
             flash(str(_l("Customer sync settings saved.")), "success")
+        except RenkeiError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        return self._back(pk)
+
+    @expose("/<int:pk>/customfield", methods=["POST"])
+    @has_access
+    def add_custom_field(self, pk):
+        connection = self._connection(pk)
+        try:
+            name = _service().add_custom_field(
+                connection, g.user, request.form.get("theirs", ""), request.form.get("name", "")
+            )
+            flash(
+                str(_l("Custom field %(name)s added: it is on every company's form.", name=name)),
+                "success",
+            )
         except RenkeiError as exc:
             db.session.rollback()
             flash(str(exc), "danger")

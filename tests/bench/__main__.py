@@ -1,8 +1,9 @@
 """Run the benchmarks:
 ``python -m tests.bench [pull] [onedoc] [create] [csv] [pdf] [pdfzip] [money] [customers]
-[receivables]`` (default: all but scale and pdfzip) or ``python -m tests.bench scale
-[options]`` (tests/bench/scale.py: pages at 100,000 deals next to stock Flask-AppBuilder;
-``--help`` for its options).
+[receivables] [pace]`` (default: all but scale, pdfzip and pace), with sizes as options:
+``customers --companies 10000 --products 2000``, ``pace --writes 300``; or
+``python -m tests.bench scale [options]`` (tests/bench/scale.py: pages at 100,000 deals
+next to stock Flask-AppBuilder; ``--help`` for its options).
 
 Results are printed as small tables and written to bench-results/ (git-ignored).
 """
@@ -12,6 +13,20 @@ from __future__ import annotations
 import sys
 
 
+def split(argv: list[str]) -> tuple[list[str], dict[str, int]]:
+    """Benchmark names, and ``--name number`` options (``--companies 10000``)."""
+    names, options, rest = [], {}, list(argv)
+    while rest:
+        word = rest.pop(0)
+        if word.startswith("--"):
+            if not rest:
+                raise SystemExit(f"{word} needs a number")
+            options[word[2:].replace("-", "_")] = int(rest.pop(0))
+        else:
+            names.append(word)
+    return names, options
+
+
 def main(argv: list[str]) -> int:
     """Run the chosen benchmarks in order."""
     if argv[:1] == ["scale"]:
@@ -19,7 +34,8 @@ def main(argv: list[str]) -> int:
 
         scale.run(argv[1:])
         return 0
-    chosen = argv or ["pull", "onedoc", "create", "csv", "pdf", "money"]
+    chosen, options = split(argv)
+    chosen = chosen or ["pull", "onedoc", "create", "csv", "pdf", "money"]
     for name in chosen:
         if name == "pull":
             from tests.bench import sync_pull
@@ -49,7 +65,9 @@ def main(argv: list[str]) -> int:
         elif name == "customers":
             from tests.bench import customer_sync
 
-            customer_sync.run()
+            customer_sync.run(
+                **{k: v for k, v in options.items() if k in ("companies", "products")}
+            )
         elif name == "receivables":
             from tests.bench import receivables_bench
 
@@ -58,6 +76,10 @@ def main(argv: list[str]) -> int:
             from tests.bench import money_agreement
 
             money_agreement.run()
+        elif name == "pace":
+            from tests.bench import pace
+
+            pace.run(**{k: v for k, v in options.items() if k == "writes"})
         else:
             print(f"unknown benchmark {name!r}", file=sys.stderr)
             return 2

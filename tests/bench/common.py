@@ -11,6 +11,8 @@ from pathlib import Path
 
 # Its own Redis db: the test suite flushes db 13 whenever a test starts.
 REDIS_URL = os.environ.get("RENKEI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+# The port the app and its sandboxes listen on (0: any free port).
+PORT = int(os.environ.get("RENKEI_BENCH_PORT", "0"))
 RESULTS = Path(__file__).resolve().parents[2] / "bench-results"
 
 
@@ -22,7 +24,7 @@ def bench_app():
     url = make_database()
     try:
         app = build_app(url, REDIS_URL=REDIS_URL)
-        with LiveServer(app) as server:
+        with LiveServer(app, PORT) as server:
             yield app, server
         from app.extensions import db
 

@@ -32,10 +32,10 @@ class CountingSession(requests.Session):
         super().__init__()
         self.calls = 0
 
-    def request(self, *args, **kwargs):
+    def send(self, request, **kwargs):
         """Send and count one request."""
         self.calls += 1
-        return super().request(*args, **kwargs)
+        return super().send(request, **kwargs)
 
 
 def limiter() -> RateLimiter:

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.models.audit import AuditEntry
 from app.models.connection import Connection
-from app.models.crm import Company, utcnow
+from app.models.crm import Company, Contact, utcnow
 from app.models.customer_sync import CustomerSyncSetting, SyncOutcome
 from app.models.sync import ACTIVE_RUN_STATUSES, PartnerLink, SyncRun
+from app.providers.errors import ProviderError
 from app.security.rights import user_may
-from app.services import launchers
+from app.services import custom_fields, launchers
 from app.services.errors import Forbidden, InvalidInput, RenkeiError
 from app.services.locking import lock
 from app.services.sync import runs
@@ -49,7 +53,13 @@ def settings_of(connection: Connection) -> CustomerSyncSetting:
             run_after_change=False,
         )
         db.session.add(setting)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:  # made by another request at the same moment: use theirs
+            db.session.rollback()
+            setting = (
+                db.session.query(CustomerSyncSetting).filter_by(connection_id=connection.id).one()
+            )
     return setting
 
 
@@ -70,9 +80,42 @@ def save_settings(connection: Connection, user, **values) -> CustomerSyncSetting
         setattr(setting, key, value)
     from app.services.sync.customers import field_rows
 
-    field_rows(setting)  # at most 10 custom fields
+    custom_fields.check_mapping(setting, field_rows(setting))  # at most 10 custom fields
     db.session.commit()
     return setting
+
+
+def add_custom_field(connection: Connection, user, theirs: str, name: str = "") -> str:
+    """A provider field Renkei lacks, added as a custom field of ours (``name``, else the
+    provider's field name) and mapped to it; the custom field's name. Once: adding the
+    same again (a second click) changes nothing."""
+    _check(user, EDIT)
+    theirs = (theirs or "").strip()
+    if not theirs or len(theirs) > 100:
+        raise InvalidInput(_("Name the provider's field (at most 100 characters)."))
+    name = custom_fields.check_name(name or theirs)
+    settings_of(connection)
+    setting = lock(settings_of(connection))
+    rows = json.loads(setting.field_map or "[]")
+    if any(row.get("ours") == custom_fields.PREFIX + name for row in rows):
+        db.session.rollback()
+        return name
+    rows.append({"ours": custom_fields.PREFIX + name, "theirs": theirs})
+    custom_fields.check_mapping(setting, rows)
+    setting.field_map = json.dumps(rows, ensure_ascii=False)
+    db.session.add(
+        AuditEntry(
+            at=utcnow(),
+            user_id=getattr(user, "id", None),
+            username=getattr(user, "username", None) or "system",
+            action="customer_sync",
+            field=f"{custom_fields.PREFIX}{name}"[:50],
+            new_value=theirs,
+            note=_("Custom field added for %(connection)s.", connection=connection.name),
+        )
+    )
+    db.session.commit()
+    return name
 
 
 def set_paused(connection: Connection, user, paused: bool) -> CustomerSyncSetting:
@@ -169,11 +212,15 @@ def perform_customer_sync(run_id: int) -> SyncRun:
         run.api_calls = session.calls
         runs.finish(run, str(exc), failed=True)
         return run
-    only = json.loads(run.deal_ids)["companies"] if run.deal_ids else None
+    chosen = json.loads(run.deal_ids) if run.deal_ids else {}
+    only = chosen.get("companies")
     sync = CustomerSync(run, setting, adapter)
-    sync.run_all(only)
-    if setting.sync_products and only is None:
-        ProductSync(sync).run_all()
+    if chosen.get("retry"):
+        _retry_one(sync, chosen["retry"])
+    else:
+        sync.run_all(only)
+        if setting.sync_products and only is None:
+            ProductSync(sync).run_all()
     run.api_calls = session.calls
     message = _(
         "%(created)d created, %(updated)d updated, %(skipped)d skipped, %(failed)d failed.",
@@ -187,18 +234,71 @@ def perform_customer_sync(run_id: int) -> SyncRun:
 
 
 def retry_outcome(outcome: SyncOutcome, user) -> SyncRun:
-    """Run the sync again for a failed company (Renkei → provider) or the whole
-    connection (a record that came from the provider)."""
+    """Run just the record of a failed outcome again, in a run of its own.
+
+    Idempotent: the outcome's row is locked, so of N Retry clicks at once the first
+    queues the run and the others get that same run (``retried_run_id``).
+    """
+    _check(user, RUN)
+    outcome = lock(outcome)
+    if outcome.retried_run_id is not None:
+        run = db.session.get(SyncRun, outcome.retried_run_id)
+        db.session.rollback()
+        return run
     if outcome.outcome != "failed":
+        db.session.rollback()
         raise InvalidInput(_("Only a failed record can be retried."))
     connection = outcome.run.connection
-    ids = [outcome.record_id] if outcome.record_kind == "company" and outcome.record_id else None
-    if outcome.direction == "from_provider":
-        ids = None
-    run = request_customer_sync(connection, user, ids)
+    if settings_of(connection).paused:
+        db.session.rollback()
+        raise RenkeiError(_("Customer sync of %(name)s is paused.", name=connection.name))
+    run = SyncRun(
+        kind=KIND,
+        connection_id=connection.id,
+        started_by_id=getattr(user, "id", None),
+        deal_ids=json.dumps({"retry": outcome.id}),
+    )
+    db.session.add(run)
+    db.session.flush()
     outcome.retried_run_id = run.id
+    db.session.commit()  # the lock ends here: later clicks see the run
+    try:
+        handle = launchers.launch(JOB, run.id)
+    except Exception as exc:  # Redis down …: nothing was sent anywhere
+        runs.end_crashed(run.id, exc)
+        raise RenkeiError(
+            _("The work could not be queued (%(error)s); try again later.", error=str(exc))
+        ) from exc
+    run.job_id = getattr(handle, "id", None)
     db.session.commit()
     return run
+
+
+def _retry_one(sync: CustomerSync, outcome_id: int) -> None:
+    """The record of one failed outcome, again, in the direction it failed in."""
+    outcome = db.session.get(SyncOutcome, outcome_id)
+    kind, record_id, external_id = outcome.record_kind, outcome.record_id, outcome.external_id
+    if kind == "contact" and record_id:  # a contact goes with its company
+        contact = db.session.get(Contact, record_id)
+        kind, record_id = "company", contact.company_id if contact else None
+    products = ProductSync(sync)
+    if outcome.direction == "to_provider" and record_id:
+        if kind == "company":
+            sync.push([record_id])
+        else:
+            products.push([record_id])
+        return
+    sync.run.total = 1  # a push counts its own
+    try:
+        if kind == "company":
+            sync.pull_one(sync.adapter.get_customer(external_id))
+        else:
+            products.pull_one(external_id)
+    except ProviderError as exc:
+        db.session.rollback()
+        same = SimpleNamespace(external_id=external_id, name=outcome.label)
+        sync.outcome(kind, "failed", "from_provider", remote=same, message=str(exc))
+    db.session.commit()
 
 
 def search_provider(connection, user, text: str):

@@ -215,6 +215,13 @@ class CustomerSync:
         self.setting.pulled_until = newest
         db.session.commit()
 
+    def pull_one(self, remote: RemoteCustomer) -> None:
+        """One provider customer, as a pull would take it (a Retry of that record)."""
+        links_by_remote = {link.external_id: link for link in self.links().values()}
+        self._pull_one(
+            remote, links_by_remote, Index(db.session.query(Company).all(), read=_company_key)
+        )
+
     def _pull_one(self, remote: RemoteCustomer, links_by_remote, ours: Index) -> None:
         link = links_by_remote.get(remote.external_id)
         if link is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from decimal import Decimal
+from types import SimpleNamespace
 
 from flask_babel import gettext as _
 
@@ -83,6 +84,17 @@ class ProductSync:
                     "product", "failed", "from_provider", remote=item, message=str(exc)
                 )
             db.session.commit()
+
+    def pull_one(self, external_id: str) -> None:
+        """One provider item, as a pull would take it (a Retry of that record)."""
+        by_remote = {link.external_id: link for link in self.links().values()}
+        for item in self.adapter.iter_items(None):
+            if item.external_id == external_id:
+                self._pull_one(item, by_remote, Index(db.session.query(Product).all()))
+                return
+        message = _("The provider no longer has this item.")
+        gone = SimpleNamespace(external_id=external_id, name=None)
+        self.sync.outcome("product", "failed", "from_provider", remote=gone, message=message)
 
     def _apply(self, product: Product, item: RemoteItem) -> None:
         product.name = item.name[:200] or product.name
@@ -175,9 +187,11 @@ class ProductSync:
             self._index = Index(self.adapter.iter_items(None))
         return self._index
 
-    def push(self) -> None:
+    def push(self, product_ids: list[int] | None = None) -> None:
         links = self.links()
         query = scoped(Product, self.setting.product_filter)
+        if product_ids is not None:
+            query = query.filter(Product.id.in_(product_ids))
         ids = [row.id for row in query.with_entities(Product.id).order_by(Product.id)]
         self.sync.run.total = (self.sync.run.total or 0) + len(ids)
         db.session.commit()
