@@ -76,7 +76,7 @@ class ConnectionView(ModelView):
             "disable",
         )
     }
-    datamodel = datamodel(Connection)
+    datamodel = datamodel(Connection, coded=("provider", "status"))
     list_title = _l("Connections")
     show_title = add_title = edit_title = _l("Connection")
     show_template = "renkei/connection_show.html"
