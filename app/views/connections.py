@@ -160,6 +160,7 @@ class ConnectionView(ModelView):
     formatters_columns = {
         "provider": lambda p: PROVIDERS[p].label if p in PROVIDERS else p,
         "status": lambda s: STATUS_LABELS.get(s, s),
+        "data_centre": lambda d: ZOHO_DATA_CENTRES.get(d, d or ""),
         "deal_types": lambda types: ", ".join(map(str, types)) or str(_l("All deal types")),
     }
     description_columns = {
