@@ -23,12 +23,18 @@
     if (p.failed) { bar.className = "progress-bar progress-bar-warning"; }
   }
 
-  /* Reload once to show the new statuses, keeping the list's filters and this panel
-     (?run= stays; ?shown=1 says the result is on screen). The panel's × closes it. */
+  /* On a list (data-keep): reload once to show the new statuses, keeping the list's
+     filters and this panel (?run= stays; ?shown=1 says the result is on screen); the
+     panel's × closes it. */
   function finish() {
     bar.className = bar.className.replace(" progress-bar-striped active", "");
     box.className = box.className.replace("panel-info", "panel-success");
     var here = new URL(window.location.href);
+    if (box.getAttribute("data-keep") !== "true") {  // a deal's page: reload without the panel
+      here.searchParams.delete("run");
+      window.setTimeout(function () { window.location.replace(here.toString()); }, 800);
+      return;
+    }
     if (here.searchParams.get("shown")) { return; }
     here.searchParams.set("shown", "1");
     window.setTimeout(function () { window.location.replace(here.toString()); }, 800);
