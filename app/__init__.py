@@ -25,6 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.views import register_views
     from app.views.action_rights import install_action_rights
     from app.views.index import RenkeiIndexView
+    from app.views.list_filters import install_list_filters
     from config import INSTANCE_DIR, load_config
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
@@ -49,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
         install_action_rights(app)
+        install_list_filters(app)
         register_apis(appbuilder)
     from app.views.refusals import install as install_refusals
 

@@ -40,7 +40,8 @@ def test_connect_money_forward_sandbox_in_the_browser(app, live_server, db_sessi
             row = page.locator("tr", has_text="Money Forward (sandbox)")
             row.locator("a[href*='/connections/show/']").click()
             page.wait_for_load_state()
-            assert "/connections/oauth/callback" in page.locator("#redirect-uri").inner_text()
+            # under "Advanced", folded: in the page, not on screen until opened
+            assert "/connections/oauth/callback" in page.locator("#redirect-uri").text_content()
             page.click("#btn-connect")
             page.wait_for_load_state()
             assert "/sandbox/moneyforward/oauth/authorize" in page.url  # the consent page

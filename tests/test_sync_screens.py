@@ -226,6 +226,45 @@ def test_bulk_refresh_enqueues_exactly_the_selected_deals(admin_client, sample, 
     assert f"/dealview/list/?run={run.id}" in response.headers["Location"]
 
 
+def test_bulk_refresh_keeps_the_filters_and_reports_in_deals(
+    admin_client, sample, engine, db_session
+):
+    deals = db_session.query(Deal).order_by(Deal.id).all()
+    chosen = [d.id for d in deals[:4]] if len(deals) >= 4 else [d.id for d in deals]
+    listed = "/dealview/list/?_flt_0_stage=won&_flt_0_currency=JPY&run=1&shown=1"
+    response = admin_client.post(
+        "/dealview/action_post",
+        data={
+            "action": "refresh_billing",
+            "rowid": [str(pk) for pk in chosen],
+            "csrf_token": csrf_token(admin_client, "/dealview/list/"),
+        },
+        headers={"Referer": f"http://localhost{listed}"},
+    )
+    run = latest_run(db_session)
+    location = response.headers["Location"]
+    assert "_flt_0_stage=won" in location and "_flt_0_currency=JPY" in location
+    assert f"run={run.id}" in location and "run=1&" not in location and "shown" not in location
+    progress = admin_client.get(f"/dealview/progress/{run.id}").get_json()
+    assert progress["deals"] == len(chosen)  # the unit the person selected
+    page = admin_client.get(location).get_data(as_text=True)
+    assert "data-template-deals=" in page and 'id="sync-progress-close"' in page
+    # the panel's × goes back to the list with its filters, without the run
+    close = re.search(r'id="sync-progress-close" href="([^"]+)"', page).group(1)
+    assert "_flt_0_stage=won" in close and "run=" not in close
+    # another site's page as Referer is not followed
+    other = admin_client.post(
+        "/dealview/action_post",
+        data={
+            "action": "refresh_billing",
+            "rowid": [str(chosen[0])],
+            "csrf_token": csrf_token(admin_client, "/dealview/list/"),
+        },
+        headers={"Referer": "http://evil.example/dealview/list/?_flt_0_stage=lost"},
+    )
+    assert "_flt_0_stage" not in other.headers["Location"]
+
+
 def test_bulk_refresh_allowed_to_sales(app, sample, engine, db_session):
     client = signed_in(app, "sales")
     deal = sample["amount_only"]

@@ -85,3 +85,6 @@ class ProviderEntry:
     # The provider's own payment-status word (as a link keeps it) → Renkei's billing
     # status code, so screens show our words and keep theirs for the hover.
     status_of: Callable[[str | None], str | None] = field(default=_no_status)
+    # The connection's optional fields this provider uses ("organization_id",
+    # "data_centre"): the connection screens show only these of the optional ones.
+    connection_fields: tuple[str, ...] = ()

@@ -34,6 +34,8 @@ SCREEN_VERBS = {
     "progress": "read",
     "create_invoice": "read",
     "provider_document": "read",  # "Open at provider" of one of a deal's documents
+    # The search-as-you-type answers of a list's company filter (JSON): reading companies.
+    "lookup": "read",
 }
 # Sync history (resource "SyncHistory"): Admin and Accounting read, Admin retries.
 SYNC_HISTORY_VERBS = {"list": "read", "show": "read", "retry": "retry"}

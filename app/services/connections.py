@@ -42,15 +42,47 @@ def keep_blank_secret(form) -> None:
         del form["client_secret"]
 
 
+# Fields every connection has; "optional" ones only where the provider's entry names them.
+OPTIONAL_FIELDS = ("organization_id", "data_centre")
+# Which statuses each verb accepts (the screen offers a button only where it works).
+PAUSABLE = ("connected", "error")
+RESUMABLE = ("paused",)
+
+
+def unused_fields(provider: str | None) -> list[str]:
+    """The optional connection fields ``provider`` does not use (none known: all used)."""
+    if provider not in ENTRIES:
+        return []
+    used = entry(provider).connection_fields
+    return [name for name in OPTIONAL_FIELDS if name not in used]
+
+
+def fields_by_provider() -> dict[str, list[str]]:
+    """provider → the optional fields it uses (for the add form's script)."""
+    return {key: list(e.connection_fields) for key, e in ENTRIES.items()}
+
+
+def available_verbs(connection: Connection) -> list[str]:
+    """The verbs that apply to ``connection`` now, in the order they are offered."""
+    verbs = ["connect"]
+    if connection.status in PAUSABLE:
+        verbs.append("pause")
+    if connection.status in RESUMABLE:
+        verbs.append("resume")
+    if connection.status != "disabled":
+        verbs.append("disable")
+    return verbs
+
+
 def pause(connection: Connection) -> None:
     """Stop syncing for a while; tokens are kept."""
-    _require(connection, ("connected", "error"), _("Only a working connection can be paused."))
+    _require(connection, PAUSABLE, _("Only a working connection can be paused."))
     connection.status = "paused"
 
 
 def resume(connection: Connection) -> None:
     """Sync again after a pause."""
-    _require(connection, ("paused",), _("Only a paused connection can be resumed."))
+    _require(connection, RESUMABLE, _("Only a paused connection can be resumed."))
     connection.status = "connected" if connection.refresh_token else "new"
 
 

@@ -9,23 +9,34 @@
   var counts = box.querySelector(".sync-progress-counts");
   var message = box.querySelector(".sync-progress-message");
   var template = counts.getAttribute("data-template") || "";
+  var dealsTemplate = counts.getAttribute("data-template-deals") || template;
 
   function show(p) {
     var percent = Math.max(0, Math.min(100, Math.round(p.percent || 0)));
     bar.style.width = percent + "%";
     bar.setAttribute("aria-valuenow", String(percent));
     bar.textContent = percent + "%";
-    counts.textContent = template.replace(/\{(\w+)\}/g, function (_m, key) {
+    counts.textContent = (p.deals ? dealsTemplate : template).replace(/\{(\w+)\}/g, function (_m, key) {
       return p[key] === undefined || p[key] === null ? "0" : String(p[key]);
     });
     message.textContent = p.message ? " " + p.message : "";
     if (p.failed) { bar.className = "progress-bar progress-bar-warning"; }
   }
 
+  /* On a list (data-keep): reload once to show the new statuses, keeping the list's
+     filters and this panel (?run= stays; ?shown=1 says the result is on screen); the
+     panel's × closes it. */
   function finish() {
     bar.className = bar.className.replace(" progress-bar-striped active", "");
+    box.className = box.className.replace("panel-info", "panel-success");
     var here = new URL(window.location.href);
-    here.searchParams.delete("run");
+    if (box.getAttribute("data-keep") !== "true") {  // a deal's page: reload without the panel
+      here.searchParams.delete("run");
+      window.setTimeout(function () { window.location.replace(here.toString()); }, 800);
+      return;
+    }
+    if (here.searchParams.get("shown")) { return; }
+    here.searchParams.set("shown", "1");
     window.setTimeout(function () { window.location.replace(here.toString()); }, 800);
   }
 

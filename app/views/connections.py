@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.fieldwidgets import (
     BS3PasswordFieldWidget,
@@ -34,6 +34,21 @@ STATUS_LABELS = {
 }
 
 
+# The show page's fields above "Advanced" (optional ones only where the provider uses them).
+SHOWN_FIELDS = [
+    "name",
+    "provider",
+    "client_id",
+    "organization_id",
+    "data_centre",
+    "base_currency",
+    "deal_types",
+    "connected_at",
+    "token_expires_at",
+    "last_error",
+]
+
+
 def callback_url() -> str:
     """The redirect URI to register at the provider (one for every connection)."""
     return url_for("ConnectionView.oauth_callback", _external=True)
@@ -61,7 +76,7 @@ class ConnectionView(ModelView):
             "disable",
         )
     }
-    datamodel = datamodel(Connection)
+    datamodel = datamodel(Connection, coded=("provider", "status"))
     list_title = _l("Connections")
     show_title = add_title = edit_title = _l("Connection")
     show_template = "renkei/connection_show.html"
@@ -110,24 +125,42 @@ class ConnectionView(ModelView):
         "token_expires_at",
         "last_error",
     ]
-    add_columns = edit_columns = [
+    # What people fill in first; the technical URLs and scopes under "Advanced", folded.
+    MAIN_FIELDS = [
         "provider",
         "name",
         "client_id",
         "client_secret",
-        "scopes",
-        "data_centre",
         "organization_id",
+        "data_centre",
         "base_currency",
         "deal_types",
-        "api_base_url",
-        "authorize_url",
-        "token_url",
     ]
+    ADVANCED_FIELDS = ["scopes", "api_base_url", "authorize_url", "token_url"]
+    add_fieldsets = edit_fieldsets = [
+        (_l("Connection"), {"fields": MAIN_FIELDS}),
+        (_l("Advanced"), {"fields": ADVANCED_FIELDS, "expanded": False}),
+    ]
+    add_template = "renkei/connection_add.html"
+    extra_args = {
+        "connection_page": lambda pk: ConnectionView.page_of(pk),
+        "provider_fields": verbs.fields_by_provider,
+    }
     search_columns = ["name", "provider", "status"]
+    search_form_extra_fields = {
+        "provider": SelectField(
+            _l("Provider"),
+            widget=Select2Widget(),
+            choices=[(k, p.label) for k, p in PROVIDERS.items()],
+        ),
+        "status": SelectField(
+            _l("Status"), widget=Select2Widget(), choices=list(STATUS_LABELS.items())
+        ),
+    }
     formatters_columns = {
         "provider": lambda p: PROVIDERS[p].label if p in PROVIDERS else p,
         "status": lambda s: STATUS_LABELS.get(s, s),
+        "data_centre": lambda d: ZOHO_DATA_CENTRES.get(d, d or ""),
         "deal_types": lambda types: ", ".join(map(str, types)) or str(_l("All deal types")),
     }
     description_columns = {
@@ -168,6 +201,38 @@ class ConnectionView(ModelView):
             _l("Base currency"), widget=Select2Widget(), choices=currency_choices()
         ),
     }
+
+    @staticmethod
+    def page_of(pk) -> dict | None:
+        """The show page's parts: status, the verbs that apply now, the provider's fields
+        (only those it uses) and the technical ones for "Advanced"."""
+        view = next(v for v in current_app.appbuilder.baseviews if isinstance(v, ConnectionView))
+        item = view.datamodel.get(pk)
+        if item is None:
+            return None
+        unused = set(verbs.unused_fields(item.provider))
+        main = [c for c in SHOWN_FIELDS if c not in unused]
+
+        def shown(columns):
+            values = view.datamodel.get_values_item(item, columns)
+            return [
+                (view.label_columns.get(c, c), view.formatters_columns.get(c, lambda v: v)(v))
+                for c, v in zip(columns, values, strict=True)
+            ]
+
+        return {
+            "status": item.status,
+            "status_label": STATUS_LABELS.get(item.status, item.status),
+            "verbs": verbs.available_verbs(item),
+            "main": shown(main),
+            "advanced": shown(ConnectionView.ADVANCED_FIELDS),
+        }
+
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        """The edit form leaves out the optional fields the provider does not use."""
+        item = self.datamodel.get(request.view_args.get("pk"))
+        unused = verbs.unused_fields(item.provider if item is not None else None)
+        return super()._get_edit_widget(form, [*(exclude_cols or []), *unused], widgets)
 
     def pre_add(self, item):
         self._checked(item)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import flash, g
-from flask_appbuilder import ModelView
+from flask import flash, g, jsonify, request
+from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import Email, Optional
 
@@ -25,6 +26,8 @@ from app.views.csv_export import CsvExportMixin, display_name
 from app.views.custom_fields import CustomFieldsMixin
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
+from app.views.list_filters import RemoteSelectField
+from app.views.list_filters import lookup as lookup
 from app.views.number_field import AmountField
 from app.views.sync import (
     DealSyncMixin,
@@ -37,6 +40,37 @@ from app.views.widgets import LinkedListWidget
 
 def _select(label, choices, validators=()):
     return SelectField(label, choices=choices, widget=Select2Widget(), validators=list(validators))
+
+
+def _company_filter():
+    """The company filter of a list: searched as you type, never every company at once."""
+    return RemoteSelectField(_l("Company"), model=Company, endpoint="CompanyView.lookup")
+
+
+# A deal's billing status coloured as documents' states are (Bootstrap label classes).
+BILLING_BADGES = {
+    "none": "default",
+    "awaiting_approval": "warning",
+    "pending": "info",
+    "draft": "default",
+    "sent": "primary",
+    "unpaid": "primary",
+    "partially_paid": "info",
+    "paid": "success",
+    "overdue": "danger",
+    "void": "default",
+    "deleted": "danger",
+    "failed": "danger",
+}
+
+
+def billing_badge(code) -> Markup:
+    """A billing status as a coloured label in the reader's language."""
+    label = BILLING_STATUS_LABELS.get(code, code)
+    css = BILLING_BADGES.get(code, "default")
+    return Markup('<span class="label label-{} billing-status" data-status="{}">{}</span>').format(
+        css, code, label
+    )
 
 
 def _decimal(label, validators, default=None, description=""):
@@ -71,7 +105,9 @@ class CrmView(CsvExportMixin, ModelView):
 
 class DealLineView(CrmView):
     class_permission_name = "Deal"
-    datamodel = datamodel(DealLine, {"unit_price": "deal.currency", "amount": "deal.currency"})
+    datamodel = datamodel(
+        DealLine, {"unit_price": "deal.currency", "amount": "deal.currency"}, coded=("tax_rate",)
+    )
     list_title = _l("Deal lines")
     show_title = add_title = edit_title = _l("Deal line")
     list_columns = [
@@ -148,6 +184,7 @@ class ContactView(CrmView):
     list_columns = ["name", "kana", "company", "department", "title", "email", "phone"]
     csv_columns = ["name", "kana", "company.name", "department", "title", "email", "phone"]
     search_columns = ["name", "kana", "company", "department", "email"]
+    search_form_extra_fields = {"company": _company_filter()}
     add_columns = edit_columns = [
         "company",
         "name",
@@ -162,7 +199,9 @@ class ContactView(CrmView):
 
 class DealView(DealSyncMixin, CrmView):
     class_permission_name = "Deal"
-    datamodel = datamodel(Deal, {"amount": "currency"})
+    datamodel = datamodel(
+        Deal, {"amount": "currency"}, coded=("stage", "currency", "billing_status")
+    )
     list_title = _l("Deals")
     show_title = add_title = edit_title = _l("Deal")
     list_columns = [
@@ -247,7 +286,7 @@ class DealView(DealSyncMixin, CrmView):
     }
     formatters_columns = {
         "stage": _translated(DEAL_STAGE_LABELS),
-        "billing_status": _translated(BILLING_STATUS_LABELS),
+        "billing_status": billing_badge,
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "amount": _decimal(
@@ -267,7 +306,8 @@ class DealView(DealSyncMixin, CrmView):
         "currency": _select(_l("Currency"), currency_choices()),
     }
     search_form_extra_fields = {
-        "stage": _select(_l("Stage"), stage_choices()),
+        "company": _company_filter(),
+        "stage": _select(_l("Stage"), list(DEAL_STAGE_LABELS.items())),
         "currency": _select(_l("Currency"), currency_choices()),
         # Lazy labels (billing_status_choices() gives str, fixed at import): the select
         # shows them in the reader's language.
@@ -284,7 +324,7 @@ class DealView(DealSyncMixin, CrmView):
 
 class ProductView(CrmView):
     class_permission_name = "Product"
-    datamodel = datamodel(Product, {"unit_price": "currency"})
+    datamodel = datamodel(Product, {"unit_price": "currency"}, coded=("tax_rate", "currency"))
     list_title = _l("Products")
     show_title = add_title = edit_title = _l("Product")
     list_columns = ["code", "name", "unit", "unit_price", "tax_rate"]
@@ -306,7 +346,10 @@ class ProductView(CrmView):
         "tax_rate": _select(_l("Tax rate"), tax_rate_choices(), [v.known_tax_rate]),
         "currency": _select(_l("Currency"), currency_choices()),
     }
-    search_form_extra_fields = {"tax_rate": _select(_l("Tax rate"), tax_rate_choices())}
+    search_form_extra_fields = {
+        "tax_rate": _select(_l("Tax rate"), tax_rate_choices()),
+        "currency": _select(_l("Currency"), currency_choices()),
+    }
 
 
 class DealTypeView(CrmView):
@@ -323,6 +366,13 @@ class DealTypeView(CrmView):
 class CompanyView(CustomFieldsMixin, CrmView):
     class_permission_name = "Company"
     datamodel = datamodel(Company)
+
+    @expose("/lookup")
+    @has_access
+    def lookup(self):
+        """Companies whose name, kana or code contains ``q`` (JSON, for list filters)."""
+        return jsonify({"results": lookup(Company, request.args.get("q", ""))})
+
     list_title = _l("Companies")
     show_title = add_title = edit_title = _l("Company")
     list_columns = ["code", "name", "kana", "prefecture", "phone", "invoice_registration_number"]

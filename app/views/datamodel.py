@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask_appbuilder.exceptions import DatabaseException
+from flask_appbuilder.models.sqla.filters import FilterEqual, SQLAFilterConverter
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.services.errors import RenkeiError
@@ -22,8 +24,27 @@ def _explain(exc: Exception) -> str:
     return str(exc)
 
 
+class FilterIs(FilterEqual):
+    """ "Is" (一致): the one operator of a coded column, whose value comes from a select."""
+
+    name = _l("Is")
+
+
+class CodedFilterConverter(SQLAFilterConverter):
+    """Coded columns (a stage, a status, a currency: ``coded_columns`` of the datamodel)
+    are filtered by "Is" only; text operators such as "Starts with" mean nothing there."""
+
+    def convert(self, col_name):
+        if col_name in getattr(self.datamodel, "coded_columns", ()):
+            return [FilterIs(col_name, self.datamodel)]
+        return super().convert(col_name)
+
+
 class RenkeiInterface(MoneyInterface):
     """Rolls back on any failure and raises DatabaseException with a readable message."""
+
+    filter_converter_class = CodedFilterConverter
+    coded_columns: frozenset[str] = frozenset()
 
     def _write(self, method, item):
         try:
@@ -44,7 +65,11 @@ class RenkeiInterface(MoneyInterface):
         self._write(MoneyInterface.delete, item)
 
 
-def datamodel(model, money: dict[str, str] | None = None) -> RenkeiInterface:
-    """A datamodel for ``model``; ``money`` maps amount columns to their currency column."""
-    cls = type(f"{model.__name__}Interface", (RenkeiInterface,), {"money_columns": money or {}})
+def datamodel(
+    model, money: dict[str, str] | None = None, coded: tuple[str, ...] = ()
+) -> RenkeiInterface:
+    """A datamodel for ``model``; ``money`` maps amount columns to their currency column,
+    ``coded`` names the columns filtered by "Is" (their search field is a select)."""
+    attributes = {"money_columns": money or {}, "coded_columns": frozenset(coded)}
+    cls = type(f"{model.__name__}Interface", (RenkeiInterface,), attributes)
     return cls(model)

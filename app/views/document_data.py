@@ -9,14 +9,14 @@ from decimal import Decimal, InvalidOperation
 from flask import abort, flash, g, request
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.filters import SQLAFilterConverter, get_field_setup_query
+from flask_appbuilder.models.sqla.filters import get_field_setup_query
 from flask_appbuilder.urltools import get_filter_args
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from app.services.documents import lifecycle, payments, receivables
 from app.services.errors import InvalidInput, RenkeiError
-from app.views.datamodel import RenkeiInterface, _explain
+from app.views.datamodel import CodedFilterConverter, RenkeiInterface, _explain
 
 STATE_BADGES = {
     "draft": "default",
@@ -108,7 +108,7 @@ class FilterTo(_Bound):
         return column <= bound
 
 
-class DocumentFilterConverter(SQLAFilterConverter):
+class DocumentFilterConverter(CodedFilterConverter):
     """State by select (with open and overdue); dates and amounts as from/to ranges."""
 
     def convert(self, col_name):
@@ -143,6 +143,7 @@ class DocumentInterface(RenkeiInterface):
     """Documents' data: derived columns, range filters, rule errors with their field."""
 
     filter_converter_class = DocumentFilterConverter
+    coded_columns = frozenset({"currency"})
     money_columns = {
         "total": "currency",
         "subtotal": "currency",

@@ -16,6 +16,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Optional
 
 from app.models.choices import TAX_RATE_LABELS, currency_choices, tax_rate_choices
+from app.models.crm import Company
 from app.models.document_kinds import KINDS, DocumentKind
 from app.models.documents import Document, DocumentLine
 from app.security.permissions import DOCUMENT_VERBS, SCREEN_VERBS
@@ -33,6 +34,7 @@ from app.views.document_data import (
 from app.views.document_editor import DocumentEditorRoutes
 from app.views.document_labels import DOCUMENT_LABELS
 from app.views.document_links import DocumentLinkRoutes
+from app.views.list_filters import RemoteSelectField
 from app.views.number_field import AmountField
 from app.views.widgets import LinkedListWidget
 
@@ -151,6 +153,7 @@ class DocumentView(
         "due_date": _date(_l("Due date")),
     }
     search_form_extra_fields = {
+        "company": RemoteSelectField(_l("Company"), model=Company, endpoint="CompanyView.lookup"),
         "state": _select(_l("State"), state_choices()),
         "currency": _select(_l("Currency"), currency_choices()),
     }

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import get_locale
@@ -73,5 +74,26 @@ class MoneyInterface(SQLAInterface):
         return [self._wrap(item, c, self._get_attr_value(item, c)) for c in show_columns]
 
     def get_values(self, lst, list_columns):
+        lst = list(lst)
+        loaded = self._preload_relations(lst, list_columns)  # held while the rows render
         for item in lst:
             yield {c: self._wrap(item, c, self._get_attr_value(item, c)) for c in list_columns}
+        del loaded
+
+    def _preload_relations(self, items, columns) -> list:
+        """The related rows a page's columns show (its company, owner …), one statement per
+        relation: lists no longer load every company for a filter dropdown, which used to
+        fill the session with them by chance."""
+        mapper = sa.inspect(self.obj)
+        loaded = []
+        for name in {c.split(".", 1)[0] for c in columns}:
+            prop = mapper.relationships.get(name)
+            if prop is None or prop.uselist or len(prop.local_columns) != 1:
+                continue
+            key = mapper.get_property_by_column(next(iter(prop.local_columns))).key
+            ids = {getattr(item, key) for item in items} - {None}
+            if ids:
+                target = prop.mapper.class_
+                primary = prop.mapper.primary_key[0]
+                loaded += self.session.query(target).filter(primary.in_(ids)).all()
+        return loaded

@@ -11,8 +11,10 @@ import io
 
 from flask import abort, flash, g, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import ModelView, action, expose, has_access
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
 
 from app.models.choices import BILLING_STATUS_LABELS
 from app.models.connection import Connection
@@ -33,6 +35,7 @@ RUN_KIND_LABELS = {
     "refresh_statuses": _l("Refresh status"),
     "scheduled_refresh": _l("Scheduled refresh"),
     "retry": _l("Retry"),
+    "customer_sync": _l("Customer sync"),
 }
 RUN_STATUS_LABELS = {
     "queued": _l("Queued"),
@@ -71,6 +74,20 @@ def can_create_at_provider(appbuilder) -> bool:
     return appbuilder.sm.has_access(*CREATE_AT_PROVIDER)
 
 
+def _list_arguments(list_path: str) -> dict:
+    """The filters, order and page of the list the request came from (its Referer), when
+    that is this list on this site; a bulk action's redirect keeps them."""
+    from urllib.parse import parse_qs, urlsplit
+
+    referrer = urlsplit(request.referrer or "")
+    if referrer.path != list_path or (referrer.netloc and referrer.netloc != request.host):
+        return {}
+    kept = parse_qs(referrer.query)
+    kept.pop("run", None)
+    kept.pop("shown", None)
+    return kept
+
+
 def may_watch(appbuilder, run) -> bool:
     """Whether the signed-in user may see ``run``'s progress."""
     user = g.user
@@ -84,7 +101,9 @@ class DealSyncMixin:
     def _started(self, run, done, endpoint, **values):
         self.datamodel.session.commit()
         flash(str(done), "info")
-        return redirect(url_for(endpoint, run=run.id, **values))
+        if endpoint == ".list":  # back to the list as it was filtered, with the run's panel
+            values = {**_list_arguments(url_for(".list")), **values}
+        return redirect(url_for(endpoint, **{**values, "run": run.id}))
 
     @expose("/create_invoice/<int:pk>/<int:connection_id>", methods=["POST"])
     @has_access
@@ -216,7 +235,7 @@ class SyncRunView(ModelView):
     class_permission_name = "SyncHistory"
     method_permission_name = SYNC_HISTORY_VERBS
     base_permissions = ["can_read", "can_retry"]
-    datamodel = datamodel(SyncRun)
+    datamodel = datamodel(SyncRun, coded=("kind", "status"))
     list_title = _l("Sync history")
     show_title = _l("Sync run")
     show_template = "renkei/sync_run_show.html"
@@ -265,6 +284,14 @@ class SyncRunView(ModelView):
         "message",
     ]
     search_columns = ["kind", "status", "connection", "queued_at"]
+    search_form_extra_fields = {
+        "kind": SelectField(
+            _l("Kind"), widget=Select2Widget(), choices=list(RUN_KIND_LABELS.items())
+        ),
+        "status": SelectField(
+            _l("Status"), widget=Select2Widget(), choices=list(RUN_STATUS_LABELS.items())
+        ),
+    }
     base_order = ("id", "desc")
     formatters_columns = {
         "kind": lambda k: RUN_KIND_LABELS.get(k, k),

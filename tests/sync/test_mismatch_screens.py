@@ -4,6 +4,8 @@ right) and "link a provider document"."""
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from app.models.audit import AuditEntry
@@ -78,9 +80,12 @@ def test_home_page_counts_open_mismatches_for_those_who_may_read_them(
 ):
     a_total_mismatch(app, db_session, mf, jpy_deal, run_jobs)
     html = english(app).get("/").get_data(as_text=True)
-    assert 'id="mismatch-count"' in html and "1 open mismatch" in html
-    assert 'href="/mismatches/list/"' in html
-    assert 'id="mismatch-count"' not in english(app, "readonly").get("/").get_data(as_text=True)
+    tile = re.search(
+        r'id="waiting-mismatches"\s*href="([^"]+)">\s*<span class="renkei-tile-count">(\d+)<', html
+    )
+    assert tile and tile.groups() == ("/mismatches/list/", "1"), html
+    assert "Open mismatches" in html
+    assert 'id="waiting-mismatches"' not in english(app, "readonly").get("/").get_data(as_text=True)
 
 
 def test_take_a_document_off_its_deal(app, db_session, mf, jpy_deal, sandbox, run_jobs):

@@ -49,6 +49,7 @@ ENTRY = ProviderEntry(
     sandbox_paths=("/iv", "/public_api/authorize", "/public_api/token"),
     needs_organization_id=True,
     status_of=status_of,
+    connection_fields=("organization_id",),
 )
 
 __all__ = ["ENTRY", "FreeeInvoiceClient"]

@@ -45,6 +45,7 @@ ENTRY = ProviderEntry(
     sandbox_paths=("/invoice/v3", "/oauth/v2/auth", "/oauth/v2/token"),
     default_urls=default_urls,
     needs_organization_id=True,
+    connection_fields=("organization_id", "data_centre"),
     setup_needs_organization_id=_l("Zoho needs the organization ID."),
     status_of=status_of,
 )

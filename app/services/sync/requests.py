@@ -184,4 +184,6 @@ def run_progress(run: SyncRun) -> dict:
         "percent": 100 if finished else percent,
         "message": run.message or "",
         "finished": finished,
+        # A refresh of chosen deals reports in deals, the unit the person selected.
+        "deals": len(json.loads(run.deal_ids)) if run.deal_ids else None,
     }
