@@ -15,6 +15,7 @@ from app.security.permissions import REMINDER_VERBS
 from app.security.rights import user_may
 from app.services import launchers
 from app.services.errors import Forbidden
+from app.services.reminders import home_tile  # noqa: F401  (registers the home page tile)
 from app.services.reminders.rules import PAYMENT_STATE_LABELS, describe_step
 from app.services.reminders.schedule import SEND_NOW_JOB, plan, today_in_tokyo
 from app.views.money import Money, local_time

@@ -221,3 +221,24 @@ def test_follow_up_through_the_api(app, db_session, due_today, mail):
     assert [e["kind"] for e in entries][:3] == ["call", "resumed", "paused"]
     approver = _token(app, "approver")
     assert client.get(f"{base}/history", headers=approver).status_code == 403
+
+
+def test_the_home_page_counts_reminders_due_today_for_those_who_may_read_them(
+    app, db_session, due_today, mail
+):
+    import re
+
+    page = _client(app, "accounting").get("/").get_data(as_text=True)
+    tile = re.search(
+        r'id="waiting-reminders-due"\s*href="([^"]+)">\s*<span class="renkei-tile-count">(\d+)<',
+        page,
+    )
+    assert tile and tile.group(1) == "/reminders/" and tile.group(2) == "1"
+    # once the step went out, nothing waits any more
+    assert schedule.run() == {"sent": 1}
+    page = _client(app, "accounting").get("/").get_data(as_text=True)
+    assert re.search(r'id="waiting-reminders-due"[^>]*>\s*<span class="renkei-tile-count">0<', page)
+    # Approver has no right on reminders: no tile
+    assert 'id="waiting-reminders-due"' not in _client(app, "approver").get("/").get_data(
+        as_text=True
+    )
