@@ -16,7 +16,7 @@ from app.security.rights import user_may
 from app.services import launchers
 from app.services.errors import Forbidden
 from app.services.reminders import home_tile  # noqa: F401  (registers the home page tile)
-from app.services.reminders.rules import PAYMENT_STATE_LABELS, describe_step
+from app.services.reminders.rules import PAYMENT_STATE_LABELS, describe_step, rule_label
 from app.services.reminders.schedule import SEND_NOW_JOB, plan, today_in_tokyo
 from app.views.money import Money, local_time
 from app.views.refusals import back_to
@@ -44,7 +44,7 @@ def planned_row(planned) -> dict:
         "number": document.number,
         "company_id": document.company_id,
         "company": document.company.name,
-        "rule": planned.rule.name,
+        "rule": rule_label(planned.rule.days, planned.rule.name),
         "step": planned.step,
         "step_words": describe_step(planned.step),
         "days": planned.days,
@@ -99,6 +99,7 @@ class RemindersView(BaseView):
             recent=recent,
             states=REMINDER_STATE_LABELS,
             describe_step=describe_step,
+            rule_label=rule_label,
             local_time=local_time,
             invoice_url=invoice_url,
             Money=Money,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 
 from app.models.reminders import FollowUpNote, Reminder, ReminderPause, ReminderRule
 from app.services.reminders import schedule
@@ -242,3 +242,19 @@ def test_the_home_page_counts_reminders_due_today_for_those_who_may_read_them(
     assert 'id="waiting-reminders-due"' not in _client(app, "approver").get("/").get_data(
         as_text=True
     )
+
+
+def test_default_rules_read_in_the_readers_language_and_chosen_names_stay(
+    app, db_session, due_today, mail
+):
+    client = app.test_client()
+    login(client, "accounting")
+    client.get("/lang/ja")
+    html = client.get("/reminders/").get_data(as_text=True)
+    assert "7 days overdue" not in html
+    with app.test_request_context(), force_locale("ja"):
+        assert gettext("%(n)d days overdue", n=7) in html
+    rule = db_session.query(ReminderRule).filter_by(days=7, company_id=None).one()
+    rule.name = "一週間後の督促"
+    db_session.commit()
+    assert "一週間後の督促" in client.get("/reminders/").get_data(as_text=True)

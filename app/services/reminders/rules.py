@@ -88,3 +88,11 @@ def describe_step(days: int) -> str:
     if days == 0:
         return _("on the due date")
     return _("%(n)d days overdue", n=days)
+
+
+def rule_label(days: int, name: str | None) -> str:
+    """A rule's name as people read it: a default rule, still named as shipped, reads in
+    the reader's language; a name someone chose stays as written."""
+    if (days, name) in DEFAULT_SET:
+        return describe_step(days)
+    return name or describe_step(days)
