@@ -101,7 +101,11 @@ class FollowUpView(BaseView):
                 "sent": sent.get(c.id, 0),
                 "last_note": local_time(last_note[c.id]) if c.id in last_note else "",
                 "paused": c.id in held.companies,
-                "promised": held.promises.get((c.id, None)),
+                # the customer's promise, or the earliest one made for one of its invoices
+                "promised": min(
+                    (day for (cid, _doc), day in held.promises.items() if cid == c.id),
+                    default=None,
+                ),
                 "open": c.id in open_ids,
             }
             for c in companies

@@ -166,6 +166,11 @@ def test_follow_up_page_notes_promises_and_pauses(app, db_session, due_today, ma
     assert planned.held.startswith("Payment promised by")
     html = sales.get(page).get_data(as_text=True)
     assert "月末に振込予定と回答" in html and "Promise to pay" in html
+    # the follow-up list shows a promise made for one invoice on its customer's row
+    promised = (schedule.today_in_tokyo() + dt.timedelta(days=3)).isoformat()
+    listing = sales.get("/followups/").get_data(as_text=True)
+    row = listing[listing.index(f'href="/followups/{due_today.company_id}"') :]
+    assert promised in row[: row.index("</tr>")]
     assert "Pause reminders for this customer" not in html  # sales may not pause
     past = sales.post(
         f"{page}/note",
