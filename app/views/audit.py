@@ -252,7 +252,7 @@ class AuditTrailView(CsvExportMixin, ModelView):
             .filter(AuditEntry.at >= start, AuditEntry.at < end)
             .order_by(AuditEntry.at, AuditEntry.id)
         )
-        return stream_csv(self.csv_rows(query), f"audit-trail-FY{year}.csv")
+        return stream_csv(self.csv_rows(query), f"audit-trail-FY{year}.csv", grouped=True)
 
 
 def fiscal_year_of(day: dt.date, start_month: int | None = None) -> int:

@@ -307,7 +307,8 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
-def stream_csv(rows, filename: str) -> Response:
-    """``rows`` (header first, one per item) as a CSV download: read to the end now,
-    sent in chunks (the request's connection is released when the view returns)."""
-    return send_spool(spool_csv(rows), filename)
+def stream_csv(rows, filename: str, grouped: bool = False) -> Response:
+    """``rows`` (header first, one per item; or lists of rows when ``grouped``) as a CSV
+    download: read to the end now, sent in chunks (the request's connection is released
+    when the view returns)."""
+    return send_spool(spool_csv(rows, grouped=grouped), filename)
