@@ -24,7 +24,7 @@ ATTACKS = {
     "huge join": ("{{ range(100000)|join('x' * 1000) }}", "too much"),
     "huge str.join": ("{{ ('x' * 100000).join(range(100000)|map('string')) }}", "too much"),
     "huge width": ("{{ 'a'.ljust(10**9) }}", "too much"),
-    "huge output": ("{% for a in range(100000) %}{{ 'x' * 100 }}{% endfor %}", "more than"),
+    "huge output": ("{% for a in range(5000) %}{{ 'x' * 10000 }}{% endfor %}", "more than"),
 }
 
 
