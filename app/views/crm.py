@@ -35,7 +35,7 @@ from app.views.sync import (
     document_rows,
     renkei_documents,
 )
-from app.views.widgets import LinkedListWidget
+from app.views.widgets import BlankChoiceInWords, LinkedListWidget
 
 
 def _select(label, choices, validators=()):
@@ -94,7 +94,7 @@ def _translated(mapping):
     return lambda value: mapping.get(value, value)
 
 
-class CrmView(CsvExportMixin, ModelView):
+class CrmView(BlankChoiceInWords, CsvExportMixin, ModelView):
     """Common settings of the CRM screens."""
 
     label_columns = LABELS

@@ -36,7 +36,7 @@ from app.views.document_labels import DOCUMENT_LABELS
 from app.views.document_links import DocumentLinkRoutes
 from app.views.list_filters import RemoteSelectField
 from app.views.number_field import AmountField
-from app.views.widgets import LinkedListWidget
+from app.views.widgets import BlankChoiceInWords, LinkedListWidget
 
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
 
@@ -68,6 +68,7 @@ def _date(label, default=None, required=False):
 
 
 class DocumentView(
+    BlankChoiceInWords,
     KeepFormOnRuleError,
     EditableRowsMixin,
     DocumentEditorRoutes,
