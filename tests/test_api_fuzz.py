@@ -136,7 +136,8 @@ def _twist(data, case, existing, filter_queries, connections) -> str:
     twists = ["as generated"]
     twists += ["id"] * has_pk + ["q", "filter"] * has_q + ["body", "numbers"] * has_body
     names = set(case.body) if isinstance(case.body, dict) else set()
-    twists += ["connection"] * bool(names & {"connection_id", "connection_ids"})
+    # twice the weight: only a few operations name connections, and they matter most
+    twists += ["connection"] * 2 * bool(names & {"connection_id", "connection_ids"})
     twist = data.draw(st.sampled_from(twists))
     if has_pk and existing and twist != "id" and case.operation.method.upper() != "DELETE":
         case.path_parameters["pk"] = data.draw(st.sampled_from(existing))

@@ -81,7 +81,12 @@ def test_the_scheduler_logs_each_job_it_queues(app, redis_conn, caplog):
     caplog.set_level(logging.INFO, logger="renkei.schedule")
     scheduler = make_scheduler(redis_conn)
     names = sorted(entry.name for entry in scheduler.get_jobs())
-    assert names == ["renkei-customer-sync", "renkei-status-pull", "renkei-sync-watchdog"]
+    assert names == [
+        "renkei-customer-sync",
+        "renkei-reminders",
+        "renkei-status-pull",
+        "renkei-sync-watchdog",
+    ]
     watchdog = next(e for e in scheduler.get_jobs() if e.name == "renkei-sync-watchdog")
     watchdog.next_enqueue_time = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     assert scheduler.enqueue_jobs() == [watchdog]

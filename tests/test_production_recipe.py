@@ -254,13 +254,27 @@ def _invoice_posts() -> list[dict]:
     ]
 
 
+# The deal CSV says the billing status in words (English here): back to its code.
+BILLING_WORDS = {
+    "Not billed": "none",
+    "Waiting for approval": "awaiting_approval",
+    "Sending…": "pending",
+    "Sent": "sent",
+    "Unpaid": "unpaid",
+    "Partially paid": "partially_paid",
+    "Paid": "paid",
+    "Overdue": "overdue",
+    "Failed": "failed",
+}
+
+
 def _billing_status(session, title: str) -> str | None:
-    response = session.get(f"{WEB}/dealview/csv", timeout=60)
+    response = session.get(f"{WEB}/dealview/csv?_l_=en", timeout=60)
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     (row,) = [r for r in rows if title in r.values()]
     status = [v for k, v in row.items() if "billing" in k.lower() or "請求" in k]
-    return status[0] if status else None
+    return BILLING_WORDS.get(status[0], status[0]) if status else None
 
 
 def test_the_recipe_runs_the_deal_invoice_paid_refresh_loop(stack):

@@ -204,7 +204,7 @@ def test_list_column_filter_and_csv(admin_client, sample, db_session):
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
     header = rows[0]
     column = next(i for i, name in enumerate(header) if name in ("請求状況", "Billing status"))
-    assert [row[column] for row in rows[1:]] == ["paid"]  # the code, whatever the language
+    assert [row[column] for row in rows[1:]] == ["入金済み"]  # in the reader's words (ja)
 
 
 def test_bulk_refresh_enqueues_exactly_the_selected_deals(admin_client, sample, engine, db_session):
