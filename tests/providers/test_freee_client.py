@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 import pytest
 
@@ -13,6 +13,14 @@ from app.providers.ratelimit import ConnectionThrottle, RateLimiter
 from .sandbox_clients import freee_client
 
 
+def tokyo_today():
+    """The providers are Japanese services: "today" is the date in Tokyo (from 15:00 UTC
+    it is already tomorrow there, and an invoice dated on UTC's day reads as overdue)."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Tokyo")).date()
+
+
 @pytest.fixture
 def client(fresh_sandbox, sleeps):
     return freee_client(fresh_sandbox, sleep=sleeps)
@@ -20,7 +28,7 @@ def client(fresh_sandbox, sleeps):
 
 def document_body(partner_id: int, date_field: str) -> dict:
     return {
-        date_field: date.today().isoformat(),
+        date_field: tokyo_today().isoformat(),
         "subject": "10月分 保守",
         "tax_entry_method": "out",
         "tax_fraction": "omit",
@@ -42,8 +50,8 @@ def test_partner_and_invoice(client):
     assert "[renkei:deal-42]" in invoice["memo"]
     assert invoice["total_amount"] == 33000
     assert client.get_invoice(invoice["id"])["partner_id"] == partner["id"]
-    assert client.find_invoice("deal-42", date.today())["id"] == invoice["id"]
-    assert client.find_invoice("deal-43", date.today()) is None
+    assert client.find_invoice("deal-42", tokyo_today())["id"] == invoice["id"]
+    assert client.find_invoice("deal-43", tokyo_today()) is None
     assert [i["id"] for i in client.iter_invoices(partner_ids=str(partner["id"]))] == [
         invoice["id"]
     ]
@@ -57,7 +65,7 @@ def test_quotation_and_delivery_slip(client):
     partner = client.create_partner({"name": "見積先"})
     quotation = client.create_quotation(document_body(partner["id"], "quotation_date"), "q-1")
     assert client.get_quotation(quotation["id"])["id"] == quotation["id"]
-    assert client.find(QUOTATIONS, "q-1", date.today())["id"] == quotation["id"]
+    assert client.find(QUOTATIONS, "q-1", tokyo_today())["id"] == quotation["id"]
     slip = client.create_delivery_slip(document_body(partner["id"], "delivery_slip_date"))
     assert [s["id"] for s in client.iter_delivery_slips()] == [slip["id"]]
     assert client.templates(INVOICES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,6 +13,14 @@ from app.providers.retry import RetryPolicy
 from .sandbox_clients import mf_client
 
 FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.02, jitter=0.01)
+
+
+def tokyo_today():
+    """The providers are Japanese services: "today" is the date in Tokyo (from 15:00 UTC
+    it is already tomorrow there, and an invoice dated on UTC's day reads as overdue)."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Tokyo")).date()
 
 
 @pytest.fixture
@@ -28,8 +36,8 @@ def new_partner(client, code="C-0001"):
 def billing_body(department_id: str) -> dict:
     return {
         "department_id": department_id,
-        "billing_date": date.today().isoformat(),
-        "due_date": (date.today() + timedelta(days=30)).isoformat(),
+        "billing_date": tokyo_today().isoformat(),
+        "due_date": (tokyo_today() + timedelta(days=30)).isoformat(),
         "title": "10月分 コンサルティング",
         "items": [
             {
@@ -53,10 +61,10 @@ def test_partner_billing_status_round_trip(client):
     assert Decimal(billing["total_price"]) == Decimal("247500")  # 225000 + 10 %
     assert client.get_billing(billing["id"])["id"] == billing["id"]
 
-    updated = list(client.iter_billings_updated(date.today() - timedelta(days=1)))
+    updated = list(client.iter_billings_updated(tokyo_today() - timedelta(days=1)))
     assert [b["id"] for b in updated] == [billing["id"]]
-    assert client.find_billing("deal-42", date.today())["id"] == billing["id"]
-    assert client.find_billing("deal-43", date.today()) is None
+    assert client.find_billing("deal-42", tokyo_today())["id"] == billing["id"]
+    assert client.find_billing("deal-43", tokyo_today()) is None
 
     client.update_payment_status(billing["id"], "paid")
     assert client.get_billing(billing["id"])["payment_status"] == "入金済み"
@@ -77,9 +85,9 @@ def test_quote_converted_to_billing(client):
     department = new_partner(client, "C-0002")["departments"][0]
     body = billing_body(department["id"])
     body.pop("billing_date"), body.pop("due_date")
-    body.update(quote_date=date.today().isoformat(), expired_date=date.today().isoformat())
+    body.update(quote_date=tokyo_today().isoformat(), expired_date=tokyo_today().isoformat())
     quote = client.create_quote(body, reference="quote-7")
-    assert client.find_quote("quote-7", date.today())["id"] == quote["id"]
+    assert client.find_quote("quote-7", tokyo_today())["id"] == quote["id"]
     billing = client.convert_quote_to_billing(quote["id"])
     assert billing["partner_id"] == quote["partner_id"]
 
@@ -98,7 +106,7 @@ def test_uncertain_create_is_looked_up_not_repeated(fresh_sandbox, client):
     posts = [r for r in fresh_sandbox.requests_log("moneyforward") if r["method"] == "POST"]
     assert posts[-1]["status"] == 500 and posts[-1]["path"].endswith("invoice_template_billings")
     # What the sync layer does next: look up by our reference, then create.
-    assert client.find_billing("deal-9", date.today()) is None
+    assert client.find_billing("deal-9", tokyo_today()) is None
     assert client.create_billing(billing_body(department["id"]), reference="deal-9")["id"]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,6 +10,14 @@ import pytest
 from app.providers import errors
 
 from .sandbox_clients import zoho_client
+
+
+def tokyo_today():
+    """The providers are Japanese services: "today" is the date in Tokyo (from 15:00 UTC
+    it is already tomorrow there, and an invoice dated on UTC's day reads as overdue)."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Tokyo")).date()
 
 
 @pytest.fixture
@@ -20,7 +28,7 @@ def client(fresh_sandbox, sleeps):
 def invoice_body(customer_id: str) -> dict:
     return {
         "customer_id": customer_id,
-        "date": date.today().isoformat(),
+        "date": tokyo_today().isoformat(),
         "line_items": [{"name": "Consulting", "rate": Decimal("1200.50"), "quantity": 2}],
     }
 
@@ -63,7 +71,7 @@ def test_items_and_estimates(client):
     contact = client.create_contact({"contact_name": "Quote KK"})
     body = {
         "customer_id": contact["contact_id"],
-        "date": date.today().isoformat(),
+        "date": tokyo_today().isoformat(),
         "line_items": [{"item_id": item["item_id"], "quantity": 1}],
     }
     estimate = client.create_estimate(body, reference="quote-1")
