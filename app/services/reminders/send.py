@@ -146,7 +146,8 @@ def deliver(reminder: Reminder, today: dt.date, user=None) -> str:
         reminder = _locked(reminder_id)
         if reminder.state not in ("claimed", "failed"):  # another run has it, or sent it
             db.session.rollback()
-            return reminder.state
+            # never report another run's send as ours: it is counted once, by that run
+            return "already sent" if reminder.state == "sent" else reminder.state
         if _needless(document, today):
             reminder.state = "cancelled"
             reminder.error = _("Not sent: the invoice no longer needs a reminder.")
