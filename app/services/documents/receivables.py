@@ -141,21 +141,21 @@ def _entries(today: dt.date):
     """One row per open invoice with money owed (its balance, due date, whether it can
     be overdue) and one per payment received this month: the rows the summary groups."""
     start, end = month_bounds(today)
-    paid = (
-        sa.select(Payment.document_id, sa.func.sum(Payment.amount).label("paid"))
-        .group_by(Payment.document_id)
-        .subquery()
-    )
+    # What settled each invoice: its payments and its issued credit notes, summed in one
+    # grouping (one hash join to the invoices instead of two).
     credit = aliased(Document)
-    credited = (
-        sa.select(credit.source_id, sa.func.sum(credit.total).label("credited"))
-        .where(credit.kind == "credit_note", credit.state.in_(_ISSUED))
-        .group_by(credit.source_id)
-        .subquery()
+    settling = sa.union_all(
+        sa.select(Payment.document_id.label("invoice_id"), Payment.amount.label("amount")),
+        sa.select(credit.source_id, credit.total).where(
+            credit.kind == "credit_note", credit.state.in_(_ISSUED), credit.source_id.isnot(None)
+        ),
+    ).subquery("settling")
+    settled = (
+        sa.select(settling.c.invoice_id, sa.func.sum(settling.c.amount).label("settled"))
+        .group_by(settling.c.invoice_id)
+        .subquery("settled")
     )
-    balance = (
-        Document.total - sa.func.coalesce(paid.c.paid, 0) - sa.func.coalesce(credited.c.credited, 0)
-    )
+    balance = Document.total - sa.func.coalesce(settled.c.settled, 0)
     zero = sa.literal(0, sa.Numeric(18, 4))
     owed = (
         sa.select(
@@ -166,8 +166,7 @@ def _entries(today: dt.date):
             Document.due_date.label("due_date"),
             zero.label("paid_now"),
         )
-        .outerjoin(paid, paid.c.document_id == Document.id)
-        .outerjoin(credited, credited.c.source_id == Document.id)
+        .outerjoin(settled, settled.c.invoice_id == Document.id)
         .where(open_condition(), balance > 0)
     )
     received = (
