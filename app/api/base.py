@@ -16,7 +16,8 @@ import threading
 
 import prison
 from flask import request
-from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.api import BaseApi, ModelRestApi
+from flask_babel import gettext as _
 
 from app.views.list_arguments import MAX_PAGE, column_value_error, integer_error
 
@@ -49,6 +50,27 @@ def _one_load_at_a_time(schema) -> None:
             return load(*args, **kwargs)
 
     schema.load = load_alone
+
+
+class VerbApi(BaseApi):
+    """A hand-written API of verbs (not a model's CRUD): an id no database holds is 404
+    and a POSTed JSON body that is not an object is 400, before the verb runs."""
+
+    allow_browser_login = True
+
+    def create_blueprint(self, appbuilder, *args, **kwargs):
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        blueprint.before_request(self._refuse_bad_input)
+        return blueprint
+
+    def _refuse_bad_input(self):
+        pk = (request.view_args or {}).get("pk")
+        if pk is not None and integer_error(pk):
+            return self.response_404()
+        if request.method == "POST" and request.is_json:
+            if not isinstance(request.get_json(silent=True), dict):
+                return self.response_400(message=_("The body must be a JSON object."))
+        return None
 
 
 class RenkeiApi(ModelRestApi):

@@ -21,11 +21,12 @@ from __future__ import annotations
 import functools
 
 from flask import current_app, g, request, url_for
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 from flask_jwt_extended import verify_jwt_in_request
 from flask_login import current_user
 
+from app.api.base import VerbApi
 from app.api.refusals import answered
 from app.extensions import db
 from app.models.choices import BILLING_STATUS_LABELS
@@ -154,30 +155,14 @@ def _readable(document: Document) -> Document:
     return document
 
 
-class ProviderDocumentApi(BaseApi):
+class ProviderDocumentApi(VerbApi):
     """A document's links to provider connections: invoice, issue, read."""
 
     route_base = "/api/v1"
     resource_name = "provider_document"
     class_permission_name = "ProviderDocument"
     method_permission_name = LINK_API_VERBS
-    allow_browser_login = True
     openapi_spec_tag = "Provider documents"
-
-    def create_blueprint(self, appbuilder, *args, **kwargs):
-        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
-        blueprint.before_request(self._refuse_bad_input)
-        return blueprint
-
-    def _refuse_bad_input(self):
-        """An id no database holds is 404; a JSON body that is not an object is 400."""
-        pk = (request.view_args or {}).get("pk")
-        if pk is not None and integer_error(pk):
-            return self.response_404()
-        if request.method == "POST" and request.is_json:
-            if not isinstance(request.get_json(silent=True), dict):
-                return self.response_400(message=_("The body must be a JSON object."))
-        return None
 
     def _deal(self, pk) -> Deal:
         if not _may(*LINK_API_RIGHTS["deal"]):

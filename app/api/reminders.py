@@ -13,10 +13,11 @@ Typed errors answer 403/404/422 (api/refusals.answered); the services check the 
 from __future__ import annotations
 
 from flask import g, request
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 from marshmallow.validate import Length, OneOf, Range
 
+from app.api.base import VerbApi
 from app.api.crm import CrmApi
 from app.api.refusals import answered
 from app.extensions import db
@@ -28,7 +29,6 @@ from app.services.reminders import followups
 from app.services.reminders.schedule import plan, today_in_tokyo
 from app.views.datamodel import datamodel
 from app.views.followups import invoice_of, parse_day
-from app.views.list_arguments import integer_error
 from app.views.reminders import planned_row
 
 
@@ -65,30 +65,14 @@ def _text(body: dict, name: str) -> str | None:
     return value
 
 
-class ReminderApi(BaseApi):
+class ReminderApi(VerbApi):
     """Today's preview, and a customer's follow-up: history, notes, pauses."""
 
     route_base = "/api/v1"
     resource_name = "reminder"
     class_permission_name = "Reminder"
     method_permission_name = REMINDER_API_VERBS
-    allow_browser_login = True
     openapi_spec_tag = "Reminders"
-
-    def create_blueprint(self, appbuilder, *args, **kwargs):
-        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
-        blueprint.before_request(self._refuse_bad_input)
-        return blueprint
-
-    def _refuse_bad_input(self):
-        """An id no database holds is 404; a JSON body that is not an object is 400."""
-        pk = (request.view_args or {}).get("pk")
-        if pk is not None and integer_error(pk):
-            return self.response_404()
-        if request.method == "POST" and request.is_json:
-            if not isinstance(request.get_json(silent=True), dict):
-                return self.response_400(message=_("The body must be a JSON object."))
-        return None
 
     def _company(self, pk) -> Company:
         company = db.session.get(Company, pk)
