@@ -30,67 +30,24 @@ from sqlalchemy.orm import aliased
 import app.models  # noqa: F401  (every table of the metadata, as Renkei has them)
 from app.models.crm import Company, Contact, Deal, DealLine, DealType
 from app.models.documents import Document, DocumentLine
+from app.views.crm import DealLineView, DealView
+from app.views.documents import DocumentView
 
 
 class StockDealLineView(ModelView):
     datamodel = SQLAInterface(DealLine)
-    list_columns = [
-        "deal",
-        "position",
-        "name",
-        "unit_price",
-        "quantity",
-        "unit",
-        "discount_percent",
-        "tax_rate",
-        "amount",
-    ]
+    list_columns = list(DealLineView.list_columns)
     base_order = ("position", "asc")
 
 
 class StockDealView(ModelView):
     datamodel = SQLAInterface(Deal)
     page_size = 50
-    list_columns = [
-        "title",
-        "company",
-        "deal_type",
-        "stage",
-        "probability",
-        "amount",
-        "owner",
-        "expected_close_date",
-        "billing_status",
-    ]
-    order_columns = ["title", "stage", "probability", "amount", "expected_close_date"]
-    search_columns = [
-        "title",
-        "company",
-        "deal_type",
-        "stage",
-        "owner",
-        "currency",
-        "amount",
-        "probability",
-        "expected_close_date",
-        "billing_status",
-        "created_at",
-    ]
-    show_columns = [
-        "title",
-        "company",
-        "contact",
-        "deal_type",
-        "stage",
-        "probability",
-        "owner",
-        "amount",
-        "expected_close_date",
-        "billing_status",
-        "description",
-        "created_at",
-        "updated_at",
-    ]
+    # The same columns, order and filters as Renkei's deal list and page.
+    list_columns = list(DealView.list_columns)
+    order_columns = list(DealView.order_columns)
+    search_columns = list(DealView.search_columns)
+    show_columns = list(DealView.show_columns)
     base_order = ("id", "desc")
     related_views = [StockDealLineView]
 
@@ -114,9 +71,12 @@ class StockInvoiceView(ModelView):
     datamodel = SQLAInterface(Document)
     base_filters = [["kind", FilterEqual, "invoice"]]
     page_size = 50
-    list_columns = ["number", "company", "state", "issue_date", "due_date", "total"]
-    order_columns = ["number", "issue_date", "due_date", "total"]
-    search_columns = ["number", "state", "company", "issue_date", "due_date", "total", "currency"]
+    # Renkei's invoice list, its derived "overdue" state shown as the stored state.
+    list_columns = [
+        "state" if name == "display_state" else name for name in DocumentView.list_columns
+    ]
+    order_columns = list(DocumentView.order_columns)
+    search_columns = list(DocumentView.search_columns)
     show_columns = [
         "number",
         "state",
