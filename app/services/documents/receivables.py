@@ -137,9 +137,11 @@ def _bucket_of(due, today: dt.date):
     return sa.case(*whens, else_=len(BUCKETS) - 1)
 
 
-def _entries(today: dt.date):
-    """One row per open invoice with money owed (its balance, due date, whether it can
-    be overdue) and one per payment received this month: the rows the summary groups."""
+def _by_bucket(today: dt.date):
+    """Per company, currency and ageing bucket: the open invoices with money owed (their
+    balance, number, oldest due date); and per company and currency (bucket NULL) the
+    payments received this month. Each part is grouped where its rows are read, so only
+    the groups (thousands, not the invoices) are put together."""
     start, end = month_bounds(today)
     # What settled each invoice: its payments and its issued credit notes, summed in one
     # grouping (one hash join to the invoices instead of two).
@@ -156,54 +158,50 @@ def _entries(today: dt.date):
         .subquery("settled")
     )
     balance = Document.total - sa.func.coalesce(settled.c.settled, 0)
-    zero = sa.literal(0, sa.Numeric(18, 4))
-    owed = (
+    # Only a sent or partly paid invoice ages; a disputed one stays "current".
+    due = sa.case((Document.state.in_(OVERDUE_STATES), Document.due_date))
+    owed_rows = (
         sa.select(
             Document.company_id.label("company_id"),
             Document.currency.label("currency"),
+            _bucket_of(due, today).label("bucket"),
             balance.label("balance"),
-            sa.case((Document.state.in_(OVERDUE_STATES), Document.due_date)).label("due"),
             Document.due_date.label("due_date"),
-            zero.label("paid_now"),
         )
         .outerjoin(settled, settled.c.invoice_id == Document.id)
         .where(open_condition(), balance > 0)
+        .subquery("owed_rows")
     )
+    zero = sa.literal(0, sa.Numeric(18, 4))
+    owed = sa.select(
+        owed_rows.c.company_id,
+        owed_rows.c.currency,
+        owed_rows.c.bucket,
+        sa.func.sum(owed_rows.c.balance).label("balance"),
+        sa.func.count().label("invoices"),
+        sa.func.min(owed_rows.c.due_date).label("oldest_due"),
+        zero.label("paid_now"),
+    ).group_by(owed_rows.c.company_id, owed_rows.c.currency, owed_rows.c.bucket)
     received = (
         sa.select(
             Document.company_id,
             Document.currency,
             sa.null(),
             sa.null(),
+            sa.literal(0),
             sa.null(),
-            Payment.amount,
+            sa.func.sum(Payment.amount),
         )
         .join(Document, Document.id == Payment.document_id)
         .where(Payment.paid_on >= start, Payment.paid_on < end)
+        .group_by(Document.company_id, Document.currency)
     )
-    return sa.union_all(owed, received).subquery("entries")
+    return sa.union_all(owed, received).subquery("by_bucket")
 
 
-def _grouped(entries, today: dt.date):
-    """Per company and currency, the columns named as ReceivableRow's fields.
-
-    Grouped twice: first by company, currency and bucket (one sum and count per row of
-    ``entries``), then the few rows of that spread into columns — cheaper than eleven
-    conditional sums over every invoice."""
-    bucket = sa.case((entries.c.balance.isnot(None), _bucket_of(entries.c.due, today)))
-    by_bucket = (
-        sa.select(
-            entries.c.company_id,
-            entries.c.currency,
-            bucket.label("bucket"),
-            sa.func.sum(entries.c.balance).label("balance"),
-            sa.func.count(entries.c.balance).label("invoices"),
-            sa.func.min(entries.c.due_date).label("oldest_due"),
-            sa.func.sum(entries.c.paid_now).label("paid_now"),
-        )
-        .group_by(entries.c.company_id, entries.c.currency, bucket)
-        .subquery("by_bucket")
-    )
+def _grouped(by_bucket):
+    """Per company and currency, the columns named as ReceivableRow's fields: the few
+    rows per company of ``by_bucket`` spread into columns."""
     late = by_bucket.c.bucket > 0
 
     def total(column, condition=None):
@@ -272,7 +270,7 @@ def summary(
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     today = today or today_tokyo()
-    grouped = _grouped(_entries(today), today)
+    grouped = _grouped(_by_bucket(today))
     order = {
         "company": Company.name,
         "open": grouped.c.open_balance,
