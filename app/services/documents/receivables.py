@@ -182,19 +182,26 @@ def _by_bucket(today: dt.date):
         sa.func.min(owed_rows.c.due_date).label("oldest_due"),
         zero.label("paid_now"),
     ).group_by(owed_rows.c.company_id, owed_rows.c.currency, owed_rows.c.bucket)
+    # This month's payments are few: their invoice's company and currency are looked up
+    # by its key per payment (a join would read every document to find them).
+    paid_to = aliased(Document)
+
+    def of_invoice(column):
+        return sa.select(column).where(paid_to.id == Payment.document_id).scalar_subquery()
+
+    company, currency = of_invoice(paid_to.company_id), of_invoice(paid_to.currency)
     received = (
         sa.select(
-            Document.company_id,
-            Document.currency,
+            company,
+            currency,
             sa.null(),
             sa.null(),
             sa.literal(0),
             sa.null(),
             sa.func.sum(Payment.amount),
         )
-        .join(Document, Document.id == Payment.document_id)
         .where(Payment.paid_on >= start, Payment.paid_on < end)
-        .group_by(Document.company_id, Document.currency)
+        .group_by(company, currency)
     )
     return sa.union_all(owed, received).subquery("by_bucket")
 
