@@ -42,6 +42,7 @@ RUN_KINDS = (
     "scheduled_refresh",
     "retry",
     "customer_sync",
+    "void_at_provider",  # stage automation: a lost deal's invoice voided there (issue 13)
 )
 # "unknown": the worker stopped answering (no heartbeat) mid-run; a create may have
 # reached the provider, so its Retry looks the document up before creating.

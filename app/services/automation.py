@@ -30,6 +30,8 @@ from app.extensions import db
 from app.models.automation import AutomationEvent, AutomationRule
 from app.models.crm import Deal, utcnow
 from app.models.documents import Document
+from app.models.sync import ExternalDocument, SyncFailure, SyncRun
+from app.providers.errors import ProviderError
 from app.services import automation_void
 from app.services.actor import acting_as
 from app.services.automation_record import note
@@ -196,6 +198,74 @@ def retry(event_id: int, user) -> str:
     event.retried_at = utcnow()
     db.session.commit()
     return apply_rule(event.deal, event.rule, event.stage, user)
+
+
+def _rule_of(document: Document) -> AutomationRule | None:
+    """The rule whose lost-stage action last worked on ``document``."""
+    event = (
+        db.session.query(AutomationEvent)
+        .filter(AutomationEvent.document_id == document.id, AutomationEvent.rule_id.isnot(None))
+        .order_by(AutomationEvent.id.desc())
+        .first()
+    )
+    return event.rule if event is not None else None
+
+
+def retry_void_run(failure: SyncFailure, user) -> SyncRun:
+    """The sync history's Retry of a failed void at a provider: under the deal's and the
+    invoice's locks (the rule's order), a new ``void_at_provider`` run voids the invoice
+    there and here, once. N presses at once get one run; a link already voided (by the
+    deal page's Retry, say) is not asked again; a deal no longer lost voids nothing."""
+    link = db.session.get(ExternalDocument, failure.document_id) if failure.document_id else None
+    document = link.document if link is not None else None
+    if document is None or document.deal is None:
+        raise NotFound(_("The invoice of this failure no longer exists."))
+    deal = document.deal
+    lock(deal)
+    lock(document)
+    db.session.refresh(failure)
+    db.session.refresh(link)
+    if failure.retried_run_id is not None:
+        earlier = db.session.get(SyncRun, failure.retried_run_id)
+        if earlier is not None:
+            db.session.commit()
+            return earlier
+    rule = _rule_of(document)
+    run = automation_void.void_run(link, user)
+    failure.retried_run_id = run.id
+    if deal.stage != "lost" or rule is None:
+        automation_void.end_void_run(
+            run, _("Nothing voided: the deal is no longer lost."), error=False
+        )
+        run.updated = 0
+    elif document.state == "void" or link.billing_status == "void":
+        automation_void.end_void_run(run, _("Nothing to do: it was voided meanwhile."))
+        run.updated = 0
+    else:
+        with acting_as(RuleActor(rule, user)):
+            try:
+                automation_void.void_one(deal, rule, "lost", user, document, run)
+            except (ProviderError, InvalidInput) as exc:  # the run says it, with a Retry
+                note(
+                    deal,
+                    rule,
+                    "lost",
+                    user,
+                    "failed",
+                    _(
+                        "%(number)s was not voided: %(error)s Retry applies the rule again.",
+                        number=document.number,
+                        error=str(exc),
+                    ),
+                    document,
+                )
+        if run.status == "running":  # left as it is (sent meanwhile): the deal says why
+            automation_void.end_void_run(
+                run, _("Nothing voided: see the deal's automation record.")
+            )
+            run.updated = 0
+    db.session.commit()
+    return run
 
 
 def may_unlink(document: Document) -> bool:

@@ -11,12 +11,15 @@ whose API cannot void (Money Forward) is left, with a note saying what to do by 
 
 from __future__ import annotations
 
+import json
+
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.models.crm import utcnow
 from app.models.documents import Document
 from app.models.publishing import EmailDispatch
-from app.models.sync import ExternalDocument
+from app.models.sync import ExternalDocument, SyncFailure, SyncRun
 from app.providers.errors import ProviderError
 from app.providers.registry import entry
 from app.services.automation_record import note
@@ -28,6 +31,8 @@ from app.services.sync import issuing as sync_issuing
 from app.services.sync.adapters import ADAPTERS
 from app.services.sync.clients import adapter_for
 
+# The sync history's kind of a run that voids one invoice at its provider.
+VOID_RUN = "void_at_provider"
 # A Renkei document in these states has not gone to anyone yet.
 UNSENT_STATES = ("draft", "pending_approval", "approved")
 # A link in these statuses has money on it at the provider: sent, whatever else it says.
@@ -80,8 +85,63 @@ def _in_flight(document: Document) -> ExternalDocument | None:
     return None
 
 
-def _void_at_providers(document: Document) -> str | None:
-    """Void ``document``'s provider copies; the refusal in words if one cannot be."""
+def void_run(link: ExternalDocument, user=None) -> SyncRun:
+    """A running sync-history run voiding ``link`` at its provider (the caller holds the
+    deal's lock and commits). Failures of earlier void runs of the link not yet retried
+    are retried by this one, whichever door (deal page, sync history) started it."""
+    run = SyncRun(
+        kind=VOID_RUN,
+        connection_id=link.connection_id,
+        started_by_id=getattr(user, "id", None),
+        status="running",
+        total=1,
+        deal_ids=json.dumps([link.deal_id]) if link.deal_id else None,
+        document_id=link.id,
+        started_at=utcnow(),
+        heartbeat_at=utcnow(),
+    )
+    db.session.add(run)
+    db.session.flush()
+    earlier = (
+        db.session.query(SyncFailure)
+        .join(SyncRun, SyncFailure.run_id == SyncRun.id)
+        .filter(SyncRun.kind == VOID_RUN, SyncRun.id != run.id)
+        .filter(SyncFailure.document_id == link.id, SyncFailure.retried_run_id.is_(None))
+    )
+    for failure in earlier:
+        failure.retried_run_id = run.id
+    return run
+
+
+def end_void_run(run: SyncRun, message: str, error: bool = False, calls: int = 0) -> None:
+    """Close ``run`` finished (one invoice voided or found needing nothing) or failed with
+    ``message`` as its failure (the caller commits)."""
+    run.api_calls = (run.api_calls or 0) + calls
+    run.done = run.total or 1
+    run.status = "failed" if error else "finished"
+    run.finished_at = utcnow()
+    run.message = message
+    if error:
+        link = db.session.get(ExternalDocument, run.document_id) if run.document_id else None
+        db.session.add(
+            SyncFailure(
+                run_id=run.id,
+                message=message,
+                deal_id=link.deal_id if link is not None else None,
+                document_id=run.document_id,
+            )
+        )
+        run.failed = (run.failed or 0) + 1
+    else:
+        run.updated = (run.updated or 0) + 1
+
+
+def _void_at_providers(document: Document, run: SyncRun | None = None) -> str | None:
+    """Void ``document``'s provider copies; the refusal in words if one cannot be.
+
+    Each provider call is a run of the sync history (kind ``void_at_provider``): finished,
+    or failed with the provider's words and a Retry (``automation.retry_void_run``);
+    ``run`` is the one a Retry opened for its link."""
     for link in document.links:
         if not link.external_id or link.billing_status == "void":
             continue
@@ -94,21 +154,34 @@ def _void_at_providers(document: Document) -> str | None:
                 name=link.connection.name,
                 their=link.number or link.external_id,
             )
-        adapter, _calls = adapter_for(link.connection)
-        remote = adapter.void_invoice(link.external_id)  # a refusal: a failure, with Retry
+        sync_run = run if run is not None and run.document_id == link.id else None
+        sync_run = sync_run or void_run(link)  # started by the rule: no person
+        adapter, session = adapter_for(link.connection)
+        their = link.number or link.external_id
+        try:
+            remote = adapter.void_invoice(link.external_id)  # a refusal: a failure, with Retry
+        except (ProviderError, InvalidInput) as exc:
+            words = _(
+                "%(number)s (%(their)s) was not voided at %(name)s: %(error)s",
+                number=document.number,
+                their=their,
+                name=link.connection.name,
+                error=str(exc),
+            )
+            end_void_run(sync_run, words, error=True, calls=session.calls)
+            record_event(db.session, document, "automation", words)
+            raise
         link.billing_status = remote.status if remote is not None else "void"
         link.payment_status = remote.payment_status if remote is not None else "void"
-        record_event(
-            db.session,
-            document,
-            "voided_at_provider",
-            _(
-                "Voided at %(provider)s (%(name)s): %(their)s.",
-                provider=_provider(link),
-                name=link.connection.name,
-                their=link.number or link.external_id,
-            ),
+        link.last_error = None
+        words = _(
+            "Voided at %(provider)s (%(name)s): %(their)s.",
+            provider=_provider(link),
+            name=link.connection.name,
+            their=their,
         )
+        end_void_run(sync_run, words, calls=session.calls)
+        record_event(db.session, document, "voided_at_provider", words)
     return None
 
 
@@ -126,7 +199,7 @@ def void_unsent(deal, rule, stage: str, user) -> str:
     for document in invoices:
         lock(document)
         try:
-            outcomes.append(_void_one(deal, rule, stage, user, document))
+            outcomes.append(void_one(deal, rule, stage, user, document))
         except (ProviderError, InvalidInput) as exc:  # asking or voiding at the provider
             text = _(
                 "%(number)s was not voided: %(error)s Retry applies the rule again.",
@@ -141,7 +214,7 @@ def void_unsent(deal, rule, stage: str, user) -> str:
     return "left"
 
 
-def _void_one(deal, rule, stage: str, user, document: Document) -> str:
+def void_one(deal, rule, stage: str, user, document: Document, run: SyncRun | None = None) -> str:
     """Void one invoice of the lost deal, or say on the deal why it stays (locked)."""
     reason = sent_reason(document)
     if reason is not None:
@@ -165,7 +238,7 @@ def _void_one(deal, rule, stage: str, user, document: Document) -> str:
             document,
         )
         return "left"
-    refusal = _void_at_providers(document)
+    refusal = _void_at_providers(document, run)
     if refusal is not None:
         note(deal, rule, stage, user, "refused", refusal, document)
         return "refused"

@@ -20,6 +20,7 @@ from app.models.choices import BILLING_STATUS_LABELS
 from app.models.connection import Connection
 from app.models.sync import ExternalDocument, SyncFailure, SyncRun
 from app.security.permissions import SYNC_HISTORY_VERBS
+from app.services.automation_void import VOID_RUN
 from app.views.action_rights import needs_right
 from app.views.datamodel import datamodel
 from app.views.labels import LABELS
@@ -36,6 +37,7 @@ RUN_KIND_LABELS = {
     "scheduled_refresh": _l("Scheduled refresh"),
     "retry": _l("Retry"),
     "customer_sync": _l("Customer sync"),
+    "void_at_provider": _l("Void at provider"),
 }
 RUN_STATUS_LABELS = {
     "queued": _l("Queued"),
@@ -325,7 +327,12 @@ class SyncRunView(ModelView):
             flash(str(_l("No such failure.")), "danger")
             return redirect(url_for(".list"))
         back_to(url_for(".show", pk=failure.run_id))
-        run = _engine().retry_failure(failure, g.user)
+        if failure.run.kind == VOID_RUN:  # stage automation's void: the rule again, once
+            from app.services import automation
+
+            run = automation.retry_void_run(failure, g.user)
+        else:
+            run = _engine().retry_failure(failure, g.user)
         session.commit()
         flash(str(_l("Retrying…")), "info")
         return redirect(url_for(".show", pk=run.id, run=run.id))
