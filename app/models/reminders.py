@@ -143,10 +143,16 @@ class ReminderPause(Model):
 
 class FollowUpNote(Model):
     """A line of a customer's follow-up: a call, a reply, a promise to pay by a date, a
-    pause or resume. Append-only: the list is the customer's history."""
+    pause or resume. Append-only: the list is the customer's history.
+
+    ``fingerprint`` (0024_left) makes writing a note idempotent: a hash of the company,
+    author, kind, invoice, text, promised day and the minute-window it was written in,
+    unique; ``followups.add_note`` also looks under the company's lock for the same note
+    in the last window, so N identical posts at once make one note."""
 
     __tablename__ = "follow_up_note"
     __table_args__ = (
+        UniqueConstraint("fingerprint", name="uq_follow_up_note_fingerprint"),
         CheckConstraint(_in("kind", NOTE_KINDS), name="ck_follow_up_note_kind"),
         CheckConstraint(
             "kind <> 'promise' OR promised_on IS NOT NULL", name="ck_follow_up_note_promise"
@@ -166,3 +172,4 @@ class FollowUpNote(Model):
     created_by_id = Column(Integer, ForeignKey("ab_user.id"))
     created_by = relationship(User)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    fingerprint = Column(String(64))  # written notes only; None for pauses and older rows

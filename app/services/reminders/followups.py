@@ -8,6 +8,7 @@ Every one of these is a follow-up note and a line of the audit trail, naming who
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -28,6 +29,9 @@ from app.services.locking import lock
 PAUSE_RIGHT = ("can_pause", "Reminder")
 NOTE_RIGHT = ("can_note", "Reminder")
 NOTE_MAX = 4000
+# Writing the same note again within this many seconds gives back the first one (a
+# double click, a retried request, N identical posts at once): see ``add_note``.
+NOTE_WINDOW_SECONDS = 60
 # What a person may write; "paused"/"resumed" are written by pause and resume.
 WRITTEN_KINDS = ("call", "reply", "note", "promise")
 NOTE_KIND_LABELS = {
@@ -151,6 +155,59 @@ def add_note(
             raise InvalidInput(_("A promised date cannot be in the past."), field="promised_on")
     elif promised_on is not None:
         raise InvalidInput(_("Only a promise to pay has a date."), field="promised_on")
+    return _write_note(company, user, kind, note, document, promised_on)
+
+
+def fingerprint(company_id, user_id, kind, document_id, note, promised_on, at: dt.datetime):
+    """The note's idempotency key: who wrote what about whom, in which minute-window."""
+    window = int(at.replace(tzinfo=dt.UTC).timestamp()) // NOTE_WINDOW_SECONDS
+    parts = (company_id, user_id, kind, document_id, note, promised_on, window)
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def _same_note(company, user, kind, note, document, promised_on, since) -> FollowUpNote | None:
+    """The same note by the same person about the same customer written since ``since``."""
+    same_document = (
+        FollowUpNote.document_id == document.id
+        if document is not None
+        else FollowUpNote.document_id.is_(None)
+    )
+    same_day = (
+        FollowUpNote.promised_on == promised_on
+        if promised_on is not None
+        else FollowUpNote.promised_on.is_(None)
+    )
+    return (
+        db.session.query(FollowUpNote)
+        .filter(
+            FollowUpNote.company_id == company.id,
+            FollowUpNote.created_by_id == getattr(user, "id", None),
+            FollowUpNote.kind == kind,
+            FollowUpNote.note == note,
+            FollowUpNote.created_at >= since,
+            same_document,
+            same_day,
+        )
+        .order_by(FollowUpNote.id)
+        .first()
+    )
+
+
+def _write_note(company, user, kind, note, document, promised_on) -> FollowUpNote:
+    """Write the note once. Under the company's row lock, the same note by the same
+    person in the last ``NOTE_WINDOW_SECONDS`` is given back instead of a second one; the
+    unique ``fingerprint`` (same minute-window) stands behind the lock."""
+    company_id, document_id = company.id, getattr(document, "id", None)
+    lock(company)
+    now = utcnow()
+    since = now - dt.timedelta(seconds=NOTE_WINDOW_SECONDS)
+    same = _same_note(company, user, kind, note, document, promised_on, since)
+    if same is not None:
+        db.session.commit()
+        return same
+    key = fingerprint(
+        company_id, getattr(user, "id", None), kind, document_id, note, promised_on, now
+    )
     entry = FollowUpNote(
         company=company,
         document=document,
@@ -158,6 +215,8 @@ def add_note(
         note=note,
         promised_on=promised_on,
         created_by=user,
+        created_at=now,
+        fingerprint=key,
     )
     with acting_as(user):
         db.session.add(entry)
@@ -169,7 +228,14 @@ def add_note(
                 note=note,
             )
         _audit(company, document, words)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same note, written on a path that skipped the lock
+            db.session.rollback()
+            found = db.session.query(FollowUpNote).filter_by(fingerprint=key).one_or_none()
+            if found is None:
+                raise
+            return found
     return entry
 
 
