@@ -9,8 +9,24 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired
 
 from app.models.reminders import ReminderRule
-from app.services.reminders.rules import PAYMENT_STATE_LABELS, check_rule, describe_step
+from app.services.reminders.rules import (
+    PAYMENT_STATE_LABELS,
+    check_rule,
+    describe_step,
+    rule_label,
+)
 from app.views.settings import SettingsView
+
+
+class ReminderRuleInterface(SQLAInterface):
+    """The list and show pages read a rule's name as ``rule_label`` does (the preview's
+    words): a default rule still named as shipped reads in the reader's language; a name
+    someone chose stays as written. The edit form keeps the stored name."""
+
+    def _get_attr_value(self, item, col):
+        if col == "name" and isinstance(item, ReminderRule):
+            return rule_label(item.days, item.name)
+        return SQLAInterface._get_attr_value(item, col)
 
 
 class ReminderRuleView(SettingsView):
@@ -18,7 +34,7 @@ class ReminderRuleView(SettingsView):
 
     route_base = "/reminderrules"
     class_permission_name = "ReminderRule"
-    datamodel = SQLAInterface(ReminderRule)
+    datamodel = ReminderRuleInterface(ReminderRule)
     include_route_methods = {"list", "show", "add", "edit", "delete"}
     list_title = _l("Reminder rules")
     show_title = add_title = edit_title = _l("Reminder rule")

@@ -59,8 +59,8 @@ def test_a_lost_deal_voided_at_the_provider_is_a_finished_run_in_the_sync_histor
         label = gettext("Void at provider")
     page = client.get("/sync/history/list/?_l_=en").get_data(as_text=True)
     assert label in page
-    page = client.get("/sync/history/list/?_l_=ja").get_data(as_text=True)
-    with force_locale("ja"):
+    page = client.get("/sync/history/list/?_l_=ja_JP").get_data(as_text=True)
+    with force_locale("ja_JP"):
         assert gettext("Void at provider") in page
 
 
