@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 from marshmallow import ValidationError
 from marshmallow.validate import And, Length, OneOf, Range
 from sqlalchemy import Numeric
 
 from app.api.base import RenkeiApi
+from app.extensions import db
 from app.models.choices import CURRENCIES, DEAL_STAGES, TAX_RATES
 from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
 from app.security.permissions import API_VERBS
+from app.services import custom_fields
 from app.services.errors import InvalidInput
 from app.services.money import check_decimal, parse_amount
 from app.services.registration import normalize_registration_number
@@ -126,6 +128,61 @@ class CompanyApi(CrmApi):
         "name": Length(min=1, max=200),
         "invoice_registration_number": _registration_number,
     }
+
+    # ---- custom fields: ``custom_fields`` {key: text or null}, read and written ----------
+
+    def _custom_fields_body(self) -> dict | None:
+        """Take ``custom_fields`` out of the JSON body (FAB's schema does not know it) and
+        check it; the errors as a 422 message, or None when there are none."""
+        g.pop("company_custom_fields", None)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or "custom_fields" not in body:
+            return None
+        values, errors = custom_fields.api_values(body.pop("custom_fields"))
+        if errors:
+            return {"custom_fields": errors}
+        g.company_custom_fields = values
+        return None
+
+    def post_headless(self):
+        """Create a company; ``custom_fields`` checked by each field's type (422)."""
+        errors = self._custom_fields_body()
+        return self.response_422(message=errors) if errors else super().post_headless()
+
+    def put_headless(self, pk):
+        """Update a company; ``custom_fields`` checked by each field's type (422)."""
+        errors = self._custom_fields_body()
+        return self.response_422(message=errors) if errors else super().put_headless(pk)
+
+    def pre_add(self, item):
+        values = g.pop("company_custom_fields", None)
+        if values:
+            custom_fields.set_values(item, values, g.user)
+
+    pre_update = pre_add
+
+    def pre_get(self, data):
+        company = db.session.get(Company, data["id"])
+        data["result"]["custom_fields"] = custom_fields.api_read(company)
+
+    def pre_get_list(self, data):
+        stored = dict(
+            db.session.query(Company.id, Company.custom_fields).filter(
+                Company.id.in_(data["ids"] or [-1])
+            )
+        )
+        names = custom_fields.defined()
+        for pk, row in zip(data["ids"], data["result"], strict=False):
+            row["custom_fields"] = custom_fields.api_read_text(stored.get(pk), names)
+
+    def add_api_spec(self, api_spec):
+        """The document says ``custom_fields`` too (read, and written by POST and PUT)."""
+        super().add_api_spec(api_spec)
+        schemas = api_spec.components.schemas
+        for method in ("get", "get_list", "post", "put"):
+            schema = schemas.get(f"{type(self).__name__}.{method}")
+            if isinstance(schema, dict):
+                schema.setdefault("properties", {})["custom_fields"] = custom_fields.API_SCHEMA
 
 
 class ContactApi(CrmApi):

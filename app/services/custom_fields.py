@@ -81,6 +81,63 @@ def check_mapping(setting, rows: list[dict]) -> None:
         )
 
 
+def sql_value(column, name: str, dialect: str):
+    """SQL reading custom field ``name`` out of the JSON text ``column`` (for the CSV):
+    PostgreSQL ``CAST(… AS JSON) ->> name``, SQLite ``JSON_EXTRACT(…, '$."name"')``."""
+    text = sa.func.nullif(column, "")
+    if dialect == "postgresql":
+        return sa.cast(text, sa.JSON)[name].as_string()
+    # the path written here: SQLAlchemy's would escape a non-ASCII key (\uXXXX), which
+    # SQLite's JSON paths do not read back (names hold no quotes: NAME)
+    return sa.func.json_extract(text, f'$."{name}"', type_=sa.String())
+
+
+def csv_columns(column, dialect: str) -> list[tuple[str, object]]:
+    """(header, SQL) of every defined custom field, headed by its name (its label)."""
+    return [(name, sql_value(column, name, dialect)) for name in defined()]
+
+
+# The REST API's ``custom_fields``: an object keyed by field key, each value text (one
+# line, at most MAX_LENGTH characters) or null to clear it.
+API_SCHEMA = {
+    "type": "object",
+    "description": "Custom fields keyed by their key (added on a customer-sync mapping "
+    "page): text on one line, null when empty. Unknown keys are refused.",
+    "additionalProperties": {"type": "string", "nullable": True, "maxLength": MAX_LENGTH},
+}
+
+
+def api_values(raw) -> tuple[dict, dict]:
+    """``custom_fields`` as the REST API received it: (values to set, errors by field),
+    each error in words naming the field; unknown keys refused."""
+    if not isinstance(raw, dict):
+        return {}, {"_schema": [_("custom_fields must be an object keyed by field key.")]}
+    names = set(defined())
+    values, errors = {}, {}
+    for name, value in raw.items():
+        if name not in names:
+            errors[str(name)] = [_("No such custom field: %(names)s.", names=name)]
+        elif value is not None and not isinstance(value, str):
+            errors[name] = [_("%(name)s: text, or null to clear it.", name=name)]
+        else:
+            try:
+                values[name] = check_value(name, value)
+            except InvalidInput as exc:
+                errors[name] = [str(exc)]
+    return values, errors
+
+
+def api_read_text(stored: str | None, names: list[str]) -> dict:
+    """The API's ``custom_fields`` of a company whose JSON text is ``stored``."""
+    values = json.loads(stored or "{}")
+    return {name: values.get(name) for name in names}
+
+
+def api_read(company) -> dict:
+    """Every defined custom field of ``company`` (null when empty), keyed by its key."""
+    return api_read_text(company.custom_fields if company is not None else None, defined())
+
+
 def values_of(company) -> dict[str, str]:
     """The company's custom values (names no mapping defines any more included)."""
     return json.loads(company.custom_fields or "{}") if company is not None else {}

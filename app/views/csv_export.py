@@ -91,6 +91,11 @@ class CsvExportMixin:
     csv_name = None
     csv_batch = 2_000
 
+    def csv_extra_columns(self, model) -> list[tuple[str, object]]:
+        """(header, SQL expression) of columns known only when the request comes (the
+        companies' custom fields), written after the standard ones; none by default."""
+        return []
+
     # ---- the query -------------------------------------------------------------------
 
     def csv_query(self):
@@ -121,9 +126,9 @@ class CsvExportMixin:
     def _csv_column_names(self) -> list[str]:
         return list(self.csv_columns or self.list_columns)
 
-    def csv_select(self, query):
+    def csv_select(self, query, extras=()):
         """``query`` narrowed to the CSV's columns (plain values, outer joins per relation)
-        and the writer of each column."""
+        and ``extras`` (``csv_extra_columns``), and the writer of each column."""
         model = self.datamodel.obj
         joins: dict[str, object] = {}
         columns, writers = [], []
@@ -145,21 +150,25 @@ class CsvExportMixin:
             columns.append(column)
             labels = self.csv_words.get(name)
             writers.append(csv_cells.words(labels) if labels else csv_cells.for_type(column.type))
+        for index, (_header, expression) in enumerate(extras):
+            columns.append(expression.label(f"extra_{index}"))
+            writers.append(csv_cells.for_type(expression.type))
         for relation, target in joins.items():
             query = query.outerjoin(target, getattr(model, relation).of_type(target))
         return query.with_entities(*columns).statement, writers
 
-    def csv_header(self) -> list[str]:
+    def csv_header(self, extras=()) -> list[str]:
         labels = self.label_columns
         return [
             str(labels.get(name) or labels.get(name.split(".")[0]) or name)
             for name in self._csv_column_names()
-        ]
+        ] + [str(header) for header, _expression in extras]
 
     def csv_rows(self, query, progress=None):
         """Yield the header, then lists of rows of ``query`` (many rows per item)."""
-        statement, writers = self.csv_select(query)
-        yield [self.csv_header()]
+        extras = self.csv_extra_columns(self.datamodel.obj)  # read once: header and cells agree
+        statement, writers = self.csv_select(query, extras)
+        yield [self.csv_header(extras)]
         pairs = list(enumerate(writers))
         done = 0
         # options of this statement only (Connection.execution_options would change the

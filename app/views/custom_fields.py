@@ -105,6 +105,11 @@ class CustomFieldsMixin:
         if values:
             custom_fields.set_values(item, values, g.user)
 
+    def csv_extra_columns(self, model):
+        """The CSV's custom-field columns, after the standard ones, headed by their name."""
+        dialect = self.datamodel.session.get_bind().dialect.name
+        return custom_fields.csv_columns(model.custom_fields, dialect)
+
     def render_template(self, template, **kwargs):
         if template == self.show_template and kwargs.get("pk") is not None:
             company = self.datamodel.get(kwargs["pk"])
