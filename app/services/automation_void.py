@@ -162,9 +162,10 @@ def _void_at_providers(document: Document, run: SyncRun | None = None) -> str | 
             remote = adapter.void_invoice(link.external_id)  # a refusal: a failure, with Retry
         except (ProviderError, InvalidInput) as exc:
             words = _(
-                "%(number)s (%(their)s) was not voided at %(name)s: %(error)s",
-                number=document.number,
-                their=their,
+                "%(number)s was not voided at %(name)s: %(error)s",
+                number=document.number
+                if their == document.number
+                else f"{document.number} ({their})",
                 name=link.connection.name,
                 error=str(exc),
             )
