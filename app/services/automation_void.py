@@ -44,10 +44,11 @@ def _provider(link: ExternalDocument) -> str:
     return entry(link.connection.provider).name
 
 
-def sent_reason(document: Document) -> str | None:
+def sent_reason(document: Document, run: SyncRun | None = None) -> str | None:
     """Why ``document`` counts as sent (in words), or None when it is unsent. A provider
     holding it is asked now (its status in our link may be hours old); when it cannot be
-    asked, the ProviderError goes up: a failure with a Retry, nothing voided on a guess."""
+    asked, the ProviderError goes up: a failure with a Retry, nothing voided on a guess
+    (and a failed ``void_at_provider`` run of the link — ``run`` when a Retry opened it)."""
     if document.state not in UNSENT_STATES + ("sent",):
         return _(
             "%(number)s is %(state)s.",
@@ -68,8 +69,21 @@ def sent_reason(document: Document) -> str | None:
             return _(
                 "%(number)s is paid at %(name)s.", number=document.number, name=link.connection.name
             )
-        adapter, _calls = adapter_for(link.connection)
-        if adapter.sent_to_customer(link.external_id):  # a provider's error: a failure
+        adapter, session = adapter_for(link.connection)
+        try:
+            sent = adapter.sent_to_customer(link.external_id)
+        except (ProviderError, InvalidInput) as exc:  # a failure, with a Retry
+            words = _(
+                "%(number)s was not voided: %(name)s could not be asked whether it was sent "
+                "(%(error)s).",
+                number=document.number,
+                name=link.connection.name,
+                error=str(exc),
+            )
+            failed = run if run is not None and run.document_id == link.id else void_run(link)
+            end_void_run(failed, words, error=True, calls=session.calls)
+            raise
+        if sent:
             return _(
                 "%(number)s was sent to the customer from %(name)s.",
                 number=document.number,
@@ -217,7 +231,7 @@ def void_unsent(deal, rule, stage: str, user) -> str:
 
 def void_one(deal, rule, stage: str, user, document: Document, run: SyncRun | None = None) -> str:
     """Void one invoice of the lost deal, or say on the deal why it stays (locked)."""
-    reason = sent_reason(document)
+    reason = sent_reason(document, run)
     if reason is not None:
         text = _("%(number)s was left as it is: it was already sent.", number=document.number)
         note(deal, rule, stage, user, "left", f"{text} {reason}", document)

@@ -114,3 +114,25 @@ def test_a_sandbox_answering_500_is_a_failed_run_whose_retry_voids_once(
     client.post(f"/sync/history/retry/{failure.id}", data={"csrf_token": token})
     assert len(_void_runs(db_session)) == 2
     assert len(_void_calls(at.box, at.provider)) == 1
+
+
+@pytest.mark.parametrize("at", ["zoho"], indirect=True)
+def test_a_provider_that_cannot_be_asked_whether_sent_is_a_failed_void_run_too(
+    db_session, client, api_token, deal, at, run_jobs
+):
+    invoice, link = _won_and_issued(db_session, client, api_token, deal, at, run_jobs)
+    at.box.fault(kind="500", count=100, path=r"/invoices/\d+$", method="GET")
+    _put_stage(client, api_token, deal, "lost")
+    run_jobs()
+    (failed_run,) = _void_runs(db_session)
+    assert failed_run.status == "failed" and at.connection.name in failed_run.message
+    (failure,) = db_session.query(SyncFailure).filter_by(run_id=failed_run.id).all()
+    requests.delete(f"{at.box.base}/faults", timeout=10).raise_for_status()
+    login(client)
+    token = csrf_token(client, f"/sync/history/show/{failed_run.id}")
+    answer = client.post(f"/sync/history/retry/{failure.id}", data={"csrf_token": token})
+    assert answer.status_code == 302
+    runs = _void_runs(db_session)
+    assert [r.status for r in runs] == ["failed", "finished"], [r.message for r in runs]
+    assert db_session.get(Document, invoice.id).state == "void"
+    assert len(_void_calls(at.box, at.provider)) == 1
