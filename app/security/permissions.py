@@ -96,7 +96,6 @@ TIME_ENTRY_VERBS = {
     "approve": "approve",
     "reject": "approve",
     "invoice_period": "invoice",
-    "invoice_form": "invoice",
 }
 # REST API (ModelRestApi) methods → verb.
 API_VERBS = {
