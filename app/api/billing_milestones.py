@@ -21,7 +21,7 @@ from app.models.crm import Deal
 from app.models.milestones import Milestone
 from app.security.permissions import MILESTONE_VERBS
 from app.services.billing import milestones
-from app.services.errors import InvalidInput, NotFound
+from app.services.errors import InvalidInput
 
 _PK = """
           parameters:
@@ -170,10 +170,7 @@ class MilestoneApi(BillingApi):
         return self.response(201, id=contract.id, parts=[part_json(p) for p in contract.parts])
 
     def _verb(self, pk, verb):
-        part = self._part(pk)
-        result = verb(part, g.user)
-        if result is None:
-            raise NotFound(_("No milestone %(id)s.", id=pk))
+        part = verb(self._part(pk), g.user)
         return self.response(200, **part_json(part))
 
     @expose("/milestone/<int:pk>/done", methods=["POST"])
