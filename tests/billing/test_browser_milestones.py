@@ -37,7 +37,7 @@ def test_milestones_on_the_deal_page(page, live_server, db_session, deal, users,
     _login(page, live_server, "accounting")
     page.goto(f"{live_server.url}/dealview/show/{deal.id}")
     page.locator("#deal-milestones tr.milestone-part").nth(1).get_by_role(
-        "button", name="Invoice"
+        "button", name="Make the invoice"
     ).click()
     page.wait_for_load_state()
     page.goto(f"{live_server.url}/dealview/show/{deal.id}")
