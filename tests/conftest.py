@@ -155,6 +155,9 @@ def db_session(app):
 def wipe_crm(session) -> None:
     """Delete every CRM and document row (children first) so tests do not see each other's data."""
     documents = (  # the audit trail and template versions stay: they are append-only
+        "time_entry",
+        "milestone",
+        "milestone_contract",
         "follow_up_note",
         "reminder_pause",
         "reminder",

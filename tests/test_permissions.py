@@ -34,6 +34,8 @@ RESOURCES = (
     "Outbox",
     "Reminder",
     "ReminderRule",
+    "Milestone",
+    "TimeEntry",
 )
 # Document kinds: (resource, screen route, API resource name).
 DOCUMENT_ROUTES = [
@@ -142,6 +144,44 @@ OPERATIONS = {
         ("GET", "/reminderrules/add"),
         ("POST", "/api/v1/reminder_rule/", {}),
     ),
+    # Billing (issue 17): milestone contracts and time entries. No milestone, time entry
+    # or deal 0 exists: a permitted person gets 404 or 422, others 403.
+    ("can_read", "Milestone"): (
+        ("GET", "/milestones/list/"),
+        ("GET", "/api/v1/milestone/deal/{deal}", None),
+    ),
+    ("can_write", "Milestone"): (
+        ("GET", "/milestones/new/{deal}"),
+        ("POST", "/api/v1/milestone/deal/0", {"parts": []}),
+    ),
+    ("can_mark_done", "Milestone"): (
+        ("POST", "/milestones/done/0"),
+        ("POST", "/api/v1/milestone/0/done", None),
+    ),
+    ("can_approve", "Milestone"): (
+        ("POST", "/milestones/approve/0"),
+        ("POST", "/api/v1/milestone/0/approve", None),
+    ),
+    ("can_invoice", "Milestone"): (
+        ("POST", "/milestones/invoice/0"),
+        ("POST", "/api/v1/milestone/0/invoice", None),
+    ),
+    ("can_read", "TimeEntry"): (
+        ("GET", "/timeentries/list/"),
+        ("GET", "/api/v1/time_entry/", None),
+    ),
+    ("can_write", "TimeEntry"): (
+        ("POST", "/timeentries/add"),
+        ("POST", "/api/v1/time_entry/", {}),
+    ),
+    ("can_approve", "TimeEntry"): (
+        ("POST", "/timeentries/approve/0"),
+        ("POST", "/api/v1/time_entry/0/approve", None),
+    ),
+    ("can_invoice", "TimeEntry"): (
+        ("POST", "/timeentries/invoice"),
+        ("POST", "/api/v1/time_entry/invoice", {}),
+    ),
 }
 # Rights with more than one API operation: the provider-links API (app/api/links.py;
 # permissions.LINK_API_VERBS / LINK_API_RIGHTS). No connection 0 exists, so a permitted
@@ -155,6 +195,7 @@ MORE_API = {
     ("can_read", "Quote"): [("GET", "/api/v1/document/{quote}/links", None)],
     ("can_read", "Deal"): [("GET", "/api/v1/deal/{deal}/documents", None)],
     ("can_read", "Reminder"): [("GET", "/api/v1/reminder/company/{acme}/history", None)],
+    ("can_approve", "TimeEntry"): [("POST", "/api/v1/time_entry/0/reject", {"reason": "x"})],
 }
 CSV = {
     ("can_read", r): url

@@ -1,5 +1,7 @@
 """REST APIs; ``register_apis`` adds them under /api/v1."""
 
+from app.api.billing_milestones import MilestoneApi
+from app.api.billing_time import TimeEntryApi
 from app.api.crm import CRM_APIS
 from app.api.documents import DOCUMENT_APIS
 from app.api.links import LINK_APIS
@@ -10,5 +12,5 @@ from app.api.reminders import REMINDER_APIS
 def register_apis(appbuilder) -> None:
     """Add every REST API to ``appbuilder``."""
     register_openapi(appbuilder)
-    for api in [*CRM_APIS, *DOCUMENT_APIS, *LINK_APIS, *REMINDER_APIS]:
+    for api in [*CRM_APIS, *DOCUMENT_APIS, *LINK_APIS, *REMINDER_APIS, MilestoneApi, TimeEntryApi]:
         appbuilder.add_api(api)

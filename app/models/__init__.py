@@ -18,10 +18,12 @@ from app.models.documents import (
     LegalEntity,
     Payment,
 )
+from app.models.milestones import Milestone, MilestoneContract
 from app.models.pdf_bundles import PdfBundle, PdfBundleItem
 from app.models.publishing import DocumentPdf, DocumentTemplate, EmailDispatch
 from app.models.reminders import FollowUpNote, Reminder, ReminderPause, ReminderRule
 from app.models.sync import ExternalDocument, Mismatch, PartnerLink, SyncFailure, SyncRun
+from app.models.time_entries import TimeEntry
 
 __all__ = [
     "ApprovalRequest",
@@ -35,6 +37,8 @@ __all__ = [
     "DocumentTemplate",
     "EmailDispatch",
     "LegalEntity",
+    "Milestone",
+    "MilestoneContract",
     "Mismatch",
     "FollowUpNote",
     "Reminder",
@@ -58,4 +62,5 @@ __all__ = [
     "Product",
     "SyncFailure",
     "SyncRun",
+    "TimeEntry",
 ]

@@ -74,6 +74,29 @@ REMINDER_VERBS = {
     "note": "note",
 }
 REMINDER_API_VERBS = {**REMINDER_VERBS, "preview": "read", "history": "read"}
+# Billing (issue 17). Milestone contracts (resource "Milestone"): read; write makes a
+# deal's contract; mark_done marks a delivery done; approve approves (or sends back)
+# a delivery someone else marked done; invoice makes a part's invoice. Time entries
+# (resource "TimeEntry"): read; write enters one's own time (a manager's "approve"
+# also enters others'); approve approves or rejects others' entries; invoice bills a
+# period. Screens and API share the verbs.
+MILESTONE_VERBS = {
+    **SCREEN_VERBS,
+    "deal_milestones": "read",
+    "new_contract": "write",
+    "create_contract": "write",
+    "mark_done": "mark_done",
+    "approve_delivery": "approve",
+    "reject_delivery": "approve",
+    "invoice": "invoice",
+}
+TIME_ENTRY_VERBS = {
+    **SCREEN_VERBS,
+    "create": "write",
+    "approve": "approve",
+    "reject": "approve",
+    "invoice_period": "invoice",
+}
 # REST API (ModelRestApi) methods → verb.
 API_VERBS = {
     "get": "read",
@@ -157,6 +180,8 @@ FUTURE_PERMISSIONS = [
     ("refresh_statuses", "ProviderDocument"),
     ("read", "Mismatch"),
     ("act", "Mismatch"),
+    *[(verb, "Milestone") for verb in ("read", "write", "mark_done", "approve", "invoice")],
+    *[(verb, "TimeEntry") for verb in ("read", "write", "approve", "invoice")],
 ]
 
 CRM = ("Deal", "Company", "Contact", "Product", "DealType")
@@ -183,6 +208,8 @@ MENUS = {
     "DocumentTemplate": ("Settings", "Templates"),
     "Reminder": ("Documents", "Reminders", "Follow-ups"),
     "ReminderRule": ("Settings", "Reminder rules"),
+    "Milestone": ("Billing", "Milestones"),
+    "TimeEntry": ("Billing", "Time entries"),
 }
 # What every signed-in person may do to their own account.
 SELF_SERVICE = [
@@ -219,6 +246,9 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         *_grant("Quote", "write"),  # sales people write their own quotes
         ("can_refresh_statuses", "ProviderDocument"),
         *_grant("Reminder", "read", "note"),  # sales people call their customers
+        # sales set up the milestone contract and report deliveries done; their time
+        *_grant("Milestone", "read", "write", "mark_done"),
+        *_grant("TimeEntry", "read", "write"),
     ],
     "Accounting": [
         *_read_crm(),
@@ -241,6 +271,9 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         # Accounting runs the dunning: configures the rules, pauses, notes, sends now.
         *_grant("Reminder", "read", "send", "pause", "note"),
         *_grant("ReminderRule", "read", "write"),
+        # finance invoices parts and periods, and manages (approves) time
+        *_grant("Milestone", "read", "invoice"),
+        *_grant("TimeEntry", "read", "write", "approve", "invoice"),
     ],
     "Approver": [
         *_read_crm(),
@@ -250,12 +283,16 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         ("can_read", "AuditTrail"),
         ("can_read", "ApprovalRule"),
         *_grant("DocumentTemplate", "read", "approve"),
+        *_grant("Milestone", "read", "approve"),  # accepts deliveries (four eyes)
+        *_grant("TimeEntry", "read", "approve"),
     ],
     "ReadOnly": [
         *_read_crm(),
         *_docs("read"),
         ("can_read", "ReceivablesSummary"),
         ("can_read", "Reminder"),
+        ("can_read", "Milestone"),
+        ("can_read", "TimeEntry"),
     ],
 }
 

@@ -198,6 +198,7 @@ def load_demo_data(session, owners=(), seed: int = 7) -> dict[str, int]:
         "deals": len(deals),
         **load_demo_documents(session),
         **_demo_reminders(session),
+        **_demo_billing_gated(session),
     }
 
 
@@ -206,6 +207,13 @@ def _demo_reminders(session) -> dict[str, int]:
     from app.services.documents.lifecycle import today_tokyo
 
     return load_demo_reminders(session, today_tokyo())
+
+
+def _demo_billing_gated(session) -> dict[str, int]:
+    from app.services.demo_billing_gated import load_demo_gated
+    from app.services.documents.lifecycle import today_tokyo
+
+    return load_demo_gated(session, today_tokyo())
 
 
 # --- Documents (issue 5) ----------------------------------------------------------------

@@ -24,6 +24,8 @@ _ORDER = [
     "ReceivablesSummary",
     "Reminder",
     "ReminderRule",
+    "Milestone",
+    "TimeEntry",
     "ProviderDocument",
     "SyncHistory",
     "CustomerSync",

@@ -4,6 +4,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.views.automation_events import AutomationEventView
+from app.views.billing_gated_menu import register_milestone_and_time_views
 from app.views.connections import ConnectionView
 from app.views.crm import (
     CompanyView,
@@ -83,3 +84,4 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(
         OutboxView, "Sent emails", label=_l("Sent emails"), icon="fa-envelope", category="Documents"
     )
+    register_milestone_and_time_views(appbuilder)

@@ -22,6 +22,7 @@ from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
 from app.security.permissions import SCREEN_VERBS
 from app.views import validators as v
 from app.views.automation_events import AutomationEventView
+from app.views.billing_milestones import deal_panel as milestone_panel
 from app.views.csv_export import CsvExportMixin, display_name
 from app.views.custom_fields import CustomFieldsMixin
 from app.views.datamodel import datamodel
@@ -283,6 +284,7 @@ class DealView(DealSyncMixin, CrmView):
         "deal_documents": document_rows,
         "renkei_documents": renkei_documents,
         "can_create_at_provider": can_create_at_provider,
+        "milestone_panel": milestone_panel,
     }
     formatters_columns = {
         "stage": _translated(DEAL_STAGE_LABELS),

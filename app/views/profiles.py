@@ -35,6 +35,10 @@ LABELS = {
     "Profile": _l("Profiles"),
     "SyncHistory": _l("Sync history"),
     "CustomerSync": _l("Customer sync"),
+    "Milestone": _l("Milestones"),
+    "TimeEntry": _l("Time entries"),
+    "mark_done": _l("Mark deliveries done"),
+    "invoice": _l("Make invoices"),
 }
 
 

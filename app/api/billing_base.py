@@ -1,0 +1,75 @@
+"""What the billing APIs share: the bad-input guard (an id beyond 64 bits is 404, a JSON
+body that is not an object 400), reading a body, a record or 404, money as text."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import request
+from flask_appbuilder.api import BaseApi
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.services.errors import InvalidInput, NotFound
+from app.views.list_arguments import integer_error
+
+
+class BillingApi(BaseApi):
+    route_base = "/api/v1"
+    allow_browser_login = True
+
+    def create_blueprint(self, appbuilder, *args, **kwargs):
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        blueprint.before_request(self._refuse_bad_input)
+        return blueprint
+
+    def _refuse_bad_input(self):
+        pk = (request.view_args or {}).get("pk")
+        if pk is not None and integer_error(pk):
+            return self.response_404()
+        if request.method == "POST" and request.data:
+            if not isinstance(request.get_json(silent=True), dict):
+                return self.response_400(message=_("The body must be a JSON object."))
+        return None
+
+
+def body() -> dict:
+    value = request.get_json(silent=True)
+    return value if isinstance(value, dict) else {}
+
+
+def record(model, pk, words: str):
+    if integer_error(pk):
+        raise NotFound(words)
+    found = db.session.get(model, pk)
+    if found is None:
+        raise NotFound(words)
+    return found
+
+
+def day(value, field: str) -> dt.date:
+    if not isinstance(value, str):
+        raise InvalidInput(_("Give the date as YYYY-MM-DD."), field=field)
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(_("Give the date as YYYY-MM-DD."), field=field) from None
+
+
+def text(value, field: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(_("Give text."), field=field)
+    return value
+
+
+def number(value, field: str):
+    """A number as JSON gives it (int, float → its text, str); refuses other types."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InvalidInput(_("Give a number."), field=field)
+    return str(value)
+
+
+def money(value) -> str | None:
+    return None if value is None else format(value, "f")
