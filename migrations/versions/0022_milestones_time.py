@@ -1,7 +1,7 @@
 """billing: milestone contracts (deposit, milestones, final payment) and time entries
 
 Revision ID: 0022_milestones_time
-Revises: 0016_search_indexes
+Revises: 0024_left
 Create Date: 2026-12-02 17:40:00
 
 "Billed once" is a fact of the schema: a milestone's invoice is unique
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0022_milestones_time"
-down_revision = "0016_search_indexes"
+down_revision = "0024_left"
 branch_labels = None
 depends_on = None
 
