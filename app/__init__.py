@@ -22,6 +22,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.services.deals import install_deal_rules
     from app.services.documents import install_document_rules
     from app.services.documents.issuer import install_issuer_freeze
+    from app.services.exchange_rates import install_entity_rules
     from app.views import register_views
     from app.views.action_rights import install_action_rights
     from app.views.index import RenkeiIndexView
@@ -39,6 +40,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     install_document_rules()
     install_bounds()  # after the rules above: it checks the amounts they compute
     install_issuer_freeze()
+    install_entity_rules()  # rates, number prefixes, a connection's entity (0020_entities)
     install_stage_automation()  # after a deal's commit: its won/lost rules, as a job
     wire_jobs(app)  # services queue jobs through launchers; they never import a job
     with app.app_context():

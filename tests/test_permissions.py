@@ -30,6 +30,7 @@ RESOURCES = (
     "ApprovalRule",
     "AutomationRule",
     "LegalEntity",
+    "ExchangeRate",
     "DocumentTemplate",
     "Outbox",
     "Reminder",
@@ -119,8 +120,20 @@ OPERATIONS = {
     ("can_write", "ApprovalRule"): (("GET", "/approvalrules/add"), None),
     ("can_read", "AutomationRule"): (("GET", "/automationrules/list/"), None),
     ("can_write", "AutomationRule"): (("GET", "/automationrules/add"), None),
-    ("can_read", "LegalEntity"): (("GET", "/legalentities/list/"), None),
+    ("can_read", "LegalEntity"): (
+        ("GET", "/legalentities/list/"),
+        ("GET", "/api/v1/legal_entity/", None),
+    ),
     ("can_write", "LegalEntity"): (("GET", "/legalentities/add"), None),
+    # Exchange rates (finance and administrators; 0020_entities).
+    ("can_read", "ExchangeRate"): (
+        ("GET", "/exchangerates/list/"),
+        ("GET", "/api/v1/exchange_rate/", None),
+    ),
+    ("can_write", "ExchangeRate"): (
+        ("GET", "/exchangerates/add"),
+        ("POST", "/api/v1/exchange_rate/", {}),
+    ),
     ("can_read", "DocumentTemplate"): (("GET", "/templates/list/"), None),
     ("can_write", "DocumentTemplate"): (("GET", "/templates/add"), None),
     ("can_approve", "DocumentTemplate"): (("POST", "/templates/approve/0"), None),

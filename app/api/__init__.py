@@ -4,6 +4,7 @@ from app.api.billing_milestones import MilestoneApi
 from app.api.billing_time import TimeEntryApi
 from app.api.crm import CRM_APIS
 from app.api.documents import DOCUMENT_APIS
+from app.api.entities import ENTITY_APIS
 from app.api.links import LINK_APIS
 from app.api.openapi import register_openapi
 from app.api.reminders import REMINDER_APIS
@@ -12,5 +13,13 @@ from app.api.reminders import REMINDER_APIS
 def register_apis(appbuilder) -> None:
     """Add every REST API to ``appbuilder``."""
     register_openapi(appbuilder)
-    for api in [*CRM_APIS, *DOCUMENT_APIS, *LINK_APIS, *REMINDER_APIS, MilestoneApi, TimeEntryApi]:
+    for api in [
+        *CRM_APIS,
+        *DOCUMENT_APIS,
+        *ENTITY_APIS,
+        *LINK_APIS,
+        *REMINDER_APIS,
+        MilestoneApi,
+        TimeEntryApi,
+    ]:
         appbuilder.add_api(api)

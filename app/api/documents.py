@@ -50,6 +50,11 @@ _SHOWN = [
     "subtotal",
     "tax",
     "total",
+    # Another currency than the issuer's: the rate frozen when it left draft (0020).
+    "base_currency",
+    "exchange_rate",
+    "exchange_rate_date",
+    "base_total",
     "source.id",
     "deal.id",
     "sent_at",

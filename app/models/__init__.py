@@ -18,6 +18,7 @@ from app.models.documents import (
     LegalEntity,
     Payment,
 )
+from app.models.exchange_rates import ExchangeRate
 from app.models.milestones import Milestone, MilestoneContract
 from app.models.pdf_bundles import PdfBundle, PdfBundleItem
 from app.models.publishing import DocumentPdf, DocumentTemplate, EmailDispatch
@@ -36,6 +37,7 @@ __all__ = [
     "DocumentPdf",
     "DocumentTemplate",
     "EmailDispatch",
+    "ExchangeRate",
     "LegalEntity",
     "Milestone",
     "MilestoneContract",

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -57,6 +58,8 @@ class LegalEntity(TimestampMixin, Model):
     __table_args__ = (
         CheckConstraint(_in("tax_rounding", TAX_ROUNDINGS), name="ck_legal_entity_rounding"),
         CheckConstraint(PAYMENT_TERMS, name="ck_legal_entity_payment_terms"),
+        # Each entity numbers on its own (0020_entities): the prefix tells them apart.
+        UniqueConstraint("number_prefix", name="uq_legal_entity_number_prefix"),
         {"extend_existing": True},
     )
     id = Column(Integer, primary_key=True)
@@ -76,15 +79,23 @@ class LegalEntity(TimestampMixin, Model):
     logo_mimetype = Column(String(50))
     # Days from issue to due date when the customer has no terms of its own (0019_editor).
     payment_terms_days = Column(Integer)
+    # Put before its documents' numbers ("US-" → US-INV-000001), with a counter per kind
+    # of its own (DocumentCounter). The first entity keeps "" so numbers issued before
+    # there were several entities stay as they were (0020_entities).
+    number_prefix = Column(String(10), nullable=False, default="", server_default="")
 
     def __repr__(self) -> str:
         return self.name
 
 
 class DocumentCounter(Model):
-    """The last number given to each kind of document (one row per kind)."""
+    """The last number each legal entity gave to each kind of document (0020_entities:
+    one row per entity and kind, made on the entity's first document of the kind)."""
 
     __tablename__ = "document_counter"
+    legal_entity_id = Column(
+        Integer, ForeignKey("legal_entity.id", ondelete="CASCADE"), primary_key=True
+    )
     kind = Column(String(20), primary_key=True)
     last_number = Column(Integer, nullable=False, default=0)
 
@@ -154,6 +165,14 @@ class Document(TimestampMixin, Model):
     # only, never the figures or the PDF of one already issued (services/documents/issuer.py).
     tax_rounding = Column(String(10))
     issuer_snapshot = Column(Text)
+    # In another currency than the issuer's base one: the rate frozen when it left draft
+    # (the latest ExchangeRate on or before the issue date) and the total in the base
+    # currency (app/services/exchange_rates.py; 0020_entities). NULL: same currency, or
+    # no rate had been entered.
+    base_currency = Column(String(3))
+    exchange_rate = Column(Numeric(18, 8))
+    exchange_rate_date = Column(Date)
+    base_total = Column(MONEY)
 
     lines = relationship(
         "DocumentLine",

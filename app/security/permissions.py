@@ -205,6 +205,7 @@ MENUS = {
     "ApprovalRule": ("Settings", "Approval rules"),
     "AutomationRule": ("Settings", "Automation rules"),
     "LegalEntity": ("Settings", "Legal entities"),
+    "ExchangeRate": ("Settings", "Exchange rates"),
     "DocumentTemplate": ("Settings", "Templates"),
     "Reminder": ("Documents", "Reminders", "Follow-ups"),
     "ReminderRule": ("Settings", "Reminder rules"),
@@ -267,6 +268,8 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         ("can_read", "ApprovalRule"),
         ("can_read", "AutomationRule"),  # configuring automation is for administrators
         ("can_read", "LegalEntity"),
+        # Finance enters the exchange rates documents in other currencies take (0020).
+        *_grant("ExchangeRate", "read", "write"),
         *_grant("DocumentTemplate", "read", "write"),
         # Accounting runs the dunning: configures the rules, pauses, notes, sends now.
         *_grant("Reminder", "read", "send", "pause", "note"),

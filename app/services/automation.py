@@ -133,7 +133,11 @@ def _make(deal: Deal, rule: AutomationRule, stage: str, user, started: list) -> 
     outcome = "existing"
     if document is None:
         with acting_as(user):  # the content is the deal's, entered by this person
-            document = issuing.from_deal(deal, kind, user=user, commit=False, automatic=True)
+            # Issued by the rule's connection's legal entity, if it issues at one.
+            entity = rule.connection.legal_entity if rule.connection is not None else None
+            document = issuing.from_deal(
+                deal, kind, user=user, commit=False, automatic=True, legal_entity=entity
+            )
             approvals.submit(document, user, commit=False)
         record_event(
             db.session,

@@ -41,6 +41,7 @@ SHOWN_FIELDS = [
     "client_id",
     "organization_id",
     "data_centre",
+    "legal_entity",
     "base_currency",
     "deal_types",
     "connected_at",
@@ -90,6 +91,7 @@ class ConnectionView(ModelView):
         "data_centre": _l("Zoho data centre"),
         "organization_id": _l("Organization ID / company ID"),
         "base_currency": _l("Base currency"),
+        "legal_entity": _l("Legal entity"),
         "api_base_url": _l("API base URL"),
         "authorize_url": _l("Authorization URL"),
         "token_url": _l("Token URL"),
@@ -103,6 +105,7 @@ class ConnectionView(ModelView):
         "name",
         "provider",
         "status",
+        "legal_entity",
         "base_currency",
         "deal_types",
         "token_expires_at",
@@ -116,6 +119,7 @@ class ConnectionView(ModelView):
         "scopes",
         "data_centre",
         "organization_id",
+        "legal_entity",
         "base_currency",
         "deal_types",
         "api_base_url",
@@ -133,6 +137,7 @@ class ConnectionView(ModelView):
         "client_secret",
         "organization_id",
         "data_centre",
+        "legal_entity",
         "base_currency",
         "deal_types",
     ]
@@ -166,6 +171,10 @@ class ConnectionView(ModelView):
     description_columns = {
         "client_secret": _l("Stored encrypted. Leave blank to keep the current secret."),
         "deal_types": _l("Only deals of these types are sent. None selected: every deal."),
+        "legal_entity": _l(
+            "Only documents issued by this legal entity go to this connection. "
+            "Blank: the first legal entity."
+        ),
         "api_base_url": _l("Blank: the provider's real API. Point it at a sandbox to test."),
         "scopes": _l("Blank: the provider's default (Money Forward: mfc/invoice/data.write)."),
         "name": LazyString(

@@ -15,6 +15,7 @@ from app.views.followups import FollowUpView
 from app.views.receivables import ReceivablesView
 from app.views.reminder_rules import ReminderRuleView
 from app.views.reminders import RemindersView
+from app.views.exchange_rates import ExchangeRateView
 from app.views.settings import ApprovalRuleView, LegalEntityView
 from app.views.templates import DocumentTemplateView
 
@@ -95,6 +96,13 @@ def register_document_views(appbuilder) -> None:
         "Legal entities",
         label=_l("Legal entities"),
         icon="fa-landmark",
+        category="Settings",
+    )
+    appbuilder.add_view(
+        ExchangeRateView,
+        "Exchange rates",
+        label=_l("Exchange rates"),
+        icon="fa-exchange-alt",
         category="Settings",
     )
     appbuilder.add_view(

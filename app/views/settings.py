@@ -119,11 +119,20 @@ class LegalEntityView(SettingsView):
         "logo": _l("Logo"),
         "logo_file": _l("Logo"),
         "payment_terms_days": _l("Payment terms (days)"),
+        "number_prefix": _l("Number prefix"),
     }
-    list_columns = ["name", "registration_number", "base_currency", "tax_rounding", "brand_colour"]
+    list_columns = [
+        "name",
+        "number_prefix",
+        "registration_number",
+        "base_currency",
+        "tax_rounding",
+        "brand_colour",
+    ]
     _fields = [
         "name",
         "name_en",
+        "number_prefix",
         "registration_number",
         "postal_code",
         "address",
@@ -143,6 +152,11 @@ class LegalEntityView(SettingsView):
         "tax_rounding": _l("How consumption tax is rounded, once per rate per invoice."),
         "logo_file": _l("PNG, JPEG or GIF, at most 512 KB. Leave empty to keep the current logo."),
         "payment_terms_days": _l("Days from issue to due date when the customer has no terms."),
+        "number_prefix": _l(
+            "Put before this entity's document numbers (US- → US-INV-000001); each entity "
+            "numbers on its own. Capital letters, digits and '-'; fixed once it has numbered "
+            "a document. Blank for one entity only."
+        ),
     }
     validators_columns = {"payment_terms_days": [Optional(), v.PAYMENT_TERMS]}
     formatters_columns = {

@@ -84,6 +84,10 @@ def freeze(document: Document) -> None:
     document.tax_rounding = entity.tax_rounding
     snapshot = {f: getattr(entity, f) for f in FROZEN_FIELDS}
     document.issuer_snapshot = json.dumps(snapshot, ensure_ascii=False)
+    # Another currency than the entity's: the exchange rate used, frozen alongside.
+    from app.services.exchange_rates import freeze_rate
+
+    freeze_rate(document)
 
 
 def _leaving_draft(document: Document) -> bool:

@@ -96,9 +96,11 @@ def from_deal(
     user=None,
     commit: bool = True,
     automatic: bool = False,
+    legal_entity: LegalEntity | None = None,
 ) -> Document:
     """A draft document carrying the deal's lines, or its product-less contract amount
-    (``automatic``: made by a stage automation rule, marked so)."""
+    (``automatic``: made by a stage automation rule, marked so; ``legal_entity``: the
+    issuer, e.g. the connection's it is made for; default the first entity)."""
     if deal.lines:
         lines = [{k: getattr(line, k) for k in _LINE_FIELDS} for line in deal.lines]
     elif deal.amount and Decimal(deal.amount) > 0:
@@ -119,6 +121,7 @@ def from_deal(
         contact=deal.contact,
         recipient_email=(deal.contact.email if deal.contact else None) or deal.company.email,
         created_by_automation=automatic,
+        legal_entity=legal_entity,
     )
 
 

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import event, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, attributes
 
 from app.models.choices import CURRENCIES
@@ -163,6 +165,30 @@ def _check_state_change(document: Document, is_new: bool) -> None:
             )
 
 
+def check_entity_kept(document: Document, session: Session) -> None:
+    """A numbered document keeps its issuer: the number came from that entity's counter."""
+    if not (
+        attributes.get_history(document, "legal_entity_id").added
+        or attributes.get_history(document, "legal_entity").added
+    ):
+        return
+    table = Document.__table__
+    stored = session.execute(
+        select(table.c.legal_entity_id).where(table.c.id == document.id)
+    ).scalar()
+    new = document.legal_entity.id if document.legal_entity is not None else None
+    new = new or document.legal_entity_id
+    if document.number and stored is not None and new != stored:
+        raise InvalidInput(
+            _(
+                "%(number)s was numbered by its issuer and cannot move to another legal "
+                "entity: make a new document for the other entity instead.",
+                number=document.number,
+            ),
+            field="legal_entity",
+        )
+
+
 def _check_no_email_on_its_way(document: Document) -> None:
     """An email queued or being sent reaches the customer whatever happens here: the
     document must stay approved until it is sent (or the email fails)."""
@@ -247,6 +273,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
         is_new = document in session.new
         _check_state_change(document, is_new)
         if not is_new:
+            check_entity_kept(document, session)  # its number is the entity's (0020_entities)
             _check_lock(document, lines_changed, session)
             _withdraw_on_edit(document, lines_changed)
         if is_new or lines_changed or _committed_state(document) in EDITABLE_STATES:
@@ -258,21 +285,31 @@ def _before_flush(session: Session, flush_context, instances) -> None:
 
 
 def _number(mapper, connection, document: Document) -> None:
-    """Give a new document the next number of its kind (INV-000042), gapless per kind.
+    """Give a new document the next number of its issuer and kind (INV-000042, or with
+    the entity's prefix US-INV-000001), gapless per legal entity and kind.
 
-    The counter row is updated in the document's own transaction: concurrent inserts of
-    one kind wait for each other, and a rolled-back document gives its number back.
+    The counter row of (entity, kind) is made on first use (INSERT … ON CONFLICT DO
+    NOTHING) and updated in the document's own transaction: concurrent inserts of one
+    entity and kind wait for each other, and a rolled-back document gives its number back.
     """
     if document.number:
         return
+    entity_id = document.legal_entity_id or document.legal_entity.id
     counters = DocumentCounter.__table__
+    key = {"legal_entity_id": entity_id, "kind": document.kind}
+    insert = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(counters)
+    connection.execute(insert.values(**key, last_number=0).on_conflict_do_nothing())
     last = connection.execute(
         counters.update()
+        .where(counters.c.legal_entity_id == entity_id)
         .where(counters.c.kind == document.kind)
         .values(last_number=counters.c.last_number + 1)
         .returning(counters.c.last_number)
-    ).scalar_one()  # migration 0005 made one row per kind
-    number = KINDS[document.kind].number(last)
+    ).scalar_one()
+    prefix = connection.execute(
+        select(LegalEntity.__table__.c.number_prefix).where(LegalEntity.__table__.c.id == entity_id)
+    ).scalar()
+    number = (prefix or "") + KINDS[document.kind].number(last)
     connection.execute(
         Document.__table__.update().where(Document.__table__.c.id == document.id),
         {"number": number},

@@ -141,8 +141,26 @@ def check_document(document: Document, connection: Connection) -> None:
             ),
             field="currency",
         )
+    check_legal_entity(document, connection)
     check_deal_type(document.deal, connection)
     check_customer(document.company, connection)
+
+
+def check_legal_entity(document: Document, connection: Connection) -> None:
+    """A connection issues the documents of its own legal entity only (0020_entities)."""
+    entity = connection.legal_entity
+    if entity is not None and document.legal_entity_id != entity.id:
+        raise InvalidInput(
+            _(
+                "%(number)s is issued by %(issuer)s, but %(name)s belongs to %(entity)s: "
+                "a connection only takes documents of its own legal entity.",
+                number=document.number,
+                issuer=document.legal_entity.name if document.legal_entity else "",
+                name=connection.name,
+                entity=entity.name,
+            ),
+            field="legal_entity",
+        )
 
 
 # -- links -------------------------------------------------------------------------
@@ -399,7 +417,9 @@ def invoice_deal(deal, connection: Connection, user, confirm: int | None = None)
             _start(started)
             return issued
         _check_not_billed(deal, confirm)
-        document = issuing.from_deal(deal, "invoice", user=user, commit=False)
+        document = issuing.from_deal(
+            deal, "invoice", user=user, commit=False, legal_entity=connection.legal_entity
+        )
         approvals.submit(document, user, commit=False)
         check_document(document, connection)
         issued = _issue_link(document, connection, user, started)
