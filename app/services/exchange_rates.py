@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import event, select
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from app.models.choices import CURRENCIES

@@ -11,11 +11,11 @@ from app.views.approvals import ApprovalQueueView
 from app.views.audit import AuditTrailView
 from app.views.automation import AutomationRuleView
 from app.views.documents import KIND_VIEWS
+from app.views.exchange_rates import ExchangeRateView
 from app.views.followups import FollowUpView
 from app.views.receivables import ReceivablesView
 from app.views.reminder_rules import ReminderRuleView
 from app.views.reminders import RemindersView
-from app.views.exchange_rates import ExchangeRateView
 from app.views.settings import ApprovalRuleView, LegalEntityView
 from app.views.templates import DocumentTemplateView
 
