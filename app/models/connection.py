@@ -60,7 +60,9 @@ class Connection(TimestampMixin, Model):
     base_currency = Column(String(3), nullable=False, default="JPY")
     # The legal entity whose documents go to this provider account (0020_entities): a
     # document of another entity is refused (app/services/sync/issuing.check_document).
-    legal_entity_id = Column(Integer, ForeignKey("legal_entity.id"), index=True)
+    legal_entity_id = Column(
+        Integer, ForeignKey("legal_entity.id", ondelete="SET NULL"), index=True
+    )
     legal_entity = relationship("LegalEntity")
     api_base_url = Column(String(300), nullable=False)
     authorize_url = Column(String(300), nullable=False)

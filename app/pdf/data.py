@@ -53,3 +53,6 @@ class InvoicePdfData:
     issuer_phone: str = ""
     issuer_email: str = ""
     bank_account: str = ""  # printed under お振込先 / Bank details (invoices)
+    # Another currency than the issuer's: the rate used and the base-currency total, in
+    # the document's language (services/exchange_rates.conversion_text; 0020_entities).
+    exchange_note: str = ""

@@ -216,6 +216,63 @@ def _demo_billing_gated(session) -> dict[str, int]:
     return load_demo_gated(session, today_tokyo())
 
 
+def _demo_rates(session, today: dt.date) -> None:
+    """Finance's exchange rates (0020_entities): USD→JPY monthly, JPY→USD once."""
+    from app.models.exchange_rates import ExchangeRate
+
+    for months, rate in ((4, "149.85"), (3, "151.20"), (2, "152.45"), (1, "150.10")):
+        day = today - dt.timedelta(days=30 * months)
+        session.add(ExchangeRate(from_currency="USD", to_currency="JPY", valid_on=day, rate=rate))
+    session.add(
+        ExchangeRate(
+            from_currency="JPY",
+            to_currency="USD",
+            valid_on=today - dt.timedelta(days=30),
+            rate=Decimal("0.00666"),
+        )
+    )
+    session.commit()
+
+
+def _demo_us_invoice(session, company, user, today: dt.date):
+    """The US subsidiary (prefix US-, base currency USD) and one invoice of its own."""
+    from app.models.documents import LegalEntity
+    from app.services.documents import issuing
+
+    subsidiary = LegalEntity(
+        name="Renkei Inc.",
+        name_en="Renkei Inc.",
+        number_prefix="US-",
+        address="350 Fifth Avenue, New York, NY 10118, USA",
+        email="billing@us.renkei.example.com",
+        bank_account="Chase Bank · ACH routing 021000021 · Account 123456789",
+        base_currency="USD",
+        tax_rounding="half_up",
+        brand_colour="#7a1f3d",
+    )
+    session.add(subsidiary)
+    session.commit()
+    issued = today - dt.timedelta(days=3)
+    line = {
+        "name": "Integration support (US)",
+        "unit": "h",
+        "unit_price": Decimal("180.00"),
+        "quantity": Decimal(12),
+        "tax_rate": "exempt",
+    }
+    return issuing.new_document(
+        "invoice",
+        company,
+        user=user,
+        legal_entity=subsidiary,
+        lines=[line],
+        currency="USD",
+        language="en",
+        issue_date=issued,
+        due_date=issued + dt.timedelta(days=30),
+    )
+
+
 # --- Documents (issue 5) ----------------------------------------------------------------
 # 適格請求書発行事業者登録番号 with a check digit that python-stdnum accepts.
 DEMO_ENTITY_NUMBER = "T9010401123456"
@@ -270,6 +327,7 @@ def load_demo_documents(session) -> dict[str, int]:
     ]
     session.add_all([entity, *rules])
     session.commit()
+    _demo_rates(session, today_tokyo())  # before the USD invoice below leaves draft
 
     sales, accounting = _user(session, "sales"), _user(session, "accounting")
     approver = _user(session, "approver")
@@ -372,8 +430,10 @@ def load_demo_documents(session) -> dict[str, int]:
     made.append(issuing.convert_quote(converted, user=accounting))
     # A delivery note for the paid hardware.
     made.append(issue(doc("delivery_note", 8, [line("HW-002", 3)], days_ago=41)))
+    # A second legal entity numbering on its own (US-INV-000001), issuing in dollars.
+    made.append(issue(_demo_us_invoice(session, companies[18], accounting, today), days_ago=3))
     return {
-        "legal_entities": 1,
+        "legal_entities": 2,
         "approval_rules": len(rules),
         "documents": session.query(Document).count(),
     }

@@ -119,6 +119,25 @@ def format_rate(rate: Decimal) -> str:
     return f"{int(whole):,}.{fraction.ljust(2, '0')}"
 
 
+def conversion_text(conversion: Conversion | None, language: str) -> str:
+    """The line a PDF prints about the rate, in the document's language ("" when none).
+
+    The document's language decides, not the reader's (as for the rest of the PDF)."""
+    from app.services.money import format_money
+
+    if conversion is None or conversion.rate is None:
+        return ""
+    pair = f"1 {conversion.currency} = {format_rate(conversion.rate)} {conversion.base_currency}"
+    day = conversion.rate_date.isoformat() if conversion.rate_date else ""
+    if language == "en":
+        amount = format_money(conversion.base_total, conversion.base_currency, "en_US")
+        return (
+            f"Exchange rate: {pair} (rate of {day}). Total in {conversion.base_currency}: {amount}"
+        )
+    amount = format_money(conversion.base_total, conversion.base_currency, "ja_JP")
+    return f"換算レート：{pair}（{day} のレート）　{conversion.base_currency} 換算額：{amount}"
+
+
 # -- the rules, for every door --------------------------------------------------------
 
 
@@ -167,11 +186,13 @@ def _check_prefix_kept(session: Session, entity: LegalEntity) -> None:
     """The prefix of an entity that has numbered documents stays: its numbers use it."""
     from sqlalchemy.orm import attributes
 
-    history = attributes.get_history(entity, "number_prefix")
-    if not history.added or entity.id is None or entity in session.new:
+    if entity.id is None or entity in session.new:
         return
-    old = history.deleted[0] if history.deleted else None
-    if old is None or old == entity.number_prefix:
+    if not attributes.get_history(entity, "number_prefix").added:
+        return
+    table = LegalEntity.__table__
+    stored = session.execute(select(table.c.number_prefix).where(table.c.id == entity.id)).scalar()
+    if stored is None or stored == entity.number_prefix:
         return
     used = session.execute(
         select(Document.id).where(Document.legal_entity_id == entity.id).limit(1)

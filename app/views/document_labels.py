@@ -50,6 +50,11 @@ DOCUMENT_LABELS = {
     # what a document keeps when it leaves draft, and what an approval request approves
     "tax_rounding": _l("Tax rounding"),
     "issuer_snapshot": _l("Issuer as issued"),
+    # the exchange rate frozen with it (another currency than the issuer's; 0020_entities)
+    "base_currency": _l("Base currency"),
+    "exchange_rate": _l("Exchange rate"),
+    "exchange_rate_date": _l("Exchange rate date"),
+    "base_total": _l("Total in base currency"),
     "fingerprint": _l("Approved content (fingerprint)"),
     # what the trail records about emails and PDFs
     "template": _l("Template"),

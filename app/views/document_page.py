@@ -21,6 +21,7 @@ from app.services.documents import actions, approvals, lifecycle, payments, send
 from app.services.documents.issuer import rounding_of
 from app.services.documents.payments import PAYMENT_METHODS
 from app.services.errors import RenkeiError
+from app.services.exchange_rates import conversion_of, format_rate
 from app.services.tax import compute_totals
 from app.views.audit_words import trail_of
 from app.views.document_data import state_badge
@@ -155,6 +156,27 @@ def _send_preview(document: Document, user, may_send: bool) -> dict | None:
         return {"error": str(refused)}
 
 
+def _conversion(document: Document) -> dict | None:
+    """The rate (frozen, or the one it would take now while a draft) and the base total."""
+    conversion = conversion_of(document)
+    if conversion is None:
+        return None
+    return {
+        "frozen": conversion.frozen,
+        "pair": f"{conversion.currency}/{conversion.base_currency}",
+        "rate": (
+            f"1 {conversion.currency} = {format_rate(conversion.rate)} {conversion.base_currency}"
+            if conversion.rate is not None
+            else None
+        ),
+        "rate_date": conversion.rate_date,
+        "base_total": _money(conversion.base_total, conversion.base_currency)
+        if conversion.base_total is not None
+        else None,
+        "base_currency": conversion.base_currency,
+    }
+
+
 def document_page(document: Document, user) -> dict:
     """Everything the document page shows besides the fields and lines."""
     resource = KINDS[document.kind].resource
@@ -175,6 +197,8 @@ def document_page(document: Document, user) -> dict:
         "subtotal": _money(document.subtotal, document.currency),
         "tax": _money(document.tax, document.currency),
         "rates": _totals(document),
+        # Another currency than the issuer's: the rate and the base-currency total.
+        "conversion": _conversion(document),
         "is_invoice": is_invoice,
         "actions": [(a, actions.ACTION_LABELS[a]) for a in offered if a not in actions.GUARDED],
         # Void, write-off, dispute: set apart, each behind a reason and a confirmation.

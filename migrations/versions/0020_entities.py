@@ -94,7 +94,11 @@ def upgrade():
             batch_op.f("ix_connection_legal_entity_id"), ["legal_entity_id"], unique=False
         )
         batch_op.create_foreign_key(
-            "fk_connection_legal_entity", "legal_entity", ["legal_entity_id"], ["id"]
+            "fk_connection_legal_entity",
+            "legal_entity",
+            ["legal_entity_id"],
+            ["id"],
+            ondelete="SET NULL",
         )
     if first is not None:
         bind.execute(sa.text("UPDATE connection SET legal_entity_id = :first"), {"first": first})

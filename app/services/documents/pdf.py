@@ -14,6 +14,7 @@ when it left draft).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import tempfile
@@ -37,6 +38,7 @@ from app.services.documents import templates
 from app.services.documents.actions import RESOURCE
 from app.services.documents.issuer import issuer_of
 from app.services.errors import Forbidden, InvalidInput
+from app.services.exchange_rates import conversion_of, conversion_text
 from app.services.tax import REDUCED_RATE_CODES, TaxLine, compute_totals
 
 # The trail's rows that may change what the PDF shows (not transitions, sends, PDFs …).
@@ -118,6 +120,7 @@ def document_pdf_data(document: Document) -> InvoicePdfData:
         issuer_phone=entity.phone or "",
         issuer_email=entity.email or "",
         bank_account=(entity.bank_account or "") if document.kind == "invoice" else "",
+        exchange_note=conversion_text(conversion_of(document), document.language),
     )
 
 
@@ -205,8 +208,13 @@ def stored_pdf(document: Document, user=None) -> DocumentPdf:
     existing = reusable_pdf(document, template)
     if existing is not None:
         return existing
+    data = document_pdf_data(document)
+    if data.exchange_note and "exchange_note" not in template.body:
+        # A stored layout older than the rate line still prints it, under the notes.
+        notes = "\n".join(n for n in (data.notes, data.exchange_note) if n)
+        data = dataclasses.replace(data, notes=notes)
     content = render_invoice_pdf(
-        document_pdf_data(document),
+        data,
         f"{document.kind}/{document.language}",
         str(template.version),
         source=template.body,
