@@ -473,3 +473,71 @@ def test_an_automation_rule_notes_the_refusal(db_session, sample, entity, us, us
         provider_issuing.issue_automatic(doc, connection, [])
     assert "Renkei Inc." in str(refused.value) and refused.value.field == "legal_entity"
     db_session.rollback()
+
+
+# -- the PDF shows the rate -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("ja", ["換算レート：1USD=150.25JPY", "JPY換算額：￥150,250"]),
+        ("en", ["Exchangerate:1USD=150.25JPY", "TotalinJPY:¥150,250"]),
+    ],
+)
+def test_the_pdf_shows_the_rate_and_the_base_amount(
+    db_session, sample, entity, users, language, words, clean
+):
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from app.services.documents.pdf import render_document
+    from tests.documents.test_document_pdf import pdf_text
+
+    _rate(db_session, "USD", "JPY", 2, "150.25")
+    doc = issuing.new_document(
+        "invoice",
+        sample["acme"],
+        legal_entity=entity,
+        currency="USD",
+        language=language,
+        lines=[line(name="Consulting", price="1000.00", rate="exempt")],
+    )
+    approvals.submit(doc, users["accounting"])
+    pdf = render_document(doc, users["accounting"])
+    text = pdf_text(pdf.content)
+    assert all(word in text for word in words), text
+    if shutil.which("pdftoppm"):  # a picture for a person to look at
+        shots = Path("/tmp/pdfshots")
+        shots.mkdir(parents=True, exist_ok=True)
+        (shots / f"rate-{language}.pdf").write_bytes(pdf.content)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "70",
+                "-singlefile",
+                f"rate-{language}.pdf",
+                f"rate-{language}",
+            ],
+            cwd=shots,
+            check=True,
+        )
+
+
+def test_the_document_page_shows_the_rate(admin_client, db_session, sample, entity, users, clean):
+    _rate(db_session, "USD", "JPY", 2, "150.25")
+    doc = issuing.new_document(
+        "invoice",
+        sample["acme"],
+        legal_entity=entity,
+        currency="USD",
+        lines=[line(price="1000.00", rate="exempt")],
+    )
+    approvals.submit(doc, users["accounting"])
+    admin_client.get("/lang/en")
+    page = admin_client.get(f"/invoices/show/{doc.id}").get_data(as_text=True)
+    assert "1 USD = 150.25 JPY" in page and 'id="doc-base-total"' in page
+    assert "150,250" in page
