@@ -56,6 +56,10 @@ class DocumentTemplate(Model):
     decided_by = relationship(User, foreign_keys=[decided_by_id])
     decided_at = Column(DateTime)
     decision_comment = Column(Text)
+    # A template of one legal entity (0020_entities): its documents use it before the
+    # global one (NULL: for every entity). Versions share one numbering per template.
+    legal_entity_id = Column(Integer, ForeignKey("legal_entity.id", ondelete="CASCADE"), index=True)
+    legal_entity = relationship("LegalEntity")
 
     def __repr__(self) -> str:
         return f"{self.purpose}/{self.kind}/{self.language} v{self.version}"

@@ -10,12 +10,13 @@ from flask_appbuilder.models.sqla.filters import FilterEqual, SQLAFilterConverte
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.models.documents import DOCUMENT_KINDS
+from app.models.documents import DOCUMENT_KINDS, LegalEntity
 from app.models.publishing import DocumentTemplate
 from app.security.permissions import TEMPLATE_VERBS
 from app.security.rights import user_may
 from app.services.documents.lifecycle import KIND_LABELS
 from app.services.documents.templates import SEED_NOTE
+from app.services.errors import InvalidInput
 from app.views.datamodel import RenkeiInterface
 from app.views.documents import LANGUAGES, _select
 from app.views.money import local_time
@@ -55,6 +56,19 @@ class TemplateInterface(RenkeiInterface):
     filter_converter_class = TemplateFilterConverter
 
 
+ALL_ENTITIES = _l("All legal entities")
+
+
+def _entity(entities, value: str):
+    """The legal entity chosen on the form ("" : the global template)."""
+    if not value:
+        return None
+    for entity in entities:
+        if str(entity.id) == value:
+            return entity
+    raise InvalidInput(_("No such legal entity."), field="legal_entity")
+
+
 class DocumentTemplateView(ModelView):
     """Template versions; proposing is "write", deciding is "approve"."""
 
@@ -82,11 +96,13 @@ class DocumentTemplateView(ModelView):
         "decided_by": _l("Decided by"),
         "decided_at": _l("Decided at"),
         "decision_comment": _l("Comment"),
+        "legal_entity": _l("Legal entity"),
     }
     list_columns = [
         "kind",
         "purpose",
         "language",
+        "legal_entity",
         "version",
         "state",
         "change_note",
@@ -104,6 +120,8 @@ class DocumentTemplateView(ModelView):
         # The seeded versions' note is stored in English; it is read in the reader's words.
         "change_note": lambda note: SEED_NOTE_WORDS if note == SEED_NOTE else note,
         "language": lambda code: LANGUAGE_LABELS.get(code, code),
+        # A template of one legal entity, else every entity's (0020_entities).
+        "legal_entity": lambda entity: entity.name if entity else str(ALL_ENTITIES),
     }
     search_form_extra_fields = {
         "purpose": _select(_l("Purpose"), list(PURPOSE_LABELS.items())),
@@ -125,7 +143,13 @@ class DocumentTemplateView(ModelView):
         """One version: its body, its state, and the buttons the reader may use."""
         template = self._version(pk)
         widgets = self._show(pk)
-        current = _services().active(template.purpose, template.kind, template.language)
+        current = _services().active(
+            template.purpose,
+            template.kind,
+            template.language,
+            template.legal_entity,
+            fallback=False,
+        )
         return self.render_template(
             self.show_template,
             pk=pk,
@@ -153,7 +177,11 @@ class DocumentTemplateView(ModelView):
             "subject": request.form.get("subject", base.subject if base else "") or "",
             "body": request.form.get("body", base.body if base else ""),
             "change_note": request.form.get("change_note", ""),
+            "legal_entity": request.form.get(
+                "legal_entity", str(base.legal_entity_id or "") if base else ""
+            ),
         }
+        entities = self.datamodel.session.query(LegalEntity).order_by(LegalEntity.id).all()
         error = None
         if request.method == "POST":
             with flashed() as refusal:
@@ -165,6 +193,7 @@ class DocumentTemplateView(ModelView):
                     subject=form["subject"] or None,
                     user=g.user,
                     change_note=form["change_note"],
+                    legal_entity=_entity(entities, form["legal_entity"]),
                 )
             error = refusal.message
             if error is None:
@@ -178,6 +207,7 @@ class DocumentTemplateView(ModelView):
             purposes=list(PURPOSE_LABELS.items()),
             kinds=[(k, KIND_LABELS[k]) for k in DOCUMENT_KINDS],
             languages=LANGUAGES,
+            entities=[("", str(ALL_ENTITIES))] + [(str(e.id), e.name) for e in entities],
         )
 
     def _decide(self, pk, approve: bool):

@@ -14,6 +14,8 @@ Create Date: 2026-12-02 17:40:00
   the total in it (NULL for documents issued before: they are shown without a rate).
 - connection.legal_entity_id: existing connections belong to the first entity.
 - exchange_rate: finance staff's rates per currency pair and date.
+- document_template.legal_entity_id: a template of one entity, used before the global
+  one for that entity's documents (NULL: every entity — all existing versions).
 """
 
 from alembic import op
@@ -124,10 +126,36 @@ def upgrade():
     )
     op.create_index("ix_exchange_rate_valid_on", "exchange_rate", ["valid_on"], unique=False)
 
+    # A template may belong to one legal entity (NULL: every entity, as all are today).
+    with op.batch_alter_table("document_template", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("legal_entity_id", sa.Integer(), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_document_template_legal_entity_id"), ["legal_entity_id"], unique=False
+        )
+        batch_op.create_foreign_key(
+            "fk_document_template_legal_entity",
+            "legal_entity",
+            ["legal_entity_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+
 
 def downgrade():
     bind = op.get_bind()
     first = _first_entity(bind)
+    # An entity's own versions stay (PDFs and emails point at them) but are no longer
+    # used: without the column they would pass for global ones.
+    bind.execute(
+        sa.text(
+            "UPDATE document_template SET state = 'rejected' "
+            "WHERE legal_entity_id IS NOT NULL AND state <> 'rejected'"
+        )
+    )
+    with op.batch_alter_table("document_template", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_document_template_legal_entity", type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_document_template_legal_entity_id"))
+        batch_op.drop_column("legal_entity_id")
     op.drop_index("ix_exchange_rate_valid_on", table_name="exchange_rate")
     op.drop_table("exchange_rate")
     with op.batch_alter_table("connection", schema=None) as batch_op:

@@ -204,7 +204,9 @@ def stored_pdf(document: Document, user=None) -> DocumentPdf:
     sent = sent_pdf(document)
     if sent is not None:  # what was sent is kept as it was sent
         return sent
-    template = templates.require_active("pdf", document.kind, document.language)
+    template = templates.require_active(
+        "pdf", document.kind, document.language, document.legal_entity
+    )
     existing = reusable_pdf(document, template)
     if existing is not None:
         return existing

@@ -132,7 +132,9 @@ def _lock_dispatch(dispatch: EmailDispatch) -> EmailDispatch:
 def preview(document: Document) -> dict:
     """What "Send" would send now, for the person to read and edit before sending: the
     recipient, cc, subject and body from the approved email template, the PDF's name."""
-    template = templates.require_active("email", document.kind, document.language)
+    template = templates.require_active(
+        "email", document.kind, document.language, document.legal_entity
+    )
     subject, body = templates.render_email(template, email_context(document))
     return {
         "recipient": document.recipient_email or "",
@@ -206,7 +208,9 @@ def request_send(
             _("No sender address: set MAIL_FROM or the legal entity's email."), field="sender"
         )
     _check_not_busy(document)
-    template = templates.require_active("email", document.kind, document.language)
+    template = templates.require_active(
+        "email", document.kind, document.language, document.legal_entity
+    )
     subject, body, name = _edited(preview(document), subject, body, attachment_name)
     pdf = render_document(document, user)  # stored (and committed) on its own
     with locked(document):

@@ -87,7 +87,7 @@ def ensure_default_templates() -> int:
         (t.purpose, t.kind, t.language)
         for t in db.session.query(
             DocumentTemplate.purpose, DocumentTemplate.kind, DocumentTemplate.language
-        )
+        ).filter(DocumentTemplate.legal_entity_id.is_(None))
     }
     now = utcnow()
     made = 0
@@ -120,19 +120,32 @@ def ensure_default_templates() -> int:
     return made
 
 
-def active(purpose: str, kind: str, language: str) -> DocumentTemplate | None:
-    """The version in use: the newest approved one."""
-    return (
-        db.session.query(DocumentTemplate)
-        .filter_by(purpose=purpose, kind=kind, language=language, state="approved")
-        .order_by(DocumentTemplate.version.desc())
-        .first()
+def _scope(query, legal_entity):
+    """Versions of one legal entity's template, or the global ones (entity None)."""
+    if legal_entity is None:
+        return query.filter(DocumentTemplate.legal_entity_id.is_(None))
+    return query.filter(DocumentTemplate.legal_entity_id == legal_entity.id)
+
+
+def active(
+    purpose: str, kind: str, language: str, legal_entity=None, fallback: bool = True
+) -> DocumentTemplate | None:
+    """The version in use: the newest approved one — of ``legal_entity``'s own template
+    when it has one, else (``fallback``) the global one (0020_entities)."""
+    query = db.session.query(DocumentTemplate).filter_by(
+        purpose=purpose, kind=kind, language=language, state="approved"
     )
+    order = DocumentTemplate.version.desc()
+    if legal_entity is not None:
+        own = _scope(query, legal_entity).order_by(order).first()
+        if own is not None or not fallback:
+            return own
+    return _scope(query, None).order_by(order).first()
 
 
-def require_active(purpose: str, kind: str, language: str) -> DocumentTemplate:
+def require_active(purpose: str, kind: str, language: str, legal_entity=None) -> DocumentTemplate:
     """The version in use, or InvalidInput saying none is approved."""
-    template = active(purpose, kind, language)
+    template = active(purpose, kind, language, legal_entity)
     if template is None:
         raise InvalidInput(
             _(
@@ -146,14 +159,12 @@ def require_active(purpose: str, kind: str, language: str) -> DocumentTemplate:
     return template
 
 
-def versions(purpose: str, kind: str, language: str) -> list[DocumentTemplate]:
-    """Every version of one template, newest first."""
-    return (
-        db.session.query(DocumentTemplate)
-        .filter_by(purpose=purpose, kind=kind, language=language)
-        .order_by(DocumentTemplate.version.desc())
-        .all()
+def versions(purpose: str, kind: str, language: str, legal_entity=None) -> list[DocumentTemplate]:
+    """Every version of one template (global, or ``legal_entity``'s own), newest first."""
+    query = db.session.query(DocumentTemplate).filter_by(
+        purpose=purpose, kind=kind, language=language
     )
+    return _scope(query, legal_entity).order_by(DocumentTemplate.version.desc()).all()
 
 
 def render_email(template: DocumentTemplate, context: dict) -> tuple[str, str]:
@@ -212,8 +223,10 @@ def propose(
     subject: str | None = None,
     user=None,
     change_note: str | None = None,
+    legal_entity=None,
 ) -> DocumentTemplate:
-    """Save an edit as a new pending version, after a test render with sample data."""
+    """Save an edit as a new pending version, after a test render with sample data
+    (``legal_entity``: a version of that entity's own template; None: the global one)."""
     if not user_may(user, *WRITE_RIGHT):
         raise Forbidden(_("You may not edit templates (it needs can_write on DocumentTemplate)."))
     if (
@@ -237,6 +250,7 @@ def propose(
         state="pending",
         change_note=(change_note or "").strip() or None,
         created_by=user,
+        legal_entity=legal_entity,
     )
     _check_renders(template)
     latest = (
@@ -279,7 +293,13 @@ def decide(template: DocumentTemplate, user, approve: bool, comment: str | None 
         comment = (comment or "").strip()
         if not approve and not comment:
             raise InvalidInput(_("Say why the version is rejected."), field="comment")
-        current = active(template.purpose, template.kind, template.language)
+        current = active(
+            template.purpose,
+            template.kind,
+            template.language,
+            template.legal_entity,
+            fallback=False,
+        )
         if approve and current is not None and current.version > template.version:
             raise InvalidInput(
                 _(

@@ -134,7 +134,9 @@ def deliver(reminder: Reminder, today: dt.date, user=None) -> str:
         prepared = None
         if not _needless(document, today) and (document.recipient_email or "").strip():
             try:
-                template = templates.require_active("reminder", "invoice", document.language)
+                template = templates.require_active(
+                    "reminder", "invoice", document.language, document.legal_entity
+                )
                 subject, body = templates.render_email(
                     template, _context(document, reminder.step, today)
                 )
