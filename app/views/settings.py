@@ -8,7 +8,7 @@ from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from wtforms import FileField
+from wtforms import FileField, StringField
 from wtforms.validators import Optional
 
 from app.models.choices import ROUNDING_LABELS, currency_choices
@@ -167,6 +167,10 @@ class LegalEntityView(SettingsView):
         "base_currency": _select(_l("Base currency"), currency_choices()),
         "tax_rounding": _select(_l("Tax rounding"), list(ROUNDING_LABELS.items())),
         "logo_file": FileField(_l("Logo"), validators=[Optional()]),
+        # Blank is allowed (one entity numbers without a prefix); the rules check it.
+        "number_prefix": StringField(
+            _l("Number prefix"), validators=[Optional()], widget=BS3TextFieldWidget()
+        ),
     }
 
     def _take_logo(self, item):

@@ -224,9 +224,9 @@ _STATEMENTS = [
     (
         "counters",
         """
-        INSERT INTO document_counter (kind, last_number)
-        SELECT kind, count(*) FROM document GROUP BY kind
-        ON CONFLICT (kind) DO UPDATE SET last_number = excluded.last_number
+        INSERT INTO document_counter (legal_entity_id, kind, last_number)
+        SELECT legal_entity_id, kind, count(*) FROM document GROUP BY legal_entity_id, kind
+        ON CONFLICT (legal_entity_id, kind) DO UPDATE SET last_number = excluded.last_number
         """,
     ),
     (

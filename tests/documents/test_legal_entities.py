@@ -541,3 +541,23 @@ def test_the_document_page_shows_the_rate(admin_client, db_session, sample, enti
     page = admin_client.get(f"/invoices/show/{doc.id}").get_data(as_text=True)
     assert "1 USD = 150.25 JPY" in page and 'id="doc-base-total"' in page
     assert "150,250" in page
+
+
+def test_the_entity_form_takes_a_prefix_and_refuses_a_taken_one(admin_client, db_session, entity):
+    from tests.documents.test_screens import post
+
+    form = {
+        "name": "Renkei Inc.",
+        "number_prefix": "us-",
+        "base_currency": "USD",
+        "tax_rounding": "half_up",
+        "brand_colour": "#112233",
+    }
+    response = post(admin_client, "/legalentities/add?_l_=en", form, page="/legalentities/add")
+    assert response.status_code in (200, 302)
+    made = db_session.query(LegalEntity).filter_by(name="Renkei Inc.").one()
+    assert made.number_prefix == "US-"
+    taken = {**form, "name": "Renkei Pte. Ltd.", "number_prefix": ""}
+    response = post(admin_client, "/legalentities/add?_l_=en", taken, page="/legalentities/add")
+    assert "already numbers without a prefix" in response.get_data(as_text=True)
+    assert db_session.query(LegalEntity).filter_by(name="Renkei Pte. Ltd.").count() == 0
