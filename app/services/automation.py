@@ -169,7 +169,7 @@ def _make(deal: Deal, rule: AutomationRule, stage: str, user, started: list) -> 
     try:
         issued = sync_issuing.issue_automatic(document, rule.connection, started)
     except InvalidInput as refusal:
-        note(deal, rule, stage, user, "refused", refusal.message, document)
+        note(deal, rule, stage, user, "refused", str(refusal), document)
         return "refused"
     waiting = issued.link.billing_status == "awaiting_approval"
     note(

@@ -561,3 +561,43 @@ def test_the_entity_form_takes_a_prefix_and_refuses_a_taken_one(admin_client, db
     response = post(admin_client, "/legalentities/add?_l_=en", taken, page="/legalentities/add")
     assert "already numbers without a prefix" in response.get_data(as_text=True)
     assert db_session.query(LegalEntity).filter_by(name="Renkei Pte. Ltd.").count() == 0
+
+
+def test_a_rule_whose_connection_changed_entity_notes_the_refusal(
+    app, db_session, sample, entity, us, clean
+):
+    """The deal's automatic invoice was made by the first entity; the rule's connection now
+    belongs to the US one: the rule's run is "refused", in words, on the deal — no 500."""
+    from app.models.automation import AutomationEvent, AutomationRule
+    from app.models.crm import Deal
+    from app.services import automation
+
+    admin = app.appbuilder.sm.find_user(username="admin")
+    deal = Deal(
+        title="Rule entity",
+        company=sample["acme"],
+        stage="won",
+        probability=100,
+        currency="JPY",
+        amount=Decimal("50000"),
+    )
+    db_session.add(deal)
+    db_session.commit()
+    made = issuing.from_deal(deal, "invoice", user=admin, automatic=True)
+    approvals.submit(made, admin)
+    connection = _connection(db_session, us, "MF US automation")
+    rule = AutomationRule(
+        name="Won: invoice", trigger="won", action="invoice", connection=connection
+    )
+    db_session.add(rule)
+    db_session.commit()
+    try:
+        assert automation.apply_rule(deal, rule, "won", admin) == "refused"
+        (event,) = db_session.query(AutomationEvent).filter_by(deal_id=deal.id).all()
+        assert event.outcome == "refused"
+        assert "株式会社レンケイ" in event.note and "Renkei Inc." in event.note
+    finally:
+        db_session.rollback()
+        db_session.query(AutomationEvent).delete()
+        db_session.query(AutomationRule).delete()
+        db_session.commit()
