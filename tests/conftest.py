@@ -175,6 +175,7 @@ def wipe_crm(session) -> None:
         "document_line",
         "document",
         "approval_rule",
+        "exchange_rate",
         "legal_entity",
     )
     links = ("contact_link", "product_link")

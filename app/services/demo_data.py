@@ -220,6 +220,8 @@ def _demo_rates(session, today: dt.date) -> None:
     """Finance's exchange rates (0020_entities): USD→JPY monthly, JPY→USD once."""
     from app.models.exchange_rates import ExchangeRate
 
+    if session.query(ExchangeRate).count():
+        return  # finance's rates are kept as they are
     for months, rate in ((4, "149.85"), (3, "151.20"), (2, "152.45"), (1, "150.10")):
         day = today - dt.timedelta(days=30 * months)
         session.add(ExchangeRate(from_currency="USD", to_currency="JPY", valid_on=day, rate=rate))
