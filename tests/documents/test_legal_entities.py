@@ -601,3 +601,13 @@ def test_a_rule_whose_connection_changed_entity_notes_the_refusal(
         db_session.query(AutomationEvent).delete()
         db_session.query(AutomationRule).delete()
         db_session.commit()
+
+
+def test_the_openapi_document_lists_rates_entities_and_the_frozen_rate(client, api_token):
+    spec = client.get(
+        "/api/v1/_openapi", headers={"Authorization": f"Bearer {api_token}"}
+    ).get_json()
+    assert "/api/v1/exchange_rate/" in spec["paths"] and "/api/v1/legal_entity/" in spec["paths"]
+    assert "post" not in spec["paths"]["/api/v1/legal_entity/"]  # read only
+    shown = str(spec["components"]["schemas"])
+    assert "exchange_rate_date" in shown and "base_total" in shown and "number_prefix" in shown
