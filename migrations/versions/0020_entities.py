@@ -1,7 +1,7 @@
 """several legal entities and currencies: numbering per entity, rates, connections' entity
 
 Revision ID: 0020_entities
-Revises: 0016_search_indexes
+Revises: 0022_milestones_time
 Create Date: 2026-12-02 17:40:00
 
 - legal_entity.number_prefix: the first entity (lowest id) keeps "" so every number
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0020_entities"
-down_revision = "0016_search_indexes"
+down_revision = "0022_milestones_time"
 branch_labels = None
 depends_on = None
 

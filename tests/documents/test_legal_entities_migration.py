@@ -6,6 +6,8 @@ and up again."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +15,10 @@ from alembic import command
 from flask import current_app
 
 from tests.conftest import build_app, drop_database, make_database
+
+# The revision before 0020_entities, read from the file (the lead re-chains migrations).
+_SOURCE = (Path(__file__).parents[2] / "migrations/versions/0020_entities.py").read_text()
+PREVIOUS = re.search(r'^down_revision = "([^"]+)"', _SOURCE, re.M).group(1)
 
 
 def _migrate(app, verb: str, revision: str) -> None:
@@ -140,7 +146,7 @@ def _check(app) -> None:
         db.session.commit()
         db.session.remove()
         # Down: one counter per kind again, the first entity's; up again.
-        _migrate(app, "downgrade", "0016_search_indexes")
+        _migrate(app, "downgrade", PREVIOUS)
         with engine.begin() as conn:
             rows = dict(
                 conn.execute(sa.text("SELECT kind, last_number FROM document_counter")).all()
@@ -155,7 +161,7 @@ def _check(app) -> None:
 
 def test_sqlite_migration_keeps_numbers(tmp_path):
     app = build_app(f"sqlite:///{tmp_path / 'renkei.db'}")
-    _migrate(app, "downgrade", "0016_search_indexes")
+    _migrate(app, "downgrade", PREVIOUS)
     _check(app)
 
 
@@ -164,7 +170,7 @@ def test_postgresql_migration_keeps_numbers():
     url = make_database()
     try:
         app = build_app(url)
-        _migrate(app, "downgrade", "0016_search_indexes")
+        _migrate(app, "downgrade", PREVIOUS)
         _check(app)
     finally:
         drop_database(url)
