@@ -195,3 +195,18 @@ def test_invoice_documents_are_ordinary_documents(db_session, wholesale):
 
     actions = {a.action for a in db.session.query(AuditEntry).filter_by(document_id=invoice.id)}
     assert "order_billing" in actions
+
+
+def test_the_demo_scheduler_fires_the_closings_at_one_in_tokyo(app, monkeypatch):
+    from app.jobs import demo_schedule, orders as order_jobs
+
+    queued = []
+    monkeypatch.setattr(order_jobs.daily_closing_job, "enqueue", lambda: queued.append(1))
+    scheduler = demo_schedule.DemoScheduler(app)
+    one_am = dt.datetime(2026, 11, 30, 16, 0, tzinfo=dt.UTC)  # 12-01 01:00 Tokyo
+    assert scheduler.due(dt.datetime(2026, 11, 30, 15, 0, tzinfo=dt.UTC)) == one_am
+    monkeypatch.setattr(
+        "app.jobs.sync.scheduled_refresh_job.enqueue", lambda: queued.append("pull")
+    )
+    scheduler.fire(one_am)
+    assert queued == [1]
