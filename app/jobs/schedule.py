@@ -56,9 +56,7 @@ SCHEDULE = (
         "renkei-reminders", daily_reminders_job, reminder_cron(reminder_hour()), timeout=1800
     ),
     # Wholesale's monthly closings of customers whose closing day was yesterday (Tokyo).
-    Scheduled(
-        "renkei-order-closing", daily_closing_job, reminder_cron(CLOSING_HOUR), timeout=1800
-    ),
+    Scheduled("renkei-order-closing", daily_closing_job, reminder_cron(CLOSING_HOUR), timeout=1800),
 )
 
 

@@ -58,9 +58,7 @@ class BillingSetting(TimestampMixin, Model):
         {"extend_existing": True},
     )
     id = Column(Integer, primary_key=True)
-    company_id = Column(
-        Integer, ForeignKey("company.id", ondelete="CASCADE"), nullable=False
-    )
+    company_id = Column(Integer, ForeignKey("company.id", ondelete="CASCADE"), nullable=False)
     company = relationship("Company")
     mode = Column(String(20), nullable=False, default="per_shipment")
     closing_day = Column(Integer, nullable=False, default=31)
@@ -194,9 +192,7 @@ class ShipmentLine(Model):
     document_id = Column(Integer, ForeignKey("document.id"), index=True)
     document = relationship("Document")
     # The invoice line that bills it: one invoice line bills one shipment line.
-    document_line_id = Column(
-        Integer, ForeignKey("document_line.id", ondelete="SET NULL")
-    )
+    document_line_id = Column(Integer, ForeignKey("document_line.id", ondelete="SET NULL"))
 
     def __repr__(self) -> str:
         return f"{self.shipment} {self.order_line}"

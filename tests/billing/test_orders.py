@@ -16,8 +16,7 @@ from app.services.billing import orders
 from app.services.documents import lifecycle
 from app.services.documents.lifecycle import today_tokyo
 from app.services.errors import InvalidInput
-from tests.billing.orders_fixtures import make_order, monthly, wholesale  # noqa: F401
-from tests.documents.conftest import entity, sample, users  # noqa: F401
+from tests.billing.orders_fixtures import make_order, monthly
 from tests.factories import make_sample
 
 D = dt.date
@@ -82,8 +81,9 @@ def test_bad_orders_are_refused(both):
         with pytest.raises(InvalidInput):
             orders.create_order(both["sakura"], lines)
     with pytest.raises(InvalidInput):
-        orders.create_order(both["sakura"], [{"name": "x", "unit_price": "1", "quantity": "1"}],
-                            currency="XXX")
+        orders.create_order(
+            both["sakura"], [{"name": "x", "unit_price": "1", "quantity": "1"}], currency="XXX"
+        )
 
 
 def test_monthly_closing_bills_the_period_due_by_the_payment_terms(db_session, wholesale):
@@ -159,9 +159,7 @@ def test_voiding_an_invoice_makes_its_lines_billable_again(db_session, wholesale
         orders.invoice_shipment(posted.shipment, users["sales"])
 
 
-def test_daily_job_closes_customers_whose_closing_day_was_yesterday_in_tokyo(
-    db_session, wholesale
-):
+def test_daily_job_closes_customers_whose_closing_day_was_yesterday_in_tokyo(db_session, wholesale):
     acme = wholesale["acme"]
     order = make_order(acme, "5", days_ago=400)
     order.order_date = D(2026, 1, 1)
@@ -198,7 +196,8 @@ def test_invoice_documents_are_ordinary_documents(db_session, wholesale):
 
 
 def test_the_demo_scheduler_fires_the_closings_at_one_in_tokyo(app, monkeypatch):
-    from app.jobs import demo_schedule, orders as order_jobs
+    from app.jobs import demo_schedule
+    from app.jobs import orders as order_jobs
 
     queued = []
     monkeypatch.setattr(order_jobs.daily_closing_job, "enqueue", lambda: queued.append(1))

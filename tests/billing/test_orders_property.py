@@ -19,7 +19,6 @@ from app.services.billing import closing, orders
 from app.services.documents import lifecycle
 from app.services.documents.lifecycle import today_tokyo
 from app.services.errors import InvalidInput
-from tests.documents.conftest import entity  # noqa: F401
 
 _codes = itertools.count(1)
 
@@ -42,7 +41,7 @@ operation = st.one_of(
     ops=st.lists(operation, min_size=1, max_size=14),
 )
 def test_no_line_billed_twice_and_never_more_than_shipped(
-    db_session, entity, mode, closing_day, ops  # noqa: F811
+    db_session, entity, mode, closing_day, ops
 ):
     today = today_tokyo()
     company = Company(code=f"PROP-{next(_codes)}", name="プロパティ商店")
@@ -52,8 +51,10 @@ def test_no_line_billed_twice_and_never_more_than_shipped(
     order_list = [
         orders.create_order(
             company,
-            [{"name": "a", "unit_price": "100", "quantity": "5"},
-             {"name": "b", "unit_price": "7", "quantity": "3"}],
+            [
+                {"name": "a", "unit_price": "100", "quantity": "5"},
+                {"name": "b", "unit_price": "7", "quantity": "3"},
+            ],
             order_date=today - dt.timedelta(days=120),
         )
         for _ in range(2)
@@ -66,10 +67,7 @@ def test_no_line_billed_twice_and_never_more_than_shipped(
 
     def remember(invoice):
         if invoice is not None:
-            ids = {
-                sl.id
-                for sl in db.session.query(ShipmentLine).filter_by(document_id=invoice.id)
-            }
+            ids = {sl.id for sl in db.session.query(ShipmentLine).filter_by(document_id=invoice.id)}
             assert invoice.id not in history
             history[invoice.id] = ids
 
@@ -79,7 +77,8 @@ def test_no_line_billed_twice_and_never_more_than_shipped(
                 order = order_list[op[1]]
                 line = order.lines[op[2] % 2]
                 posted = orders.post_shipment(
-                    order, {line.id: str(op[2] % 3 + 1)},
+                    order,
+                    {line.id: str(op[2] % 3 + 1)},
                     shipped_on=today - dt.timedelta(days=op[3]),
                 )
                 shipments.append(posted.shipment)

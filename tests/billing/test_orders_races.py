@@ -12,8 +12,7 @@ from app.models.orders import ClosingRun, SalesOrderLine, Shipment, ShipmentLine
 from app.services.billing import orders
 from app.services.documents.lifecycle import today_tokyo
 from app.services.errors import InvalidInput
-from tests.billing.orders_fixtures import make_order, wholesale  # noqa: F401
-from tests.documents.conftest import entity, sample, users  # noqa: F401
+from tests.billing.orders_fixtures import make_order
 from tests.documents.test_races import together
 
 N = 8

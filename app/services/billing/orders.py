@@ -133,6 +133,23 @@ def _order_line(data: dict, position: int) -> SalesOrderLine:
     )
 
 
+def check_currency(company: Company, currency) -> None:
+    """Refuse an unknown currency, or another than a monthly customer's."""
+    if currency not in CURRENCIES:
+        raise InvalidInput(_("Unknown currency %(code)s.", code=currency), field="currency")
+    setting = setting_of(company) if company is not None else None
+    if setting is not None and setting.mode == "monthly" and setting.currency != currency:
+        raise InvalidInput(
+            _(
+                "%(company)s is billed by a monthly closing in %(currency)s: its orders "
+                "must be in %(currency)s.",
+                company=company.name,
+                currency=setting.currency,
+            ),
+            field="currency",
+        )
+
+
 @_rollback_on_error
 def create_order(
     company: Company,
@@ -146,19 +163,7 @@ def create_order(
 ) -> SalesOrder:
     """A sales order with its lines (dicts: product_id or product, name, unit_price,
     quantity, tax_rate), committed."""
-    if currency not in CURRENCIES:
-        raise InvalidInput(_("Unknown currency %(code)s.", code=currency), field="currency")
-    setting = setting_of(company)
-    if setting is not None and setting.mode == "monthly" and setting.currency != currency:
-        raise InvalidInput(
-            _(
-                "%(company)s is billed by a monthly closing in %(currency)s: its orders "
-                "must be in %(currency)s.",
-                company=company.name,
-                currency=setting.currency,
-            ),
-            field="currency",
-        )
+    check_currency(company, currency)
     if not isinstance(lines, list) or not lines:
         raise InvalidInput(_("An order needs at least one line."), field="lines")
     order = SalesOrder(
