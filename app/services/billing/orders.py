@@ -95,6 +95,22 @@ def _day(value, field: str, default: dt.date) -> dt.date:
     return value
 
 
+def text(value, field: str, limit: int, *, one_line: bool = True) -> str | None:
+    """``value`` as trimmed text of at most ``limit`` characters (None when empty);
+    control characters are refused (one line: no CR/LF/tab either)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(_("Give text."), field=field)
+    value = value.strip()
+    allowed = "" if one_line else "\r\n\t"
+    if any((ord(c) < 32 and c not in allowed) or ord(c) == 127 for c in value):
+        raise InvalidInput(_("Control characters are not allowed here."), field=field)
+    if len(value) > limit:
+        raise InvalidInput(_("At most %(n)s characters.", n=limit), field=field)
+    return value or None
+
+
 def _order_line(data: dict, position: int) -> SalesOrderLine:
     if not isinstance(data, dict):
         raise InvalidInput(_("Each line must be an object."), field="lines")
@@ -107,8 +123,8 @@ def _order_line(data: dict, position: int) -> SalesOrderLine:
         if product is None:
             raise InvalidInput(_("No product %(id)s.", id=product_id), field="product_id")
     product = data.get("product") or product
-    name = data.get("name") or (product.name if product else None)
-    if not isinstance(name, str) or not name.strip():
+    name = text(data.get("name"), "name", 200) or (product.name if product else None)
+    if not name:
         raise InvalidInput(_("Each line needs a product or a name."), field="name")
     price = data.get("unit_price")
     if price is None and product is not None:
@@ -119,15 +135,19 @@ def _order_line(data: dict, position: int) -> SalesOrderLine:
     if unit_price < 0:
         raise InvalidInput(_("A unit price cannot be negative."), field="unit_price")
     tax_rate = data.get("tax_rate") or (product.tax_rate if product else "standard_10")
-    if tax_rate not in TAX_RATES:
+    if not isinstance(tax_rate, str) or tax_rate not in TAX_RATES:
         raise InvalidInput(_("Unknown tax rate %(rate)s.", rate=tax_rate), field="tax_rate")
+    quantity = _quantity(data.get("quantity"), "quantity")
+    check_decimal(
+        unit_price * quantity, "quantity", _("The line amount (price × quantity)"), places=8
+    )
     return SalesOrderLine(
         position=position,
         product=product,
-        name=name.strip()[:200],
+        name=name,
         unit=(product.unit if product else None),
         unit_price=unit_price,
-        quantity=_quantity(data.get("quantity"), "quantity"),
+        quantity=quantity,
         tax_rate=tax_rate,
         shipped_quantity=Decimal(0),
     )
@@ -135,7 +155,7 @@ def _order_line(data: dict, position: int) -> SalesOrderLine:
 
 def check_currency(company: Company, currency) -> None:
     """Refuse an unknown currency, or another than a monthly customer's."""
-    if currency not in CURRENCIES:
+    if not isinstance(currency, str) or currency not in CURRENCIES:
         raise InvalidInput(_("Unknown currency %(code)s.", code=currency), field="currency")
     setting = setting_of(company) if company is not None else None
     if setting is not None and setting.mode == "monthly" and setting.currency != currency:
@@ -170,8 +190,8 @@ def create_order(
         company=company,
         order_date=_day(order_date, "order_date", today_tokyo()),
         currency=currency,
-        customer_reference=customer_reference or None,
-        notes=notes or None,
+        customer_reference=text(customer_reference, "customer_reference", 100),
+        notes=text(notes, "notes", 5000, one_line=False),
         created_by=user,
     )
     for position, data in enumerate(lines, start=1):
@@ -280,7 +300,7 @@ def post_shipment(
             company_id=order.company_id,
             number=f"{order.number}-{count + 1}",
             shipped_on=day,
-            note=note or None,
+            note=text(note, "note", 2000, one_line=False),
             created_by_id=getattr(user, "id", None),
         )
         db.session.add(shipment)
