@@ -19,7 +19,7 @@ from wtforms import SelectField
 from wtforms.validators import AnyOf, DataRequired, NumberRange
 
 from app.extensions import db
-from app.models.choices import currency_choices
+from app.models.choices import currency_choices, tax_rate_choices
 from app.models.crm import Company
 from app.models.document_kinds import KINDS
 from app.models.documents import Document
@@ -180,6 +180,7 @@ class SalesOrderView(KeepFormOnRuleError, ModelView):
             may_bill=user_may(g.user, "can_bill", "SalesOrder"),
             may_write=user_may(g.user, "can_write", "SalesOrder"),
             monthly=setting is not None and setting.mode == "monthly",
+            tax_choices=tax_rate_choices(),
         )
 
     @expose("/page/<int:pk>/ship", methods=["POST"])
