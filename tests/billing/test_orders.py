@@ -209,3 +209,20 @@ def test_the_demo_scheduler_fires_the_closings_at_one_in_tokyo(app, monkeypatch)
     )
     scheduler.fire(one_am)
     assert queued == [1]
+
+
+def test_demo_orders(db_session, entity, users):
+    from app.models.orders import SalesOrder
+    from app.services.demo_orders import load_demo_orders
+
+    for today in (today_tokyo(),):
+        assert load_demo_orders(db_session, today) == {
+            "sales_orders": 1,
+            "shipments": 2,
+            "closing_invoices": 1,
+        }
+        order = db_session.query(SalesOrder).one()
+        assert [line.backorder for line in order.lines] == [Decimal(8), Decimal(0)]
+        run = db_session.query(ClosingRun).one()
+        assert len(run.document.lines) == 3 and run.document.state == "approved"
+        assert load_demo_orders(db_session, today) == {}
