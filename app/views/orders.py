@@ -374,7 +374,7 @@ def register_order_views(appbuilder) -> None:
         SalesOrderView,
         "Orders",
         label=_l("Orders"),
-        icon="fa-truck",
+        icon="fa-boxes",
         category="Billing",
         category_label=_l("Billing"),
         category_icon="fa-file-invoice-dollar",
