@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from app.api.refusals import answered
 from app.extensions import db
 from app.models.crm import Company
-from app.models.orders import SalesOrder, Shipment, ShipmentLine
+from app.models.orders import SalesOrder, Shipment
 from app.security.permissions import ORDER_API_VERBS
 from app.services.billing import orders
 from app.services.errors import InvalidInput, NotFound
@@ -65,13 +65,9 @@ def order_json(order: SalesOrder, full: bool = False) -> dict:
     }
     if not full:
         return data
-    rows = db.session.query(ShipmentLine).join(Shipment).filter(Shipment.order_id == order.id)
-    billed: dict[int, Decimal] = {}
-    invoices = {}
-    for row in rows:
-        if row.document_id is not None:
-            billed[row.order_line_id] = billed.get(row.order_line_id, Decimal(0)) + row.quantity
-            invoices[row.document_id] = row.document
+    figures = orders.figures(order)
+    billed = figures.billed
+    data["billing_status"] = figures.status
     data["lines"] = [
         {
             "id": line.id,
@@ -92,9 +88,10 @@ def order_json(order: SalesOrder, full: bool = False) -> dict:
             "number": d.number,
             "state": d.state,
             "total": _num(d.total),
+            "balance": _num(figures.balances.get(d.id, d.total)),
             "due_date": d.due_date.isoformat() if d.due_date else None,
         }
-        for d in sorted(invoices.values(), key=lambda d: d.id)
+        for d in figures.invoices
     ]
     return data
 

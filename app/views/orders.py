@@ -22,12 +22,10 @@ from app.extensions import db
 from app.models.choices import currency_choices, tax_rate_choices
 from app.models.crm import Company
 from app.models.document_kinds import KINDS
-from app.models.documents import Document
-from app.models.orders import BillingSetting, ClosingRun, SalesOrder, Shipment, ShipmentLine
+from app.models.orders import BillingSetting, ClosingRun, SalesOrder, Shipment
 from app.security.permissions import CLOSING_VERBS, ORDER_VERBS, SCREEN_VERBS
 from app.security.rights import user_may
 from app.services.billing import closing, orders
-from app.services.documents import payments
 from app.services.documents.lifecycle import STATE_LABELS, today_tokyo
 from app.services.errors import NotFound
 from app.views.datamodel import datamodel
@@ -55,15 +53,19 @@ def terms_in_words(setting: BillingSetting | None) -> str:
     return f"{words} — {orders.payment_terms_label(setting)}"
 
 
+ORDER_STATUS_LABELS = {
+    "not_shipped": _l("Nothing shipped yet"),
+    "unbilled": _l("Shipped, not all billed"),
+    "billed": _l("Billed, awaiting payment"),
+    "partially_paid": _l("Partly paid"),
+    "paid": _l("Paid"),
+}
+
+
 def order_status(order: SalesOrder) -> dict:
-    """Per line: ordered, shipped, backordered, billed; the order's invoices."""
-    billed: dict[int, Decimal] = {}
-    documents: dict[int, Document] = {}
-    rows = db.session.query(ShipmentLine).join(Shipment).filter(Shipment.order_id == order.id).all()
-    for row in rows:
-        if row.document_id is not None:
-            billed[row.order_line_id] = billed.get(row.order_line_id, Decimal(0)) + row.quantity
-            documents[row.document_id] = row.document
+    """Per line: ordered, shipped, backordered, billed; the order's invoices; its status."""
+    figures = orders.figures(order)
+    billed = figures.billed
     lines = [
         {
             "id": line.id,
@@ -79,10 +81,11 @@ def order_status(order: SalesOrder) -> dict:
         }
         for line in order.lines
     ]
-    invoices = sorted(documents.values(), key=lambda d: d.id)
-    balances = payments.balances(db.session, invoices) if invoices else {}
+    balances = figures.balances
     return {
         "lines": lines,
+        "status": figures.status,
+        "status_label": ORDER_STATUS_LABELS[figures.status],
         "invoices": [
             {
                 "id": d.id,
@@ -96,7 +99,7 @@ def order_status(order: SalesOrder) -> dict:
                 "balance_shown": Money(balances.get(d.id, d.total), d.currency),
                 "due_date": d.due_date,
             }
-            for d in invoices
+            for d in figures.invoices
         ],
         "fully_shipped": all(line.backorder <= 0 for line in order.lines),
     }

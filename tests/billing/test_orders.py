@@ -226,3 +226,21 @@ def test_demo_orders(db_session, entity, users):
         run = db_session.query(ClosingRun).one()
         assert len(run.document.lines) == 3 and run.document.state == "approved"
         assert load_demo_orders(db_session, today) == {}
+
+
+def test_the_orders_billing_status_follows_shipments_and_payments(db_session, wholesale):
+    from app.services.documents import payments
+
+    order = make_order(wholesale["sakura"], "4")
+    assert orders.figures(order).status == "not_shipped"
+    invoice = _ship(order, "2").invoice
+    assert orders.figures(order).status == "billed"
+    lifecycle.move(invoice, "sent")
+    db.session.commit()
+    payments.record_payment(invoice, Decimal(1000), user=wholesale["users"]["accounting"])
+    assert orders.figures(order).status == "partially_paid"
+    payments.record_payment(invoice, Decimal(1200), user=wholesale["users"]["accounting"])
+    assert orders.figures(order).status == "paid"
+    lifecycle.move(_ship(order, "1").invoice, "void")
+    db.session.commit()
+    assert orders.figures(order).status == "unbilled"

@@ -614,3 +614,53 @@ def install() -> None:
     """Release a voided invoice's shipment lines in the void's own flush (idempotent)."""
     if not event.contains(Session, "after_flush", _release_on_void):
         event.listen(Session, "after_flush", _release_on_void)
+
+
+# -- what an order has shipped, billed and been paid ---------------------------------
+
+ORDER_STATUSES = ("not_shipped", "unbilled", "billed", "partially_paid", "paid")
+
+
+@dataclass
+class Figures:
+    billed: dict[int, Decimal]  # order line id → quantity on live invoices
+    invoices: list[Document]  # the live invoices billing its shipments, oldest first
+    balances: dict[int, Decimal]  # invoice id → open balance
+    status: str  # one of ORDER_STATUSES
+
+
+def figures(order: SalesOrder) -> Figures:
+    """The order's billing in one reading: billed per line, its invoices and balances,
+    and a status (nothing shipped; shipped and not all billed; billed; partly paid; paid)."""
+    from app.services.documents import payments
+
+    billed: dict[int, Decimal] = {}
+    documents: dict[int, Document] = {}
+    shipped_any = False
+    unbilled = False
+    rows = (
+        db.session.query(ShipmentLine)
+        .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+        .filter(Shipment.order_id == order.id)
+        .all()
+    )
+    for row in rows:
+        shipped_any = True
+        if row.document_id is None:
+            unbilled = True
+            continue
+        billed[row.order_line_id] = billed.get(row.order_line_id, Decimal(0)) + row.quantity
+        documents[row.document_id] = row.document
+    invoices = sorted(documents.values(), key=lambda d: d.id)
+    balances = payments.balances(db.session, invoices)
+    if not shipped_any:
+        status = "not_shipped"
+    elif unbilled:
+        status = "unbilled"
+    elif all(balances.get(d.id, d.total) <= 0 for d in invoices):
+        status = "paid"
+    elif any(balances.get(d.id, d.total) < d.total for d in invoices):
+        status = "partially_paid"
+    else:
+        status = "billed"
+    return Figures(billed, invoices, balances, status)
