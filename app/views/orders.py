@@ -34,6 +34,7 @@ from app.views.money import Money
 from app.views.refusals import back_to
 from app.views.widgets import LinkedListWidget
 
+OPEN_PERIODS_SHOWN = 6  # how many past periods the closings page offers to close
 MODE_LABELS = {"per_shipment": _l("One invoice per shipment"), "monthly": _l("Monthly closing")}
 
 
@@ -278,11 +279,18 @@ class ClosingView(BaseView):
         for setting in settings:
             end = closing.latest_closed_date(today, setting.closing_day)
             start, _end = closing.period(end, setting.closing_day)
-            run = (
-                db.session.query(ClosingRun)
-                .filter_by(company_id=setting.company_id, period_end=end, active=True)
-                .one_or_none()
-            )
+            closed = {
+                r.period_end: r
+                for r in db.session.query(ClosingRun).filter_by(
+                    company_id=setting.company_id, active=True
+                )
+            }
+            run = closed.get(end)
+            open_periods, day = [], end
+            for _step in range(OPEN_PERIODS_SHOWN):  # the latest periods not closed, newest first
+                if day not in closed:
+                    open_periods.append(day)
+                day = closing.previous_closing_date(day, setting.closing_day)
             rows.append(
                 {
                     "company": setting.company,
@@ -291,6 +299,7 @@ class ClosingView(BaseView):
                     "end": end,
                     "due": closing.due_date(end, setting.pay_months, setting.pay_day),
                     "run": run,
+                    "open_periods": open_periods,
                     "next": closing.closing_date_on_or_after(today, setting.closing_day),
                 }
             )
