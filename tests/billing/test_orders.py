@@ -244,3 +244,25 @@ def test_the_orders_billing_status_follows_shipments_and_payments(db_session, wh
     lifecycle.move(_ship(order, "1").invoice, "void")
     db.session.commit()
     assert orders.figures(order).status == "unbilled"
+
+
+def test_the_daily_job_bills_and_says_so_in_the_trail(db_session, wholesale):
+    from app.models.audit import AuditEntry
+
+    acme = wholesale["acme"]
+    today = today_tokyo()
+    end = orders.closing.latest_closed_date(today, 31)
+    order = make_order(acme, "2", days_ago=(today - end).days + 1)
+    _ship(order, "2", days_ago=(today - end).days)
+    now = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0, 30)) - dt.timedelta(hours=9)
+    assert orders.daily_closing(now) == {"invoiced": 1}
+    run = db.session.query(ClosingRun).one()
+    assert run.run_by_id is None and run.document.created_by_id is None
+    with force_locale("en"):
+        notes = [
+            a.note
+            for a in db.session.query(AuditEntry).filter_by(
+                document_id=run.document_id, action="order_billing"
+            )
+        ]
+    assert len(notes) == 1 and "daily closing job" in notes[0]

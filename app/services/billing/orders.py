@@ -426,7 +426,9 @@ class Closed:
 
 
 @_rollback_on_error
-def close_period(company: Company, closing_date, user=None, *, today=None) -> Closed:
+def close_period(
+    company: Company, closing_date, user=None, *, today=None, by_job: bool = False
+) -> Closed:
     """Close ``company``'s period ending on ``closing_date``: one invoice for every
     unbilled shipment line dated in it, due by the 支払サイト. Closing a period already
     closed (not voided) returns that closing."""
@@ -487,11 +489,21 @@ def close_period(company: Company, closing_date, user=None, *, today=None) -> Cl
                 issue_date=max(end, today - dt.timedelta(days=366)),
                 transaction_date=end,
                 due_date=closing.due_date(end, setting.pay_months, setting.pay_day),
-                why=_(
-                    "Closing of %(start)s – %(end)s (%(n)s shipment lines).",
-                    start=start.isoformat(),
-                    end=end.isoformat(),
-                    n=len(lines),
+                why=(
+                    _(
+                        "Closing of %(start)s – %(end)s (%(n)s shipment lines), by the "
+                        "daily closing job.",
+                        start=start.isoformat(),
+                        end=end.isoformat(),
+                        n=len(lines),
+                    )
+                    if by_job
+                    else _(
+                        "Closing of %(start)s – %(end)s (%(n)s shipment lines).",
+                        start=start.isoformat(),
+                        end=end.isoformat(),
+                        n=len(lines),
+                    )
                 ),
             )
         run = ClosingRun(
@@ -544,7 +556,7 @@ def daily_closing(now: dt.datetime | None = None) -> dict[str, int]:
     ]
     for _company_id, company in due:
         try:
-            closed = close_period(company, yesterday, today=today)
+            closed = close_period(company, yesterday, today=today, by_job=True)
         except InvalidInput:
             outcome = "refused"
         except Exception:  # one customer's failure must not stop the others
