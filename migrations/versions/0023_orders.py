@@ -1,7 +1,7 @@
 """orders: sales orders, shipments, billing settings (締め日, 支払サイト), closing runs
 
 Revision ID: 0023_orders
-Revises: 0016_search_indexes
+Revises: 0022_milestones_time (chained after the rebase on main; assigned 0016_search_indexes)
 Create Date: 2026-12-02 17:30:00
 
 "A shipment line is billed once" is held by the schema: shipment_line.document_id is
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0023_orders'
-down_revision = "0016_search_indexes"
+down_revision = "0022_milestones_time"
 branch_labels = None
 depends_on = None
 
