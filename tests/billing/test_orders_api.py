@@ -216,3 +216,37 @@ def test_the_orders_api_never_answers_5xx(world):
         _run_operation(operation, server.url, headers, [], [], [], twists, errors)
     assert seen == 5
     assert not errors, "\n".join(map(str, errors[:5]))
+
+
+def test_a_new_order_from_the_screen_gets_its_number(app, wholesale):
+    from app.models.orders import SalesOrder
+
+    client = app.test_client()
+    login(client, "sales")
+    token = csrf_token(client, "/salesorders/add")
+    answer = client.post(
+        "/salesorders/add",
+        data={
+            "csrf_token": token,
+            "company": str(wholesale["sakura"].id),
+            "order_date": today_tokyo().isoformat(),
+            "currency": "JPY",
+            "customer_reference": "PO-1",
+        },
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    order = db.session.query(SalesOrder).one()
+    assert order.number == f"SO-{order.id:06d}" and order.created_by.username == "sales"
+    # a monthly customer's order in another currency is refused on the form, in words
+    answer = client.post(
+        "/salesorders/add?_l_=en",
+        data={
+            "csrf_token": token,
+            "company": str(wholesale["acme"].id),
+            "order_date": today_tokyo().isoformat(),
+            "currency": "USD",
+        },
+    )
+    assert answer.status_code == 200 and "monthly closing in JPY" in answer.get_data(as_text=True)
+    assert db.session.query(SalesOrder).count() == 1
