@@ -18,6 +18,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.jobs import wire_jobs
     from app.security.manager import RenkeiSecurityManager
     from app.services.automation_hook import install as install_stage_automation
+    from app.services.billing.orders import install as install_order_billing
     from app.services.bounds import install_bounds
     from app.services.deals import install_deal_rules
     from app.services.documents import install_document_rules
@@ -38,6 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     install_deal_rules()
     install_document_rules()
+    install_order_billing()  # a voided invoice's shipment lines are billable again
     install_bounds()  # after the rules above: it checks the amounts they compute
     install_issuer_freeze()
     install_entity_rules()  # rates, number prefixes, a connection's entity (0020_entities)

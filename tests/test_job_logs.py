@@ -83,6 +83,7 @@ def test_the_scheduler_logs_each_job_it_queues(app, redis_conn, caplog):
     names = sorted(entry.name for entry in scheduler.get_jobs())
     assert names == [
         "renkei-customer-sync",
+        "renkei-order-closing",
         "renkei-reminders",
         "renkei-status-pull",
         "renkei-sync-watchdog",

@@ -37,6 +37,8 @@ RESOURCES = (
     "ReminderRule",
     "Milestone",
     "TimeEntry",
+    "SalesOrder",
+    "BillingSetting",
 )
 # Document kinds: (resource, screen route, API resource name).
 DOCUMENT_ROUTES = [
@@ -195,6 +197,25 @@ OPERATIONS = {
         ("POST", "/timeentries/invoice"),
         ("POST", "/api/v1/time_entry/invoice", {}),
     ),
+    # Wholesale (no order or company 0: a permitted person gets 404 or 422, others 403).
+    ("can_read", "SalesOrder"): (
+        ("GET", "/salesorders/list/"),
+        ("GET", "/api/v1/sales_order/", None),
+    ),
+    ("can_write", "SalesOrder"): (
+        ("GET", "/salesorders/add"),
+        ("POST", "/api/v1/sales_order/", {}),
+    ),
+    ("can_ship", "SalesOrder"): (
+        ("POST", "/salesorders/page/0/ship"),
+        ("POST", "/api/v1/sales_order/0/shipment", {"lines": []}),
+    ),
+    ("can_bill", "SalesOrder"): (
+        ("POST", "/closings/0/close"),
+        ("POST", "/api/v1/closing/0", {"closing_date": "2026-01-31"}),
+    ),
+    ("can_read", "BillingSetting"): (("GET", "/billingsettings/list/"), None),
+    ("can_write", "BillingSetting"): (("GET", "/billingsettings/add"), None),
 }
 # Rights with more than one API operation: the provider-links API (app/api/links.py;
 # permissions.LINK_API_VERBS / LINK_API_RIGHTS). No connection 0 exists, so a permitted
@@ -209,6 +230,7 @@ MORE_API = {
     ("can_read", "Deal"): [("GET", "/api/v1/deal/{deal}/documents", None)],
     ("can_read", "Reminder"): [("GET", "/api/v1/reminder/company/{acme}/history", None)],
     ("can_approve", "TimeEntry"): [("POST", "/api/v1/time_entry/0/reject", {"reason": "x"})],
+    ("can_read", "SalesOrder"): [("GET", "/api/v1/sales_order/0", None)],
 }
 CSV = {
     ("can_read", r): url

@@ -7,6 +7,7 @@ from app.api.documents import DOCUMENT_APIS
 from app.api.entities import ENTITY_APIS
 from app.api.links import LINK_APIS
 from app.api.openapi import register_openapi
+from app.api.orders import ORDER_APIS
 from app.api.reminders import REMINDER_APIS
 
 
@@ -21,5 +22,6 @@ def register_apis(appbuilder) -> None:
         *REMINDER_APIS,
         MilestoneApi,
         TimeEntryApi,
+        *ORDER_APIS,
     ]:
         appbuilder.add_api(api)

@@ -1,5 +1,6 @@
 """The demo's scheduler: one thread that starts the status pull at 09:00 and 18:00 Tokyo,
-and the payment reminders daily at REMINDER_HOUR (Tokyo).
+the payment reminders daily at REMINDER_HOUR (Tokyo) and wholesale's monthly closings
+at 01:00 Tokyo.
 
 With Redis, RQ's cron schedules the pull (schedule.py) and this module does nothing.
 The demo (``make run``: no Redis, jobs on an in-process pool) has no cron process, so
@@ -26,6 +27,7 @@ from app.services.sync.clock import BUSINESS_TZ
 log = logging.getLogger(__name__)
 
 FIRE_AT = (time(9, 0), time(18, 0))  # Asia/Tokyo, the same moments as the rq cron entry
+CLOSING_AT = time(1, 0)  # wholesale's monthly closings (app/jobs/orders.py CLOSING_HOUR)
 _LOCK = threading.Lock()
 _RUNNING: DemoScheduler | None = None
 
@@ -50,8 +52,8 @@ class DemoScheduler(threading.Thread):
         super().__init__(name="renkei-scheduler", daemon=True)
         self.app = app
         self.reminder_at = time(int(app.config.get("REMINDER_HOUR", 9)), 0)
-        if due is next_run:  # the pulls and the reminders' hour
-            due = functools.partial(next_run, times=(*FIRE_AT, self.reminder_at))
+        if due is next_run:  # the pulls, the reminders' hour and the closings' hour
+            due = functools.partial(next_run, times=(*FIRE_AT, self.reminder_at, CLOSING_AT))
         self.due = due
         self.stopping = threading.Event()
         self.fired = 0
@@ -71,13 +73,17 @@ class DemoScheduler(threading.Thread):
         The daily reminders at the configured Tokyo hour; the status pull at its own
         moments (and at any other firing a test asks for).
         """
+        from app.jobs.orders import daily_closing_job
         from app.jobs.reminders import daily_reminders_job
         from app.jobs.sync import scheduled_refresh_job
 
         local = (at or datetime.now(UTC)).astimezone(BUSINESS_TZ).time().replace(microsecond=0)
         reminders = at is not None and local == self.reminder_at
+        closings = at is not None and local == CLOSING_AT
         jobs = [daily_reminders_job] if reminders else []
-        if not reminders or local in FIRE_AT:
+        if closings:
+            jobs.append(daily_closing_job)
+        if not (reminders or closings) or local in FIRE_AT:
             jobs.append(scheduled_refresh_job)
         for scheduled in jobs:
             try:

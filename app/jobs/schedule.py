@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from rq import cron
 
+from app.jobs.orders import CLOSING_HOUR, daily_closing_job
 from app.jobs.reminders import daily_reminders_job
 from app.jobs.sync import (
     QUEUE,
@@ -54,6 +55,8 @@ SCHEDULE = (
     Scheduled(
         "renkei-reminders", daily_reminders_job, reminder_cron(reminder_hour()), timeout=1800
     ),
+    # Wholesale's monthly closings of customers whose closing day was yesterday (Tokyo).
+    Scheduled("renkei-order-closing", daily_closing_job, reminder_cron(CLOSING_HOUR), timeout=1800),
 )
 
 

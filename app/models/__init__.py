@@ -20,6 +20,14 @@ from app.models.documents import (
 )
 from app.models.exchange_rates import ExchangeRate
 from app.models.milestones import Milestone, MilestoneContract
+from app.models.orders import (
+    BillingSetting,
+    ClosingRun,
+    SalesOrder,
+    SalesOrderLine,
+    Shipment,
+    ShipmentLine,
+)
 from app.models.pdf_bundles import PdfBundle, PdfBundleItem
 from app.models.publishing import DocumentPdf, DocumentTemplate, EmailDispatch
 from app.models.reminders import FollowUpNote, Reminder, ReminderPause, ReminderRule
@@ -27,6 +35,12 @@ from app.models.sync import ExternalDocument, Mismatch, PartnerLink, SyncFailure
 from app.models.time_entries import TimeEntry
 
 __all__ = [
+    "BillingSetting",
+    "ClosingRun",
+    "SalesOrder",
+    "SalesOrderLine",
+    "Shipment",
+    "ShipmentLine",
     "ApprovalRequest",
     "ApprovalRule",
     "AuditEntry",

@@ -38,6 +38,8 @@ AUDIT_ACTIONS = (
     # payment reminders sent, and the follow-up of a customer (notes, promises, pauses)
     "reminder",
     "follow_up",
+    # wholesale: an invoice made from shipments or a closing, and released by its void
+    "order_billing",
 )
 
 

@@ -97,6 +97,25 @@ TIME_ENTRY_VERBS = {
     "reject": "approve",
     "invoice_period": "invoice",
 }
+# Wholesale (issue 17, resource "SalesOrder"): the orders, an order's page and the
+# closings page are read; a new order or line is write; posting a shipment is ship;
+# invoicing a shipment and running a monthly closing make invoices: bill. How each
+# customer is billed (締め日, 支払サイト) is its own resource ("BillingSetting": read, write).
+ORDER_VERBS = {
+    **SCREEN_VERBS,
+    "page": "read",
+    "add_line": "write",
+    "ship": "ship",
+    "invoice_shipment": "bill",
+}
+CLOSING_VERBS = {"index": "read", "close": "bill"}
+ORDER_API_VERBS = {
+    "list_orders": "read",
+    "get_order": "read",
+    "create_order": "write",
+    "ship": "ship",
+    "close": "bill",
+}
 # REST API (ModelRestApi) methods → verb.
 API_VERBS = {
     "get": "read",
@@ -211,6 +230,8 @@ MENUS = {
     "ReminderRule": ("Settings", "Reminder rules"),
     "Milestone": ("Billing", "Milestones"),
     "TimeEntry": ("Billing", "Time entries"),
+    "SalesOrder": ("Billing", "Orders", "Closings"),
+    "BillingSetting": ("Billing", "Billing settings"),
 }
 # What every signed-in person may do to their own account.
 SELF_SERVICE = [
@@ -250,6 +271,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         # sales set up the milestone contract and report deliveries done; their time
         *_grant("Milestone", "read", "write", "mark_done"),
         *_grant("TimeEntry", "read", "write"),
+        *_grant("SalesOrder", "read", "write", "ship"),  # orders and shipments, not billing
     ],
     "Accounting": [
         *_read_crm(),
@@ -277,6 +299,9 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         # finance invoices parts and periods, and manages (approves) time
         *_grant("Milestone", "read", "invoice"),
         *_grant("TimeEntry", "read", "write", "approve", "invoice"),
+        # Wholesale: accounting invoices shipments, runs closings and sets 締め日/支払サイト.
+        *_grant("SalesOrder", "read", "write", "ship", "bill"),
+        *_grant("BillingSetting", "read", "write"),
     ],
     "Approver": [
         *_read_crm(),
@@ -288,6 +313,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         *_grant("DocumentTemplate", "read", "approve"),
         *_grant("Milestone", "read", "approve"),  # accepts deliveries (four eyes)
         *_grant("TimeEntry", "read", "approve"),
+        ("can_read", "SalesOrder"),
     ],
     "ReadOnly": [
         *_read_crm(),
@@ -296,6 +322,8 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         ("can_read", "Reminder"),
         ("can_read", "Milestone"),
         ("can_read", "TimeEntry"),
+        ("can_read", "SalesOrder"),
+        ("can_read", "BillingSetting"),
     ],
 }
 

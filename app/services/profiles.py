@@ -26,6 +26,8 @@ _ORDER = [
     "ReminderRule",
     "Milestone",
     "TimeEntry",
+    "SalesOrder",
+    "BillingSetting",
     "ProviderDocument",
     "SyncHistory",
     "CustomerSync",

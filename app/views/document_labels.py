@@ -106,6 +106,7 @@ AUDIT_ACTION_LABELS = {
     "voided_at_provider": _l("Voided at provider"),
     "reminder": _l("Payment reminder"),
     "follow_up": _l("Follow-up"),
+    "order_billing": _l("Order billing"),
 }
 
 

@@ -39,6 +39,10 @@ LABELS = {
     "TimeEntry": _l("Time entries"),
     "mark_done": _l("Mark deliveries done"),
     "invoice": _l("Make invoices"),
+    "SalesOrder": _l("Orders and shipments"),
+    "BillingSetting": _l("Billing settings"),
+    "ship": _l("Post shipments"),
+    "bill": _l("Invoice shipments and close periods"),
 }
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from app.models.crm import Deal
+from tests.billing.orders_fixtures import wholesale, world  # noqa: F401
 from tests.documents.conftest import entity, sample, users  # noqa: F401
 
 
