@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from app.models.crm import Deal
+from app.services.billing import subscriptions
 from tests.documents.conftest import entity, sample, users  # noqa: F401
 
 
@@ -23,3 +25,21 @@ def deal(db_session, sample, entity):  # noqa: F811
     db_session.add(made)
     db_session.commit()
     return made
+
+def plan_line(name="Renkei Cloud", price="10000", qty="1", rate="standard_10") -> dict:
+    return {"name": name, "unit_price": Decimal(price), "quantity": Decimal(qty), "tax_rate": rate}
+
+
+def at_tokyo(day: dt.date, hour: int = 10) -> dt.datetime:
+    """A naive UTC moment that is ``hour`` o'clock on ``day`` in Tokyo."""
+    return dt.datetime.combine(day, dt.time(hour)) - dt.timedelta(hours=9)
+
+
+@pytest.fixture()
+def make_subscription(db_session, sample, entity):  # noqa: F811
+    def make(start=dt.date(2027, 1, 31), lines=None, **fields):
+        return subscriptions.create(
+            sample["sakura"], lines or [plan_line()], start_date=start, **fields
+        )
+
+    return make
