@@ -149,7 +149,19 @@ def _effective(subscription: Subscription, effective: dt.date | None, today: dt.
     return effective
 
 
-def _record(subscription, period, effective, kind, name, rate, old, new, user, **values):
+def _changes_after(line: SubscriptionLine, day: dt.date) -> list[SubscriptionChange]:
+    return (
+        db.session.query(SubscriptionChange)
+        .filter(
+            SubscriptionChange.line_id == line.id,
+            SubscriptionChange.effective_on > day,
+            SubscriptionChange.kind != "cancel",
+        )
+        .all()
+    )
+
+
+def _record(subscription, period, effective, kind, name, rate, old, new, user, undo=0, **values):
     """A prorated change of ``old`` → ``new`` (amounts per period); on the first day of a
     period not invoiced yet it is kept for the history only (amount 0, settled: that
     invoice bills the new values) and None is returned."""
@@ -160,6 +172,7 @@ def _record(subscription, period, effective, kind, name, rate, old, new, user, *
         else proration.prorate(
             old, new, period, effective, subscription.currency, rounding_of(subscription)
         )
+        - Decimal(undo)
     )
     change = SubscriptionChange(
         subscription=subscription,
@@ -300,7 +313,9 @@ def add_line(
 def cancel(subscription: Subscription, *, at_once: bool, user=None, today: dt.date | None = None):
     """Cancel: at the end of the period (respecting the notice period: the first period
     end at least ``notice_days`` away) — nothing more is invoiced; or at once today —
-    the unused days of the current period, from today to its end, are credited."""
+    the unused days of the current period, from today to its end, are credited: the
+    value in effect today × remaining_days / N, and what changes dated after today in
+    this period added (they never take effect; those of later periods are dropped)."""
     subscription = lock(subscription)
     try:
         today = today or business_today()
@@ -311,8 +326,13 @@ def cancel(subscription: Subscription, *, at_once: bool, user=None, today: dt.da
             ends = max(today, start)
             period = periods.period_containing(start, interval, ends)
             for line in subscription.lines:
+                later = _changes_after(line, ends)
                 value = _value_at(line, ends)
-                if value:
+                undo = sum(
+                    (Decimal(c.amount) for c in later if c.period_start == period.start),
+                    Decimal(0),
+                )
+                if value or undo:
                     _record(
                         subscription,
                         period,
@@ -323,8 +343,12 @@ def cancel(subscription: Subscription, *, at_once: bool, user=None, today: dt.da
                         value,
                         Decimal(0),
                         user,
+                        undo=undo,
                         line=line,
                     )
+                for change in later:  # changes after the end never take effect
+                    if change.settled_at is None and change.period_start > period.start:
+                        change.settled_at = utcnow()
             settle_now(subscription, period.start, user)
         else:
             ends = periods.period_containing(start, interval, max(today, start)).next_start
