@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from rq import cron
 
+from app.jobs.billing import BILLING_HOUR, daily_billing_job
 from app.jobs.reminders import daily_reminders_job
 from app.jobs.sync import (
     QUEUE,
@@ -54,6 +55,8 @@ SCHEDULE = (
     Scheduled(
         "renkei-reminders", daily_reminders_job, reminder_cron(reminder_hour()), timeout=1800
     ),
+    # Subscription invoices, daily at BILLING_HOUR Tokyo time (06:00): each period once.
+    Scheduled("renkei-billing", daily_billing_job, reminder_cron(BILLING_HOUR), timeout=3600),
 )
 
 

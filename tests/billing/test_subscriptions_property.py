@@ -13,9 +13,8 @@ from hypothesis import strategies as st
 
 from app.models.documents import Document
 from app.models.subscriptions import SubscriptionChange, SubscriptionPeriod
-from app.services.billing import periods
+from app.services.billing import periods, subscriptions
 from app.services.billing import run as billing
-from app.services.billing import subscriptions
 from tests.billing.conftest import plan_line
 
 D = dt.date
