@@ -7,10 +7,19 @@ from app.api.documents import DOCUMENT_APIS
 from app.api.links import LINK_APIS
 from app.api.openapi import register_openapi
 from app.api.reminders import REMINDER_APIS
+from app.api.subscriptions import SUBSCRIPTION_APIS
 
 
 def register_apis(appbuilder) -> None:
     """Add every REST API to ``appbuilder``."""
     register_openapi(appbuilder)
-    for api in [*CRM_APIS, *DOCUMENT_APIS, *LINK_APIS, *REMINDER_APIS, MilestoneApi, TimeEntryApi]:
+    for api in [
+        *CRM_APIS,
+        *DOCUMENT_APIS,
+        *LINK_APIS,
+        *REMINDER_APIS,
+        MilestoneApi,
+        TimeEntryApi,
+        *SUBSCRIPTION_APIS,
+    ]:
         appbuilder.add_api(api)

@@ -55,9 +55,7 @@ class DemoScheduler(threading.Thread):
 
         self.billing_at = time(BILLING_HOUR, 0)
         if due is next_run:  # the pulls, the reminders' hour and the billing hour
-            due = functools.partial(
-                next_run, times=(*FIRE_AT, self.reminder_at, self.billing_at)
-            )
+            due = functools.partial(next_run, times=(*FIRE_AT, self.reminder_at, self.billing_at))
         self.due = due
         self.stopping = threading.Event()
         self.fired = 0

@@ -97,6 +97,26 @@ TIME_ENTRY_VERBS = {
     "reject": "approve",
     "invoice_period": "invoice",
 }
+# Subscriptions (issue 17, resource "Subscription"): lists, pages and the preview of the
+# billing run are read; adding, changing a line (prorated), cancelling, renewing and
+# importing usage are write; "Bill now" (the run the scheduler makes daily) is run.
+SUBSCRIPTION_VERBS = {
+    **SCREEN_VERBS,
+    "delete": "write",
+    "change_line": "write",
+    "add_line": "write",
+    "cancel": "write",
+    "renew": "write",
+    "usage_import": "write",
+    "preview": "read",
+    "bill_now": "run",
+}
+SUBSCRIPTION_API_VERBS = {
+    "list_subscriptions": "read",
+    "create_subscription": "write",
+    "post_usage": "write",
+    "preview": "read",
+}
 # REST API (ModelRestApi) methods → verb.
 API_VERBS = {
     "get": "read",
@@ -210,6 +230,7 @@ MENUS = {
     "ReminderRule": ("Settings", "Reminder rules"),
     "Milestone": ("Billing", "Milestones"),
     "TimeEntry": ("Billing", "Time entries"),
+    "Subscription": ("Billing", "Subscriptions", "Billing run", "Usage"),
 }
 # What every signed-in person may do to their own account.
 SELF_SERVICE = [
@@ -249,6 +270,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         # sales set up the milestone contract and report deliveries done; their time
         *_grant("Milestone", "read", "write", "mark_done"),
         *_grant("TimeEntry", "read", "write"),
+        ("can_read", "Subscription"),
     ],
     "Accounting": [
         *_read_crm(),
@@ -274,6 +296,8 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         # finance invoices parts and periods, and manages (approves) time
         *_grant("Milestone", "read", "invoice"),
         *_grant("TimeEntry", "read", "write", "approve", "invoice"),
+        # Finance staff manage subscriptions and may start the billing run.
+        *_grant("Subscription", "read", "write", "run"),
     ],
     "Approver": [
         *_read_crm(),
@@ -293,6 +317,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         ("can_read", "Reminder"),
         ("can_read", "Milestone"),
         ("can_read", "TimeEntry"),
+        ("can_read", "Subscription"),
     ],
 }
 

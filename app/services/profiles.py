@@ -26,6 +26,7 @@ _ORDER = [
     "ReminderRule",
     "Milestone",
     "TimeEntry",
+    "Subscription",
     "ProviderDocument",
     "SyncHistory",
     "CustomerSync",

@@ -20,6 +20,7 @@ from app.views.list_arguments import refuse_bad_list_arguments
 from app.views.mismatches import MismatchView
 from app.views.outbox import OutboxView
 from app.views.profiles import ProfilesView
+from app.views.subscriptions import register_subscription_views
 from app.views.sync import SyncRunView
 
 
@@ -81,6 +82,7 @@ def register_views(appbuilder) -> None:
         category="Integrations",
     )
     register_document_views(appbuilder)
+    register_subscription_views(appbuilder)
     appbuilder.add_view(
         OutboxView, "Sent emails", label=_l("Sent emails"), icon="fa-envelope", category="Documents"
     )

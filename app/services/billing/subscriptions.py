@@ -49,9 +49,28 @@ def rounding_of(subscription: Subscription) -> str:
     return entity.tax_rounding or "down"
 
 
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+
+
+def check_day(day: dt.date, field: str) -> None:
+    """Billing dates lie between 2000-01-01 and 2100-12-31."""
+    if not EARLIEST <= day <= LATEST:
+        raise InvalidInput(
+            _(
+                "The date must be between %(first)s and %(last)s.",
+                first=EARLIEST.isoformat(),
+                last=LATEST.isoformat(),
+            ),
+            field,
+        )
+
+
 def _check_line(values: dict, index: int | None = None) -> dict:
     where = f"lines.{index}." if index is not None else ""
-    name = (values.get("name") or "").strip()
+    name = values.get("name") or ""
+    if not isinstance(name, str):
+        raise InvalidInput(_("A plan line needs a name (at most 200 characters)."), f"{where}name")
+    name = name.strip()
     product = values.get("product")
     if not name and product is not None:
         name = product.name
@@ -64,7 +83,7 @@ def _check_line(values: dict, index: int | None = None) -> dict:
     if quantity <= 0:
         raise InvalidInput(_("A quantity is more than zero."), f"{where}quantity")
     rate = values.get("tax_rate") or "standard_10"
-    if rate not in TAX_RATES:
+    if not isinstance(rate, str) or rate not in TAX_RATES:
         raise InvalidInput(_("Unknown tax rate %(code)s.", code=rate), f"{where}tax_rate")
     return {"name": name, "unit_price": price, "quantity": quantity, "tax_rate": rate}
 
@@ -75,17 +94,18 @@ def create(company: Company, lines: list[dict], *, user=None, commit=True, **fie
     if company is None:
         raise InvalidInput(_("Choose the customer."), "company_id")
     interval = fields.get("interval") or "monthly"
-    if interval not in INTERVALS:
+    if not isinstance(interval, str) or interval not in INTERVALS:
         raise InvalidInput(_("The interval is monthly or annual."), "interval")
     renewal = fields.get("renewal") or "automatic"
-    if renewal not in RENEWALS:
+    if not isinstance(renewal, str) or renewal not in RENEWALS:
         raise InvalidInput(_("Renewal is automatic or by decision."), "renewal")
     currency = fields.get("currency") or "JPY"
-    if currency not in CURRENCIES:
+    if not isinstance(currency, str) or currency not in CURRENCIES:
         raise InvalidInput(_("Unknown currency %(code)s.", code=currency), "currency")
     start = fields.get("start_date")
     if not isinstance(start, dt.date):
         raise InvalidInput(_("Give the start date (YYYY-MM-DD)."), "start_date")
+    check_day(start, "start_date")
     notice = fields.get("notice_days", 30)
     term = fields.get("term_months", 12)
     for name, value, low, high in (("notice_days", notice, 0, 365), ("term_months", term, 1, 120)):

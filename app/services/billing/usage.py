@@ -108,7 +108,7 @@ def _check(row: dict, subscriptions: dict, today: dt.date) -> dict:
     if price < 0:
         raise InvalidInput(_("the unit price is zero or more"), "unit_price")
     rate = row.get("tax_rate") or "standard_10"
-    if rate not in TAX_RATES:
+    if not isinstance(rate, str) or rate not in TAX_RATES:
         raise InvalidInput(_("unknown tax rate %(code)s", code=rate), "tax_rate")
     return {
         "subscription_id": sid,
