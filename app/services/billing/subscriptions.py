@@ -76,8 +76,12 @@ def _check_line(values: dict, index: int | None = None) -> dict:
         name = product.name
     if not name or len(name) > 200:
         raise InvalidInput(_("A plan line needs a name (at most 200 characters)."), f"{where}name")
-    price = check_decimal(values.get("unit_price", ""), f"{where}unit_price", _("Unit price"))
-    quantity = check_decimal(values.get("quantity", "1"), f"{where}quantity", _("Quantity"))
+    price = values.get("unit_price")
+    price = check_decimal("" if price is None else price, f"{where}unit_price", _("Unit price"))
+    quantity = values.get("quantity")
+    quantity = check_decimal(
+        "1" if quantity is None or quantity == "" else quantity, f"{where}quantity", _("Quantity")
+    )
     if price < 0:
         raise InvalidInput(_("A unit price is zero or more."), f"{where}unit_price")
     if quantity <= 0:
