@@ -199,6 +199,7 @@ def load_demo_data(session, owners=(), seed: int = 7) -> dict[str, int]:
         **load_demo_documents(session),
         **_demo_reminders(session),
         **_demo_billing_gated(session),
+        **_demo_subscriptions(session),
     }
 
 
@@ -214,6 +215,13 @@ def _demo_billing_gated(session) -> dict[str, int]:
     from app.services.documents.lifecycle import today_tokyo
 
     return load_demo_gated(session, today_tokyo())
+
+
+def _demo_subscriptions(session) -> dict[str, int]:
+    from app.services.demo_subscriptions import load_demo_subscriptions
+    from app.services.documents.lifecycle import today_tokyo
+
+    return load_demo_subscriptions(session, today_tokyo())
 
 
 # --- Documents (issue 5) ----------------------------------------------------------------
