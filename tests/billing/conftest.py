@@ -35,6 +35,19 @@ def at_tokyo(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour)) - dt.timedelta(hours=9)
 
 
+@pytest.fixture(autouse=True)
+def english(request):
+    """Services' sentences in English (the default locale is Japanese once translated)."""
+    if "db_session" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("db_session")
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
 @pytest.fixture()
 def make_subscription(db_session, sample, entity):  # noqa: F811
     def make(start=dt.date(2027, 1, 31), lines=None, **fields):

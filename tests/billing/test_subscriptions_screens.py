@@ -67,7 +67,7 @@ def test_api_create_list_usage_preview(app, db_session, sample, entity):
             {"metric": "x", "date": "nope", "quantity": "1", "unit_price": "1"},
         ]
     }
-    refused = _api(client, token, "POST", f"/api/v1/subscription/{sid}/usage", bad_usage)
+    refused = _api(client, token, "POST", f"/api/v1/subscription/{sid}/usage?_l_=en", bad_usage)
     assert refused.status_code == 422 and "Row 2" in str(refused.get_json())
     assert db_session.query(SubscriptionUsage).count() == 0
     assert (
