@@ -1,7 +1,7 @@
 """subscriptions: plan lines, prorated changes, usage, one billed row per period
 
 Revision ID: 0021_subscriptions
-Revises: 0016_search_indexes
+Revises: 0022_milestones_time
 Create Date: 2026-12-02 17:30:00
 
 "Each period is invoiced once" is a fact of the schema: a unique constraint on
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0021_subscriptions'
-down_revision = "0016_search_indexes"
+down_revision = "0022_milestones_time"
 branch_labels = None
 depends_on = None
 

@@ -26,6 +26,7 @@ def deal(db_session, sample, entity):  # noqa: F811
     db_session.commit()
     return made
 
+
 def plan_line(name="Renkei Cloud", price="10000", qty="1", rate="standard_10") -> dict:
     return {"name": name, "unit_price": Decimal(price), "quantity": Decimal(qty), "tax_rate": rate}
 
@@ -35,7 +36,7 @@ def at_tokyo(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour)) - dt.timedelta(hours=9)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture()
 def english(request):
     """Services' sentences in English (the default locale is Japanese once translated)."""
     if "db_session" not in request.fixturenames:

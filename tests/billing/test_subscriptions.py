@@ -15,6 +15,8 @@ from app.services.billing import subscriptions, usage
 from app.services.errors import InvalidInput
 from tests.billing.conftest import at_tokyo, plan_line
 
+pytestmark = pytest.mark.usefixtures("english")
+
 D = dt.date
 
 

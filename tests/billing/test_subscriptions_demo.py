@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.models.documents import Document
 from app.models.subscriptions import SubscriptionChange, SubscriptionPeriod, SubscriptionUsage
 from app.services.demo_subscriptions import load_demo_subscriptions
 from app.services.sync.clock import business_today
+
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def test_demo_subscription(db_session, sample, entity):

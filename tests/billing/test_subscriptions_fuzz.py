@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 
 from tests.conftest import LiveServer
 from tests.test_api_fuzz import _existing_ids, _run_operation
+
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def test_subscription_endpoints_never_answer_5xx(app, db_session, sample, entity):

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from app.jobs import billing as billing_jobs
 from app.jobs.demo_schedule import DemoScheduler, next_run
 from app.jobs.schedule import SCHEDULE
+
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def test_one_cron_entry_at_the_tokyo_billing_hour():

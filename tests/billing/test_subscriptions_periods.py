@@ -10,6 +10,8 @@ import pytest
 from app.services.billing import periods
 from app.services.billing.proration import prorate, remaining_days
 
+pytestmark = pytest.mark.usefixtures("english")
+
 D = dt.date
 
 

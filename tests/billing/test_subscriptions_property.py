@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,8 @@ from app.models.subscriptions import SubscriptionChange, SubscriptionPeriod
 from app.services.billing import periods, subscriptions
 from app.services.billing import run as billing
 from tests.billing.conftest import plan_line
+
+pytestmark = pytest.mark.usefixtures("english")
 
 D = dt.date
 STARTS = [D(2028, 1, 31), D(2028, 2, 29), D(2027, 12, 30), D(2028, 3, 15)]

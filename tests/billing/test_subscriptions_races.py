@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from app.extensions import db
 from app.models.documents import Document
 from app.models.subscriptions import SubscriptionPeriod
 from app.services.billing import run as billing
 from tests.billing.conftest import plan_line
 from tests.documents.test_races import together
+
+pytestmark = pytest.mark.usefixtures("english")
 
 D = dt.date
 RUNS = 8

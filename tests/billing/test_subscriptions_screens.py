@@ -6,10 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+import pytest
+
 from app.models.documents import Document
 from app.models.subscriptions import Subscription, SubscriptionUsage
 from app.services.sync.clock import business_today
 from tests.conftest import csrf_token, login
+
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def _api(client, token, method, url, body=None):

@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
+
 from app.models.crm import Company
 from app.models.documents import Document, LegalEntity
 from app.services.billing import run as billing
 from app.services.billing import subscriptions
 from tests.billing.conftest import plan_line
+
+pytestmark = pytest.mark.usefixtures("english")
 
 D = dt.date
 
