@@ -448,7 +448,7 @@ def register_subscription_views(appbuilder) -> None:
         icon="fa-sync",
         category="Billing",
         category_label=_l("Billing"),
-        category_icon="fa-file-invoice",
+        category_icon="fa-file-invoice-dollar",
     )
     appbuilder.add_view(
         SubscriptionBillingView,
