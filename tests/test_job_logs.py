@@ -82,6 +82,7 @@ def test_the_scheduler_logs_each_job_it_queues(app, redis_conn, caplog):
     scheduler = make_scheduler(redis_conn)
     names = sorted(entry.name for entry in scheduler.get_jobs())
     assert names == [
+        "renkei-billing",
         "renkei-customer-sync",
         "renkei-order-closing",
         "renkei-reminders",

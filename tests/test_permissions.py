@@ -39,6 +39,7 @@ RESOURCES = (
     "TimeEntry",
     "SalesOrder",
     "BillingSetting",
+    "Subscription",
 )
 # Document kinds: (resource, screen route, API resource name).
 DOCUMENT_ROUTES = [
@@ -216,6 +217,17 @@ OPERATIONS = {
     ),
     ("can_read", "BillingSetting"): (("GET", "/billingsettings/list/"), None),
     ("can_write", "BillingSetting"): (("GET", "/billingsettings/add"), None),
+    # Subscriptions (Billing): lists and the run's preview read; add, change, cancel and
+    # usage write (an empty body: a permitted person gets 422, others 403); Bill now run.
+    ("can_read", "Subscription"): (
+        ("GET", "/subscriptions/list/"),
+        ("GET", "/api/v1/subscription/", None),
+    ),
+    ("can_write", "Subscription"): (
+        ("GET", "/subscriptions/add"),
+        ("POST", "/api/v1/subscription/", {}),
+    ),
+    ("can_run", "Subscription"): (("POST", "/subscriptionbilling/bill_now"), None),
 }
 # Rights with more than one API operation: the provider-links API (app/api/links.py;
 # permissions.LINK_API_VERBS / LINK_API_RIGHTS). No connection 0 exists, so a permitted
@@ -231,6 +243,12 @@ MORE_API = {
     ("can_read", "Reminder"): [("GET", "/api/v1/reminder/company/{acme}/history", None)],
     ("can_approve", "TimeEntry"): [("POST", "/api/v1/time_entry/0/reject", {"reason": "x"})],
     ("can_read", "SalesOrder"): [("GET", "/api/v1/sales_order/0", None)],
+    ("can_read", "Subscription"): [
+        ("GET", "/api/v1/subscription/preview", None),
+    ],
+    ("can_write", "Subscription"): [
+        ("POST", "/api/v1/subscription/0/usage", {"rows": []}),
+    ],
 }
 CSV = {
     ("can_read", r): url

@@ -9,6 +9,7 @@ from app.api.links import LINK_APIS
 from app.api.openapi import register_openapi
 from app.api.orders import ORDER_APIS
 from app.api.reminders import REMINDER_APIS
+from app.api.subscriptions import SUBSCRIPTION_APIS
 
 
 def register_apis(appbuilder) -> None:
@@ -23,5 +24,6 @@ def register_apis(appbuilder) -> None:
         MilestoneApi,
         TimeEntryApi,
         *ORDER_APIS,
+        *SUBSCRIPTION_APIS,
     ]:
         appbuilder.add_api(api)

@@ -15,9 +15,10 @@ __all__ = ["JobHandle", "job", "wire_jobs"]
 
 def wire_jobs(app) -> None:
     """Register every job a service may start as a launcher of ``app``."""
-    from app.jobs import automation, documents, exports, reminders, sync
+    from app.jobs import automation, billing, documents, exports, reminders, sync
 
     automation.wire(app)
+    billing.wire(app)
     documents.wire(app)
     exports.wire(app)
     reminders.wire(app)

@@ -1,6 +1,6 @@
 """The demo's scheduler: one thread that starts the status pull at 09:00 and 18:00 Tokyo,
-the payment reminders daily at REMINDER_HOUR (Tokyo) and wholesale's monthly closings
-at 01:00 Tokyo.
+the payment reminders daily at REMINDER_HOUR, wholesale's monthly closings at 01:00 and
+the subscription billing run daily at BILLING_HOUR (app/jobs/billing.py; all Tokyo).
 
 With Redis, RQ's cron schedules the pull (schedule.py) and this module does nothing.
 The demo (``make run``: no Redis, jobs on an in-process pool) has no cron process, so
@@ -52,8 +52,13 @@ class DemoScheduler(threading.Thread):
         super().__init__(name="renkei-scheduler", daemon=True)
         self.app = app
         self.reminder_at = time(int(app.config.get("REMINDER_HOUR", 9)), 0)
-        if due is next_run:  # the pulls, the reminders' hour and the closings' hour
-            due = functools.partial(next_run, times=(*FIRE_AT, self.reminder_at, CLOSING_AT))
+        from app.jobs.billing import BILLING_HOUR
+
+        self.billing_at = time(BILLING_HOUR, 0)
+        if due is next_run:  # the pulls, the reminders', the closings' and the billing hour
+            due = functools.partial(
+                next_run, times=(*FIRE_AT, self.reminder_at, CLOSING_AT, self.billing_at)
+            )
         self.due = due
         self.stopping = threading.Event()
         self.fired = 0
@@ -73,6 +78,7 @@ class DemoScheduler(threading.Thread):
         The daily reminders at the configured Tokyo hour; the status pull at its own
         moments (and at any other firing a test asks for).
         """
+        from app.jobs.billing import daily_billing_job
         from app.jobs.orders import daily_closing_job
         from app.jobs.reminders import daily_reminders_job
         from app.jobs.sync import scheduled_refresh_job
@@ -80,10 +86,13 @@ class DemoScheduler(threading.Thread):
         local = (at or datetime.now(UTC)).astimezone(BUSINESS_TZ).time().replace(microsecond=0)
         reminders = at is not None and local == self.reminder_at
         closings = at is not None and local == CLOSING_AT
+        billing = at is not None and local == self.billing_at
         jobs = [daily_reminders_job] if reminders else []
         if closings:
             jobs.append(daily_closing_job)
-        if not (reminders or closings) or local in FIRE_AT:
+        if billing:
+            jobs.append(daily_billing_job)
+        if not (reminders or closings or billing) or local in FIRE_AT:
             jobs.append(scheduled_refresh_job)
         for scheduled in jobs:
             try:

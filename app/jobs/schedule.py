@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from rq import cron
 
+from app.jobs.billing import BILLING_HOUR, daily_billing_job
 from app.jobs.orders import CLOSING_HOUR, daily_closing_job
 from app.jobs.reminders import daily_reminders_job
 from app.jobs.sync import (
@@ -57,6 +58,8 @@ SCHEDULE = (
     ),
     # Wholesale's monthly closings of customers whose closing day was yesterday (Tokyo).
     Scheduled("renkei-order-closing", daily_closing_job, reminder_cron(CLOSING_HOUR), timeout=1800),
+    # Subscription invoices, daily at BILLING_HOUR Tokyo time (06:00): each period once.
+    Scheduled("renkei-billing", daily_billing_job, reminder_cron(BILLING_HOUR), timeout=3600),
 )
 
 

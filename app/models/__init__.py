@@ -31,6 +31,13 @@ from app.models.orders import (
 from app.models.pdf_bundles import PdfBundle, PdfBundleItem
 from app.models.publishing import DocumentPdf, DocumentTemplate, EmailDispatch
 from app.models.reminders import FollowUpNote, Reminder, ReminderPause, ReminderRule
+from app.models.subscriptions import (
+    Subscription,
+    SubscriptionChange,
+    SubscriptionLine,
+    SubscriptionPeriod,
+    SubscriptionUsage,
+)
 from app.models.sync import ExternalDocument, Mismatch, PartnerLink, SyncFailure, SyncRun
 from app.models.time_entries import TimeEntry
 
@@ -76,6 +83,11 @@ __all__ = [
     "ExternalDocument",
     "PartnerLink",
     "Product",
+    "Subscription",
+    "SubscriptionChange",
+    "SubscriptionLine",
+    "SubscriptionPeriod",
+    "SubscriptionUsage",
     "SyncFailure",
     "SyncRun",
     "TimeEntry",

@@ -116,6 +116,26 @@ ORDER_API_VERBS = {
     "ship": "ship",
     "close": "bill",
 }
+# Subscriptions (issue 17, resource "Subscription"): lists, pages and the preview of the
+# billing run are read; adding, changing a line (prorated), cancelling, renewing and
+# importing usage are write; "Bill now" (the run the scheduler makes daily) is run.
+SUBSCRIPTION_VERBS = {
+    **SCREEN_VERBS,
+    "delete": "write",
+    "change_line": "write",
+    "add_line": "write",
+    "cancel": "write",
+    "renew": "write",
+    "usage_import": "write",
+    "preview": "read",
+    "bill_now": "run",
+}
+SUBSCRIPTION_API_VERBS = {
+    "list_subscriptions": "read",
+    "create_subscription": "write",
+    "post_usage": "write",
+    "preview": "read",
+}
 # REST API (ModelRestApi) methods → verb.
 API_VERBS = {
     "get": "read",
@@ -232,6 +252,7 @@ MENUS = {
     "TimeEntry": ("Billing", "Time entries"),
     "SalesOrder": ("Billing", "Orders", "Closings"),
     "BillingSetting": ("Billing", "Billing settings"),
+    "Subscription": ("Billing", "Subscriptions", "Billing run", "Usage"),
 }
 # What every signed-in person may do to their own account.
 SELF_SERVICE = [
@@ -272,6 +293,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         *_grant("Milestone", "read", "write", "mark_done"),
         *_grant("TimeEntry", "read", "write"),
         *_grant("SalesOrder", "read", "write", "ship"),  # orders and shipments, not billing
+        ("can_read", "Subscription"),
     ],
     "Accounting": [
         *_read_crm(),
@@ -302,6 +324,8 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         # Wholesale: accounting invoices shipments, runs closings and sets 締め日/支払サイト.
         *_grant("SalesOrder", "read", "write", "ship", "bill"),
         *_grant("BillingSetting", "read", "write"),
+        # Finance staff manage subscriptions and may start the billing run.
+        *_grant("Subscription", "read", "write", "run"),
     ],
     "Approver": [
         *_read_crm(),
@@ -324,6 +348,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
         ("can_read", "TimeEntry"),
         ("can_read", "SalesOrder"),
         ("can_read", "BillingSetting"),
+        ("can_read", "Subscription"),
     ],
 }
 

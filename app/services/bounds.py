@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.models.crm import Company, Contact, Deal, DealLine, DealType, Product
 from app.models.documents import ApprovalRule, Document, DocumentLine, LegalEntity, Payment
 from app.models.publishing import DocumentTemplate
+from app.models.subscriptions import Subscription, SubscriptionLine, SubscriptionUsage
 from app.services.errors import InvalidInput
 from app.services.money import check_decimal, check_money
 
@@ -66,6 +67,9 @@ CHECKED = (
     Payment,
     ApprovalRule,
     DocumentTemplate,
+    Subscription,
+    SubscriptionLine,
+    SubscriptionUsage,
 )
 # Code points that break a single line: C0/C1 controls, and Unicode's line/paragraph marks.
 _LINE_BREAKING = {"Cc", "Zl", "Zp"}

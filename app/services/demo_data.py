@@ -200,6 +200,7 @@ def load_demo_data(session, owners=(), seed: int = 7) -> dict[str, int]:
         **_demo_reminders(session),
         **_demo_billing_gated(session),
         **_demo_orders(session),
+        **_demo_subscriptions(session),
     }
 
 
@@ -274,11 +275,20 @@ def _demo_us_invoice(session, company, user, today: dt.date):
         issue_date=issued,
         due_date=issued + dt.timedelta(days=30),
     )
+
+
 def _demo_orders(session) -> dict[str, int]:
     from app.services.demo_orders import load_demo_orders
     from app.services.documents.lifecycle import today_tokyo
 
     return load_demo_orders(session, today_tokyo())
+
+
+def _demo_subscriptions(session) -> dict[str, int]:
+    from app.services.demo_subscriptions import load_demo_subscriptions
+    from app.services.documents.lifecycle import today_tokyo
+
+    return load_demo_subscriptions(session, today_tokyo())
 
 
 # --- Documents (issue 5) ----------------------------------------------------------------

@@ -28,6 +28,7 @@ _ORDER = [
     "TimeEntry",
     "SalesOrder",
     "BillingSetting",
+    "Subscription",
     "ProviderDocument",
     "SyncHistory",
     "CustomerSync",

@@ -21,6 +21,7 @@ from app.views.mismatches import MismatchView
 from app.views.orders import register_order_views
 from app.views.outbox import OutboxView
 from app.views.profiles import ProfilesView
+from app.views.subscriptions import register_subscription_views
 from app.views.sync import SyncRunView
 
 
@@ -83,6 +84,7 @@ def register_views(appbuilder) -> None:
     )
     register_document_views(appbuilder)
     register_order_views(appbuilder)
+    register_subscription_views(appbuilder)
     appbuilder.add_view(
         OutboxView, "Sent emails", label=_l("Sent emails"), icon="fa-envelope", category="Documents"
     )

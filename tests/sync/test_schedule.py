@@ -13,7 +13,7 @@ def test_schedule_is_registered_once_at_09_and_18_tokyo(redis_conn):
         scheduler = CronScheduler(connection=redis_conn)
         scheduler.load_config_from_file("app.jobs.schedule")
         entries = {e.func_name: e for e in scheduler.get_jobs()}
-        assert len(entries) == len(scheduler.get_jobs()) == 5
+        assert len(entries) == len(scheduler.get_jobs()) == 6
         entry = entries["app.jobs.sync.scheduled_refresh_job"]
         assert entry.cron == "0 0,9 * * *"
         assert entry.next_enqueue_time.hour in (0, 9)
@@ -25,6 +25,8 @@ def test_schedule_is_registered_once_at_09_and_18_tokyo(redis_conn):
         assert entries["app.jobs.reminders.daily_reminders_job"].cron == "0 0 * * *"
         # wholesale's monthly closings, daily at 01:00 Tokyo (16:00 UTC the day before)
         assert entries["app.jobs.orders.daily_closing_job"].cron == "0 16 * * *"
+        # subscription invoices, daily at 06:00 Tokyo (21:00 UTC the day before)
+        assert entries["app.jobs.billing.daily_billing_job"].cron == "0 21 * * *"
 
 
 def test_the_reminder_hour_is_a_tokyo_hour():
