@@ -25,7 +25,7 @@ def seed(session, companies: int, documents: int, today: dt.date, prefix: str = 
     """``companies`` companies and ``documents`` invoices (one in ten with a credit note,
     issued or draft), partly paid this month and before; committed."""
     entity = session.execute(
-        LegalEntity.__table__.insert().values(name=f"{prefix} 発行元"),
+        LegalEntity.__table__.insert().values(name=f"{prefix} 発行元", number_prefix=f"{prefix}-"),
     ).inserted_primary_key[0]
     _insert(
         session,

@@ -43,7 +43,7 @@ def test_order_shipment_and_closing_over_the_api(api, wholesale):
     assert shipped.status_code == 201, shipped.get_json()
     assert shipped.get_json()["invoice"]["number"].startswith("INV-")
     over = api.post(
-        f"/api/v1/sales_order/{order['id']}/shipment",
+        f"/api/v1/sales_order/{order['id']}/shipment?_l_=en",
         json={"lines": [{"order_line_id": bolt["id"], "quantity": "41"}]},
     )
     assert over.status_code == 422
@@ -163,7 +163,7 @@ def test_order_page_closings_and_settings_screens(app, wholesale):
     html = client.get(f"{page}?_l_=en").get_data(as_text=True)
     assert "Backordered" in html and "Post a shipment" in html and "INV-" in html
     assert f'name="qty-{a.id}" value="6"' in html
-    answer = client.post(f"{page}/ship", data={"csrf_token": token, f"qty-{a.id}": "7"})
+    answer = client.post(f"{page}/ship?_l_=en", data={"csrf_token": token, f"qty-{a.id}": "7"})
     html = client.get(answer.headers["Location"] + "?_l_=en").get_data(as_text=True)
     assert "only 6 left to ship" in html
     assert client.get(f"/salesorders/show/{order.id}").status_code == 302
