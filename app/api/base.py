@@ -54,9 +54,11 @@ def _one_load_at_a_time(schema) -> None:
 
 class VerbApi(BaseApi):
     """A hand-written API of verbs (not a model's CRUD): an id no database holds is 404
-    and a POSTed JSON body that is not an object is 400, before the verb runs."""
+    and a POSTed body that is not a JSON object is 400, before the verb runs."""
 
     allow_browser_login = True
+    #: the URL arguments that are record ids
+    id_args: tuple[str, ...] = ("pk",)
 
     def create_blueprint(self, appbuilder, *args, **kwargs):
         blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
@@ -64,11 +66,12 @@ class VerbApi(BaseApi):
         return blueprint
 
     def _refuse_bad_input(self):
-        pk = (request.view_args or {}).get("pk")
-        if pk is not None and integer_error(pk):
-            return self.response_404()
-        if request.method == "POST" and request.is_json:
-            if not isinstance(request.get_json(silent=True), dict):
+        for name in self.id_args:
+            value = (request.view_args or {}).get(name)
+            if value is not None and integer_error(value):
+                return self.response_404()
+        if request.method == "POST" and (request.is_json or request.data):
+            if not isinstance(request.get_json(silent=True, force=True), dict):
                 return self.response_400(message=_("The body must be a JSON object."))
         return None
 

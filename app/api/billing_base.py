@@ -6,31 +6,17 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import request
-from flask_appbuilder.api import BaseApi
 from flask_babel import gettext as _
 
+from app.api.base import VerbApi
 from app.extensions import db
 from app.services.errors import InvalidInput, NotFound
 from app.views.list_arguments import integer_error
 
 
-class BillingApi(BaseApi):
+class BillingApi(VerbApi):
     route_base = "/api/v1"
     allow_browser_login = True
-
-    def create_blueprint(self, appbuilder, *args, **kwargs):
-        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
-        blueprint.before_request(self._refuse_bad_input)
-        return blueprint
-
-    def _refuse_bad_input(self):
-        pk = (request.view_args or {}).get("pk")
-        if pk is not None and integer_error(pk):
-            return self.response_404()
-        if request.method == "POST" and request.data:
-            if not isinstance(request.get_json(silent=True), dict):
-                return self.response_400(message=_("The body must be a JSON object."))
-        return None
 
 
 def body() -> dict:

@@ -15,9 +15,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import g, request
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 
+from app.api.base import VerbApi
 from app.api.refusals import answered
 from app.extensions import db
 from app.models.crm import Company
@@ -112,7 +113,7 @@ def shipment_json(shipment: Shipment) -> dict:
     }
 
 
-class OrderApi(BaseApi):
+class OrderApi(VerbApi):
     """Sales orders, shipments and monthly closings."""
 
     route_base = "/api/v1"
@@ -121,22 +122,7 @@ class OrderApi(BaseApi):
     method_permission_name = ORDER_API_VERBS
     allow_browser_login = True
     openapi_spec_tag = "Orders"
-
-    def create_blueprint(self, appbuilder, *args, **kwargs):
-        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
-        blueprint.before_request(self._refuse_bad_input)
-        return blueprint
-
-    def _refuse_bad_input(self):
-        """An id no database holds is 404; a JSON body that is not an object is 400."""
-        for key in ("pk", "company_id"):
-            value = (request.view_args or {}).get(key)
-            if value is not None and integer_error(value):
-                return self.response_404()
-        if request.method == "POST" and request.data:
-            if not isinstance(request.get_json(silent=True), dict):
-                return self.response_400(message=_("The body must be a JSON object."))
-        return None
+    id_args = ("pk", "company_id")
 
     @expose("/sales_order/", methods=["GET"])
     @protect()

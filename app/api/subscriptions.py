@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import g, request
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 
+from app.api.base import VerbApi
 from app.api.refusals import answered
 from app.extensions import db
 from app.models.crm import Company, Deal
@@ -92,7 +93,7 @@ def subscription_json(subscription: Subscription, today: dt.date) -> dict:
     }
 
 
-class SubscriptionApi(BaseApi):
+class SubscriptionApi(VerbApi):
     """Subscriptions, their usage, and the preview of a billing run."""
 
     route_base = "/api/v1"
@@ -101,20 +102,6 @@ class SubscriptionApi(BaseApi):
     method_permission_name = SUBSCRIPTION_API_VERBS
     allow_browser_login = True
     openapi_spec_tag = "Subscriptions"
-
-    def create_blueprint(self, appbuilder, *args, **kwargs):
-        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
-        blueprint.before_request(self._refuse_bad_input)
-        return blueprint
-
-    def _refuse_bad_input(self):
-        pk = (request.view_args or {}).get("pk")
-        if pk is not None and integer_error(pk):
-            return self.response_404()
-        if request.method == "POST" and request.is_json:
-            if not isinstance(request.get_json(silent=True), dict):
-                return self.response_400(message=_("The body must be a JSON object."))
-        return None
 
     @expose("/subscription/", methods=["GET"])
     @protect()
