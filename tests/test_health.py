@@ -26,7 +26,12 @@ def anonymous(app):
 def _other_app(pg_url, **overrides):
     from app import create_app
 
-    config = {"SESSION_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False}
+    # On this run's database, whatever DATABASE_URL an earlier test left behind.
+    config = {
+        "SESSION_COOKIE_SECURE": False,
+        "RATELIMIT_ENABLED": False,
+        "SQLALCHEMY_DATABASE_URI": pg_url,
+    }
     config.update(overrides)
     return create_app(config)
 
