@@ -43,6 +43,7 @@ from app.services.errors import InvalidInput, RenkeiError
 from app.services.sync.adapters import CustomerIds, ProviderAdapter, RemoteCustomer
 from app.services.sync.matching import Index, Match
 from app.services.sync.merge import merge_companies
+from app.services.sync.record_commit import commit_record
 from app.services.sync.scope import scoped
 
 # Our company fields a provider record fills (RemoteCustomer has the same names, the
@@ -211,7 +212,7 @@ class CustomerSync:
             except ProviderError as exc:
                 db.session.rollback()
                 self.outcome("company", "failed", "from_provider", remote=remote, message=str(exc))
-            db.session.commit()
+            commit_record()
         self.setting.pulled_until = newest
         db.session.commit()
 
@@ -424,7 +425,7 @@ class CustomerSync:
                 db.session.rollback()
                 company = db.session.get(Company, company_id)
                 self.outcome("company", "failed", "to_provider", company, message=str(exc))
-            db.session.commit()
+            commit_record()
 
     def _push_one(self, company: Company, link: PartnerLink | None) -> None:
         print_ = self.fingerprint(company)

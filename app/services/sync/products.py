@@ -24,6 +24,7 @@ from app.providers.errors import ProviderError
 from app.services.sync.adapters import RemoteItem
 from app.services.sync.customers import SIDES, naive_utc
 from app.services.sync.matching import Index
+from app.services.sync.record_commit import commit_record
 from app.services.sync.scope import scoped
 
 
@@ -83,7 +84,7 @@ class ProductSync:
                 self.sync.outcome(
                     "product", "failed", "from_provider", remote=item, message=str(exc)
                 )
-            db.session.commit()
+            commit_record()
 
     def pull_one(self, external_id: str) -> None:
         """One provider item, as a pull would take it (a Retry of that record)."""
@@ -205,7 +206,7 @@ class ProductSync:
                 db.session.rollback()
                 product = db.session.get(Product, product_id)
                 self.sync.outcome("product", "failed", "to_provider", product, message=str(exc))
-            db.session.commit()
+            commit_record()
 
     def _push_one(self, product: Product, link: ProductLink | None) -> None:
         print_ = product_print(product)
