@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from jinja2 import StrictUndefined, TemplateError
 from sqlalchemy import func
@@ -136,11 +137,22 @@ def active(
         purpose=purpose, kind=kind, language=language, state="approved"
     )
     order = DocumentTemplate.version.desc()
-    if legal_entity is not None:
-        own = _scope(query, legal_entity).order_by(order).first()
-        if own is not None or not fallback:
-            return own
-    return _scope(query, None).order_by(order).first()
+    if legal_entity is None:
+        return _scope(query, None).order_by(order).first()
+    if not fallback:
+        return _scope(query, legal_entity).order_by(order).first()
+    # One statement: the entity's own newest version first, else the global one's.
+    own_first = DocumentTemplate.legal_entity_id.is_(None)
+    return (
+        query.filter(
+            sa.or_(
+                DocumentTemplate.legal_entity_id == legal_entity.id,
+                DocumentTemplate.legal_entity_id.is_(None),
+            )
+        )
+        .order_by(own_first, order)
+        .first()
+    )
 
 
 def require_active(purpose: str, kind: str, language: str, legal_entity=None) -> DocumentTemplate:
