@@ -258,3 +258,25 @@ def test_a_failure_rolls_the_period_back_and_the_next_run_bills_it(
 
 def test_at_at_tokyo_helper():
     assert at_tokyo(D(2027, 1, 1), 0) == dt.datetime(2026, 12, 31, 15)
+
+
+def test_a_cancelled_subscription_bills_its_last_usage_once_on_its_end_day(
+    db_session, make_subscription
+):
+    subscription = make_subscription(start=D(2027, 4, 1), notice_days=0)
+    billing.run(today=D(2027, 4, 1))
+    subscriptions.cancel(subscription, at_once=False, today=D(2027, 4, 10))
+    assert subscription.ends_on == D(2027, 5, 1)
+    row = {"subscription": subscription.id, "metric": "API calls", "quantity": "10"}
+    with pytest.raises(usage.UsageRefused, match="end"):
+        usage.import_rows([{**row, "date": "2027-05-02", "unit_price": "3"}], today=D(2027, 5, 2))
+    usage.import_rows([{**row, "date": "2027-04-20", "unit_price": "3"}], today=D(2027, 5, 2))
+    assert billing.run(today=D(2027, 4, 30)) == {}  # not ended yet
+    plan = billing.plan(D(2027, 5, 1))
+    assert [(c.period.start, c.period.final) for c in plan] == [(D(2027, 5, 1), True)]
+    assert billing.run(today=D(2027, 5, 1)) == {"billed": 1}
+    closing = invoices(db_session)[-1]
+    assert closing.transaction_date == D(2027, 5, 1) and closing.subtotal == 30
+    assert len(closing.lines) == 1  # the usage, no plan line
+    assert billing.run(today=D(2027, 6, 1)) == {}  # once
+    assert len(invoices(db_session)) == 2

@@ -18,11 +18,14 @@ MONTHS = {"monthly": 1, "annual": 12}
 
 @dataclass(frozen=True)
 class Period:
-    """One billing period: ``start`` to ``end`` inclusive, ``index`` from 0."""
+    """One billing period: ``start`` to ``end`` inclusive, ``index`` from 0. ``final``:
+    the one-day closing of a cancelled subscription on its end day (exclusive end), which
+    bills what is still owed in arrears (usage, changes) and no plan lines."""
 
     index: int
     start: dt.date
     end: dt.date
+    final: bool = False
 
     @property
     def days(self) -> int:

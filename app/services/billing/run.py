@@ -102,15 +102,24 @@ def compose(subscription: Subscription, period: periods.Period) -> Composition:
     """The invoice of ``period``: the plan lines in effect on its first day (billed in
     advance), usage before it (in arrears), prorated changes of earlier periods."""
     found = Composition(subscription, period)
-    found.why.append(
-        _(
-            "Period %(span)s (%(n)s days) starts on %(day)s: billed in advance.",
-            span=_span(period.start, period.end),
-            n=period.days,
-            day=period.start.isoformat(),
+    if period.final:
+        found.why.append(
+            _(
+                "The subscription ended on %(day)s: what it still owes in arrears is billed "
+                "once more.",
+                day=period.start.isoformat(),
+            )
         )
-    )
-    for line in subscription.lines:
+    else:
+        found.why.append(
+            _(
+                "Period %(span)s (%(n)s days) starts on %(day)s: billed in advance.",
+                span=_span(period.start, period.end),
+                n=period.days,
+                day=period.start.isoformat(),
+            )
+        )
+    for line in [] if period.final else subscription.lines:
         price, quantity = values_at(line, period.start)
         if price is None:
             continue
@@ -191,7 +200,28 @@ def due_periods(subscription: Subscription, today: dt.date, billed: set) -> list
             break
         if period.start not in billed:
             due.append(period)
+    end = subscription.ends_on
+    if end is not None and end <= today and end not in billed and _owed_after(subscription, end):
+        # Cancelled: one closing on the end day bills the usage and changes of the last
+        # period (in arrears), once like any period (its start is the end day).
+        due.append(periods.Period(-1, end, end, final=True))
     return due
+
+
+def _owed_after(subscription: Subscription, end: dt.date) -> bool:
+    """Whether a cancelled subscription still has unbilled usage or unsettled changes
+    from before its end (what its closing bills)."""
+    usage = db.session.query(SubscriptionUsage.id).filter(
+        SubscriptionUsage.subscription_id == subscription.id,
+        SubscriptionUsage.document_id.is_(None),
+        SubscriptionUsage.used_on < end,
+    )
+    changes = db.session.query(SubscriptionChange.id).filter(
+        SubscriptionChange.subscription_id == subscription.id,
+        SubscriptionChange.settled_at.is_(None),
+        SubscriptionChange.period_start < end,
+    )
+    return db.session.query(usage.exists()).scalar() or db.session.query(changes.exists()).scalar()
 
 
 def _billed(subscription_ids) -> dict:
@@ -330,6 +360,12 @@ def bill_period(subscription_id: int, period: periods.Period, today: dt.date, us
                     today,
                     transaction_date=period.start,
                     notes=_(
+                        "Subscription %(name)s, closing after its end on %(day)s.",
+                        name=subscription.name,
+                        day=period.start.isoformat(),
+                    )
+                    if period.final
+                    else _(
                         "Subscription %(name)s, period %(span)s.",
                         name=subscription.name,
                         span=_span(period.start, period.end),
