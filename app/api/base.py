@@ -52,6 +52,13 @@ def _one_load_at_a_time(schema) -> None:
     schema.load = load_alone
 
 
+def json_body() -> dict:
+    """The request's JSON object, or {} (VerbApi has already refused a body that is
+    not an object)."""
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
 class VerbApi(BaseApi):
     """A hand-written API of verbs (not a model's CRUD): an id no database holds is 404
     and a POSTed body that is not a JSON object is 400, before the verb runs."""

@@ -1,11 +1,10 @@
-"""What the billing APIs share: the bad-input guard (an id beyond 64 bits is 404, a JSON
-body that is not an object 400), reading a body, a record or 404, money as text."""
+"""What the billing APIs share: their base (VerbApi's bad-input guard), a record or 404,
+a date, text and a number read from a body, money as text."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import request
 from flask_babel import gettext as _
 
 from app.api.base import VerbApi
@@ -17,11 +16,6 @@ from app.views.list_arguments import integer_error
 class BillingApi(VerbApi):
     route_base = "/api/v1"
     allow_browser_login = True
-
-
-def body() -> dict:
-    value = request.get_json(silent=True)
-    return value if isinstance(value, dict) else {}
 
 
 def record(model, pk, words: str):

@@ -14,7 +14,8 @@ from flask import g
 from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 
-from app.api.billing_base import BillingApi, body, money, number, record, text
+from app.api.base import json_body
+from app.api.billing_base import BillingApi, money, number, record, text
 from app.api.refusals import answered
 from app.models.choices import TAX_RATES
 from app.models.crm import Deal
@@ -155,7 +156,7 @@ class MilestoneApi(BillingApi):
               $ref: '#/components/responses/422'
         """
         deal = self._deal(pk)
-        data = body()
+        data = json_body()
         tax_rate = text(data.get("tax_rate"), "tax_rate") or "standard_10"
         if tax_rate not in TAX_RATES:
             raise InvalidInput(_("Unknown tax rate."), field="tax_rate")

@@ -17,7 +17,8 @@ from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import gettext as _
 
-from app.api.billing_base import BillingApi, body, day, money, number, record, text
+from app.api.base import json_body
+from app.api.billing_base import BillingApi, day, money, number, record, text
 from app.api.refusals import answered
 from app.extensions import db
 from app.models.crm import Deal
@@ -153,7 +154,7 @@ class TimeEntryApi(BillingApi):
             400:
               $ref: '#/components/responses/400'
         """
-        data = body()
+        data = json_body()
         deal = record(Deal, _id(data.get("deal_id"), "deal_id"), _("No such deal."))
         person = None
         if data.get("user_id") is not None:
@@ -206,7 +207,7 @@ class TimeEntryApi(BillingApi):
             400:
               $ref: '#/components/responses/400'
         """
-        entry = tm.reject(self._entry(pk), g.user, text(body().get("reason"), "reason"))
+        entry = tm.reject(self._entry(pk), g.user, text(json_body().get("reason"), "reason"))
         return self.response(200, **entry_json(entry))
 
     @expose("/time_entry/invoice", methods=["POST"])
@@ -240,7 +241,7 @@ class TimeEntryApi(BillingApi):
             400:
               $ref: '#/components/responses/400'
         """
-        data = body()
+        data = json_body()
         start, end = day(data.get("start"), "start"), day(data.get("end"), "end")
         if data.get("deal_id") is not None:
             deal = record(Deal, _id(data["deal_id"], "deal_id"), _("No such deal."))

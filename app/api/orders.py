@@ -18,7 +18,7 @@ from flask import g, request
 from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 
-from app.api.base import VerbApi
+from app.api.base import VerbApi, json_body
 from app.api.refusals import answered
 from app.extensions import db
 from app.models.crm import Company
@@ -29,11 +29,6 @@ from app.services.errors import InvalidInput, NotFound
 from app.views.list_arguments import integer_error
 
 PAGE_SIZE = 50
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
 
 
 def _id(value, field: str) -> int:
@@ -262,7 +257,7 @@ class OrderApi(VerbApi):
             422:
               $ref: '#/components/responses/422'
         """
-        body = _body()
+        body = json_body()
         company_id = _id(body.get("company_id"), "company_id")
         company = _get(Company, company_id, _("No company %(id)s.", id=company_id))
         lines = body.get("lines")
@@ -332,7 +327,7 @@ class OrderApi(VerbApi):
               $ref: '#/components/responses/422'
         """
         order = _get(SalesOrder, pk, _("No order %(id)s.", id=pk))
-        body = _body()
+        body = json_body()
         lines = body.get("lines")
         if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
             raise InvalidInput(_("Give the lines to ship."), field="lines")
@@ -401,7 +396,7 @@ class OrderApi(VerbApi):
               $ref: '#/components/responses/422'
         """
         company = _get(Company, company_id, _("No company %(id)s.", id=company_id))
-        closing_date = _body().get("closing_date")
+        closing_date = json_body().get("closing_date")
         if not isinstance(closing_date, str) or not closing_date:
             raise InvalidInput(_("Give a date as YYYY-MM-DD."), field="closing_date")
         closed = orders.close_period(company, closing_date, g.user)

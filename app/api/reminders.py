@@ -12,12 +12,12 @@ Typed errors answer 403/404/422 (api/refusals.answered); the services check the 
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import g
 from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 from marshmallow.validate import Length, OneOf, Range
 
-from app.api.base import VerbApi
+from app.api.base import VerbApi, json_body
 from app.api.crm import CrmApi
 from app.api.refusals import answered
 from app.extensions import db
@@ -51,11 +51,6 @@ class ReminderRuleApi(CrmApi):
         "days": Range(min=-STEP_LIMIT, max=STEP_LIMIT),
         "payment_state": OneOf(list(PAYMENT_STATES)),
     }
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
 
 
 def _text(body: dict, name: str) -> str | None:
@@ -195,7 +190,7 @@ class ReminderApi(VerbApi):
               $ref: '#/components/responses/422'
         """
         company = self._company(pk)
-        body = _body()
+        body = json_body()
         entry = followups.add_note(
             company,
             g.user,
@@ -208,7 +203,7 @@ class ReminderApi(VerbApi):
 
     def _hold(self, pk, resume: bool):
         company = self._company(pk)
-        body = _body()
+        body = json_body()
         document = invoice_of(company, body.get("document_id"))
         if resume:
             followups.resume(company, g.user, document=document)

@@ -17,7 +17,7 @@ from flask import g, request
 from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 
-from app.api.base import VerbApi
+from app.api.base import VerbApi, json_body
 from app.api.refusals import answered
 from app.extensions import db
 from app.models.crm import Company, Deal
@@ -29,11 +29,6 @@ from app.services.billing import subscriptions, usage
 from app.services.errors import InvalidInput, NotFound
 from app.services.sync.clock import business_today
 from app.views.list_arguments import integer_error
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
 
 
 def _related(model, value, field):
@@ -181,7 +176,7 @@ class SubscriptionApi(VerbApi):
             201:
               description: The subscription
         """
-        body = _body()
+        body = json_body()
         company = _related(Company, body.get("company_id"), "company_id")
         if company is None:
             raise InvalidInput(_("Choose the customer."), "company_id")
@@ -254,7 +249,7 @@ class SubscriptionApi(VerbApi):
         """
         if db.session.get(Subscription, pk) is None:
             raise NotFound(_("No subscription %(id)s.", id=pk))
-        rows = _body().get("rows")
+        rows = json_body().get("rows")
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise InvalidInput(_("Give the rows as a list of objects."), "rows")
         imported = usage.import_rows([{**row, "subscription": pk} for row in rows], user=g.user)
