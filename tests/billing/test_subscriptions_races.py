@@ -65,3 +65,55 @@ def test_the_unique_row_stops_a_path_that_skips_the_lock(app, db_session, make_s
         billing.billed_period = original
     db_session.expire_all()
     assert db_session.query(Document).filter_by(kind="invoice").count() == 1
+
+
+def _at_once(app, verb, n=RUNS):
+    def one():
+        with app.app_context():
+            try:
+                return verb()
+            finally:
+                db.session.remove()
+
+    return together([one] * n)
+
+
+def test_n_cancels_at_once_credit_the_unused_days_once(app, db_session, make_subscription):
+    from app.models.subscriptions import Subscription
+    from app.services.billing import subscriptions
+    from app.services.errors import InvalidInput
+
+    sid = make_subscription(start=D(2027, 4, 1)).id
+    billing.run(today=D(2027, 4, 1))
+
+    def cancel():
+        subscription = db.session.get(Subscription, sid)
+        return subscriptions.cancel(subscription, at_once=True, today=D(2027, 4, 16))
+
+    results = _at_once(app, cancel)
+    refused = [r for r in results if isinstance(r, InvalidInput)]
+    assert len(refused) == RUNS - 1, results  # "already ended" for all but one
+    db_session.expire_all()
+    assert db_session.query(Document).filter_by(kind="credit_note").count() == 1
+    assert db_session.get(Subscription, sid).ends_on == D(2027, 4, 16)
+
+
+def test_n_identical_line_changes_at_once_record_one_change(app, db_session, make_subscription):
+    from app.models.subscriptions import SubscriptionChange, SubscriptionLine
+    from app.services.billing import subscriptions
+
+    subscription = make_subscription(start=D(2027, 4, 1), lines=[plan_line(qty="10")])
+    line_id = subscription.lines[0].id
+    billing.run(today=D(2027, 4, 1))
+
+    def change():
+        line = db.session.get(SubscriptionLine, line_id)
+        return subscriptions.change_line(
+            line, quantity=15, effective_on=D(2027, 4, 16), today=D(2027, 4, 10)
+        )
+
+    results = _at_once(app, change)
+    db_session.expire_all()
+    changes = db_session.query(SubscriptionChange).filter_by(subscription_id=subscription.id)
+    assert changes.count() == 1, results
+    assert db_session.get(SubscriptionLine, line_id).quantity == 15
