@@ -82,3 +82,32 @@ def test_n_period_runs_at_once_make_one_invoice(app, db_session, deal, users):
     assert db_session.query(Document).filter_by(kind="invoice").count() == 1
     assert {e.document_id for e in db_session.query(TimeEntry)} == {made[0]}
     assert len(db_session.get(Document, made[0]).lines) == 4
+
+
+def test_n_approvals_and_rejections_of_one_entry_at_once_decide_it_once(
+    app, db_session, deal, users
+):
+    entry_id = tm.enter(
+        users["sales"], deal=deal, work_date=DAY, hours="3", rate="9000", description="打合せ"
+    ).id
+    accounting_id = users["accounting"].id
+
+    def decide(approve):
+        def call():
+            from flask_appbuilder.security.sqla.models import User
+
+            with app.app_context():
+                try:
+                    manager = db.session.get(User, accounting_id)
+                    entry = db.session.get(TimeEntry, entry_id)
+                    return tm.decide(entry, manager, approve, "重複")
+                finally:
+                    db.session.remove()
+
+        return call
+
+    results = together([decide(True), decide(False)] * (N // 2) + [decide(True)] * (N % 2))
+    refused = [r for r in results if isinstance(r, InvalidInput)]
+    assert len(refused) == N - 1, results  # "not waiting for a decision"
+    db_session.expire_all()
+    assert db_session.get(TimeEntry, entry_id).state in ("approved", "rejected")
